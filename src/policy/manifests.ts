@@ -1,0 +1,213 @@
+// A file → its YAML documents and the Kubernetes objects in them, with source positions on every node.
+import { isMap, isSeq, LineCounter, parseAllDocuments } from "yaml";
+import type { Document, Node, YAMLMap } from "yaml";
+import type { Position, SourceFile, SourceLocation } from "./types.js";
+
+/** Files above this size are not read (GitHub's own limit for blobs shown in diffs is of the same order). */
+export const MAX_FILE_BYTES = 1024 * 1024;
+/** Alias expansion budget per document: bounds YAML "billion laughs" bombs. */
+export const MAX_ALIAS_COUNT = 100;
+
+const MANIFEST_PATH = /\.(ya?ml)(\.(tpl|template|gotmpl))?$|\.(tpl|template)$/i;
+const TEMPLATE_PATH = /\.(tpl|template|gotmpl)$/i;
+/** Go template actions, as Helm and other renderers write them. */
+const TEMPLATE_ACTION = /\{\{[\s\S]*?\}\}/;
+
+export const POLICY_API_VERSION = "cilium.io/v2";
+export const POLICY_KINDS = ["CiliumNetworkPolicy", "CiliumClusterwideNetworkPolicy"] as const;
+export type PolicyKind = (typeof POLICY_KINDS)[number];
+
+/** Whether a path is one the engine reads at all (YAML, or a template that renders to YAML). */
+export function isManifestPath(path: string): boolean {
+  return MANIFEST_PATH.test(path);
+}
+
+export type SkipReason = "too-large" | "binary" | "not-utf8";
+
+export interface YamlProblem {
+  readonly message: string;
+  readonly position: Position;
+}
+
+/** One Kubernetes object: a document's root, or an item of a `kind: List`. */
+export interface Manifest {
+  readonly file: string;
+  readonly documentIndex: number;
+  readonly apiVersion: string;
+  readonly kind: string;
+  /** metadata.name and metadata.namespace exactly as written (kustomize may change both: see the repo index). */
+  readonly name: string | undefined;
+  readonly namespace: string | undefined;
+  readonly node: YAMLMap;
+  /** Plain-JS view of `node`, alias expansion bounded. */
+  readonly value: Readonly<Record<string, unknown>>;
+  /** Path of `node` inside its document: [] for the root, ["items", i] for List items. */
+  readonly path: readonly (string | number)[];
+  readonly location: SourceLocation;
+}
+
+export interface ParsedFile {
+  readonly path: string;
+  readonly size: number;
+  /** Decoded text without a byte-order mark; "" for skipped files. Node ranges are offsets into this text. */
+  readonly text: string;
+  readonly bom: boolean;
+  readonly lineCounter: LineCounter;
+  readonly skipped: SkipReason | undefined;
+  /** Go-templated (Helm): not parsed, since `{{ }}` makes the YAML meaningless before rendering. */
+  readonly templated: boolean;
+  readonly documents: readonly Document.Parsed[];
+  /** YAML syntax errors and alias-bomb rejections: the documents they hit yield no manifests. */
+  readonly problems: readonly YamlProblem[];
+  readonly manifests: readonly Manifest[];
+}
+
+/** Position of a byte offset of `file.text`. */
+export function positionAt(file: Pick<ParsedFile, "lineCounter">, offset: number): Position {
+  const { line, col } = file.lineCounter.linePos(Math.max(0, offset));
+  return { line, column: col };
+}
+
+/** Position where a node starts. */
+export function positionOf(file: Pick<ParsedFile, "lineCounter">, node: Node | null | undefined): Position {
+  return positionAt(file, node?.range?.[0] ?? 0);
+}
+
+function isBinary(bytes: Uint8Array): boolean {
+  const sample = bytes.subarray(0, 8000);
+  return sample.includes(0);
+}
+
+const utf8 = new TextDecoder("utf-8", { fatal: true, ignoreBOM: true });
+
+function decode(file: SourceFile): { text: string; bom: boolean } | SkipReason {
+  if (file.content === null || file.size > MAX_FILE_BYTES || file.content.byteLength > MAX_FILE_BYTES) {
+    return "too-large";
+  }
+  if (isBinary(file.content)) return "binary";
+  let text: string;
+  try {
+    text = utf8.decode(file.content);
+  } catch {
+    return "not-utf8";
+  }
+  const bom = text.charCodeAt(0) === 0xfeff;
+  return { text: bom ? text.slice(1) : text, bom };
+}
+
+/** Whether a text is a Go template rather than plain YAML. */
+export function isTemplated(path: string, text: string): boolean {
+  return TEMPLATE_PATH.test(path) || TEMPLATE_ACTION.test(text);
+}
+
+function stringAt(map: YAMLMap, key: string): string | undefined {
+  const value: unknown = map.get(key);
+  return typeof value === "string" ? value : undefined;
+}
+
+function metadataOf(map: YAMLMap): { name: string | undefined; namespace: string | undefined } {
+  const metadata = map.get("metadata", true);
+  if (!isMap(metadata)) return { name: undefined, namespace: undefined };
+  return { name: stringAt(metadata, "name"), namespace: stringAt(metadata, "namespace") };
+}
+
+function manifestFrom(
+  file: Pick<ParsedFile, "path" | "lineCounter">,
+  documentIndex: number,
+  node: YAMLMap,
+  value: unknown,
+  path: readonly (string | number)[],
+): Manifest | undefined {
+  const apiVersion = stringAt(node, "apiVersion");
+  const kind = stringAt(node, "kind");
+  if (apiVersion === undefined || kind === undefined) return undefined;
+  if (value === null || typeof value !== "object" || Array.isArray(value)) return undefined;
+  const position = positionOf(file, node);
+  return {
+    file: file.path,
+    documentIndex,
+    apiVersion,
+    kind,
+    ...metadataOf(node),
+    node,
+    value: value as Record<string, unknown>,
+    path,
+    location: { file: file.path, ...position },
+  };
+}
+
+/**
+ * Reads one file. Never throws for any input: problems become `skipped`, `templated` or `problems`.
+ */
+export function parseManifestFile(source: SourceFile): ParsedFile {
+  const lineCounter = new LineCounter();
+  const base = { path: source.path, size: source.size, lineCounter };
+  const decoded = decode(source);
+  if (typeof decoded === "string") {
+    return {
+      ...base,
+      text: "",
+      bom: false,
+      skipped: decoded,
+      templated: false,
+      documents: [],
+      problems: [],
+      manifests: [],
+    };
+  }
+  const { text, bom } = decoded;
+  if (isTemplated(source.path, text)) {
+    // Line starts are still wanted for findings pointing into the template.
+    lineCounter.addNewLine(0);
+    for (let i = text.indexOf("\n"); i !== -1; i = text.indexOf("\n", i + 1)) lineCounter.addNewLine(i + 1);
+    return { ...base, text, bom, skipped: undefined, templated: true, documents: [], problems: [], manifests: [] };
+  }
+  const documents = parseAllDocuments(text, { lineCounter, prettyErrors: false, keepSourceTokens: false });
+  const parsed = Array.isArray(documents) ? documents : [];
+  const problems: YamlProblem[] = [];
+  const manifests: Manifest[] = [];
+  const fileRef = { path: source.path, lineCounter };
+  parsed.forEach((document, documentIndex) => {
+    if (document.errors.length > 0) {
+      for (const error of document.errors) {
+        problems.push({
+          message: error.message.split("\n")[0] ?? error.message,
+          position: positionAt(fileRef, error.pos[0]),
+        });
+      }
+      return;
+    }
+    const root = document.contents;
+    if (!isMap(root)) return;
+    let value: unknown;
+    try {
+      value = document.toJS({ maxAliasCount: MAX_ALIAS_COUNT });
+    } catch (error) {
+      problems.push({
+        message: `document not read: ${(error as Error).message.split("\n")[0]}`,
+        position: positionOf(fileRef, root),
+      });
+      return;
+    }
+    const manifest = manifestFrom(fileRef, documentIndex, root, value, []);
+    if (!manifest) return;
+    if (manifest.kind === "List" || (manifest.kind.endsWith("List") && isSeq(root.get("items", true)))) {
+      const items = root.get("items", true);
+      if (!isSeq(items)) return;
+      const itemValues = (value as { items?: unknown }).items;
+      items.items.forEach((item, i) => {
+        if (!isMap(item)) return;
+        const itemValue = Array.isArray(itemValues) ? itemValues[i] : undefined;
+        const child = manifestFrom(fileRef, documentIndex, item, itemValue, ["items", i]);
+        if (child) manifests.push(child);
+      });
+      return;
+    }
+    manifests.push(manifest);
+  });
+  return { ...base, text, bom, skipped: undefined, templated: false, documents: parsed, problems, manifests };
+}
+
+export function isPolicyManifest(manifest: Manifest): boolean {
+  return manifest.apiVersion === POLICY_API_VERSION && (POLICY_KINDS as readonly string[]).includes(manifest.kind);
+}

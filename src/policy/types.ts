@@ -1,0 +1,107 @@
+// The engine's shared vocabulary. Everything here is plain data: no I/O, no GitHub, no global state.
+
+export type Severity = "error" | "warning" | "info";
+
+/** How a finding can be fixed: by the rewrite, by the rewrite with a guessed selector, by hand, or not at all. */
+export type FixKind = "auto" | "guessed" | "manual" | "none";
+
+/** A file as a shell hands it to the engine. `content` is null when the shell declined to read it (too large). */
+export interface SourceFile {
+  /** Path relative to the repository root, with forward slashes. */
+  readonly path: string;
+  readonly size: number;
+  readonly content: Uint8Array | null;
+}
+
+/** 1-based line and column, as editors and GitHub show them. */
+export interface Position {
+  readonly line: number;
+  readonly column: number;
+}
+
+export interface Finding {
+  readonly ruleId: string;
+  readonly severity: Severity;
+  readonly file: string;
+  readonly line: number;
+  readonly column: number;
+  readonly endLine?: number;
+  readonly endColumn?: number;
+  /** "namespace/name", "name" for clusterwide policies or policies whose namespace is unknown, null outside policies. */
+  readonly policy: string | null;
+  readonly message: string;
+  readonly fix: FixKind;
+}
+
+export type Labels = Readonly<Record<string, string>>;
+
+/** A Kubernetes label selector as written in manifests (matchLabels + matchExpressions). */
+export interface LabelSelector {
+  readonly matchLabels?: Labels;
+  readonly matchExpressions?: ReadonlyArray<{
+    readonly key: string;
+    readonly operator: string;
+    readonly values?: readonly string[];
+  }>;
+}
+
+/** Where a manifest sits in the repository. */
+export interface SourceLocation {
+  readonly file: string;
+  readonly line: number;
+  readonly column: number;
+}
+
+export interface ServicePort {
+  readonly name?: string;
+  readonly port: number;
+  /** A number, a container port name, or undefined (defaults to `port`). */
+  readonly targetPort?: number | string;
+  readonly protocol: string;
+}
+
+/** A Service as kustomize would render it: final name, namespace and labels. */
+export interface ServiceInfo {
+  readonly name: string;
+  /** undefined when neither the manifest nor any kustomization including it sets one. */
+  readonly namespace: string | undefined;
+  readonly labels: Labels;
+  /** undefined or empty: a selector-less Service (Endpoints are managed by hand or by an operator). */
+  readonly selector: Labels | undefined;
+  readonly ports: readonly ServicePort[];
+  readonly location: SourceLocation;
+}
+
+export interface ContainerPort {
+  readonly name?: string;
+  readonly containerPort: number;
+  readonly protocol: string;
+}
+
+/** A workload's pod template as rendered: Deployment, StatefulSet, DaemonSet, ReplicaSet, Job, CronJob, Pod. */
+export interface WorkloadInfo {
+  readonly kind: string;
+  readonly name: string;
+  readonly namespace: string | undefined;
+  readonly podLabels: Labels;
+  readonly containerPorts: readonly ContainerPort[];
+  readonly location: SourceLocation;
+}
+
+/** Addresses behind a selector-less Service, from Endpoints or EndpointSlices. */
+export interface EndpointsInfo {
+  readonly serviceName: string;
+  readonly namespace: string | undefined;
+  readonly addresses: readonly string[];
+  readonly ports: ReadonlyArray<{ readonly name?: string; readonly port: number; readonly protocol: string }>;
+  readonly location: SourceLocation;
+}
+
+/** A Helm release or Argo CD Application: explains Service names that charts create. */
+export interface ReleaseInfo {
+  readonly kind: "HelmRelease" | "Application";
+  readonly releaseName: string;
+  readonly chart: string | undefined;
+  readonly namespace: string | undefined;
+  readonly location: SourceLocation;
+}

@@ -1,0 +1,74 @@
+import { describe, expect, it } from "vitest";
+import { MAX_FILE_BYTES, parseManifestFile, positionOf } from "../../src/policy/manifests.js";
+import { source } from "../helpers/sources.js";
+
+describe("parseManifestFile", () => {
+  it("reads every document and List item with its position", () => {
+    const file = parseManifestFile(
+      source(
+        "a.yaml",
+        [
+          "apiVersion: v1",
+          "kind: Service",
+          "metadata: {name: db, namespace: data}",
+          "---",
+          "apiVersion: v1",
+          "kind: List",
+          "items:",
+          "  - apiVersion: cilium.io/v2",
+          "    kind: CiliumNetworkPolicy",
+          "    metadata:",
+          "      name: p",
+          "",
+        ].join("\n"),
+      ),
+    );
+    expect(file.problems).toEqual([]);
+    expect(file.manifests.map((m) => [m.kind, m.name, m.namespace, m.location.line, m.location.column])).toEqual([
+      ["Service", "db", "data", 1, 1],
+      ["CiliumNetworkPolicy", "p", undefined, 8, 5],
+    ]);
+    expect(positionOf(file, file.manifests[1]!.node.get("metadata", true) as never)).toEqual({ line: 11, column: 7 });
+  });
+
+  it("keeps positions right after a byte-order mark", () => {
+    const file = parseManifestFile(source("bom.yaml", "\uFEFFapiVersion: v1\nkind: Service\nmetadata: {name: x}\n"));
+    expect(file.bom).toBe(true);
+    expect(file.manifests[0]?.location).toMatchObject({ line: 1, column: 1 });
+  });
+
+  it("reports invalid YAML with its line and keeps the valid documents", () => {
+    const file = parseManifestFile(
+      source("bad.yaml", "apiVersion: v1\nkind: Service\nmetadata: {name: ok}\n---\nkey: [unclosed\n"),
+    );
+    expect(file.manifests).toHaveLength(1);
+    expect(file.problems[0]?.position.line).toBeGreaterThanOrEqual(5);
+  });
+
+  it("bounds alias bombs", () => {
+    const bomb = [
+      "a: &a [x, x, x, x, x, x, x, x, x, x]",
+      ...Array.from({ length: 9 }, (_, i) => {
+        const prev = i === 0 ? "a" : `l${i - 1}`;
+        return `l${i}: &l${i} [*${prev}, *${prev}, *${prev}, *${prev}, *${prev}, *${prev}, *${prev}, *${prev}, *${prev}, *${prev}]`;
+      }),
+      "apiVersion: v1",
+      "kind: ConfigMap",
+    ].join("\n");
+    const file = parseManifestFile(source("bomb.yaml", bomb));
+    expect(file.manifests).toEqual([]);
+    expect(file.problems[0]?.message).toMatch(/alias/i);
+  });
+
+  it("skips binary, non-UTF-8 and oversized files", () => {
+    expect(parseManifestFile(source("b.yaml", new Uint8Array([0x61, 0, 0x62]))).skipped).toBe("binary");
+    expect(parseManifestFile(source("l.yaml", new Uint8Array([0x61, 0xff, 0xfe, 0x62]))).skipped).toBe("not-utf8");
+    expect(parseManifestFile({ path: "h.yaml", size: MAX_FILE_BYTES + 1, content: null }).skipped).toBe("too-large");
+  });
+
+  it("recognises Go templates without parsing them", () => {
+    const file = parseManifestFile(source("t.yaml", "kind: {{ .Values.kind }}\n"));
+    expect(file.templated).toBe(true);
+    expect(file.manifests).toEqual([]);
+  });
+});
