@@ -35,7 +35,7 @@ interface BaseContext {
   report(report: Report): void;
 }
 
-export interface FileRuleContext extends BaseContext {}
+export type FileRuleContext = BaseContext;
 
 export interface PolicyRuleContext extends BaseContext {
   readonly policy: Policy;
