@@ -1,6 +1,16 @@
 // What service resolution and cross-file rules need from the whole repository, rendered as kustomize would.
 import type { Manifest, ParsedFile } from "./manifests.js";
-import type { EndpointsInfo, ReleaseInfo, ServiceInfo, WorkloadInfo } from "./types.js";
+import type {
+  ContainerPort,
+  EndpointsInfo,
+  LabelSelector,
+  Labels,
+  ReleaseInfo,
+  ServiceInfo,
+  ServicePort,
+  SourceLocation,
+  WorkloadInfo,
+} from "./types.js";
 
 export interface RenderedMetadata {
   readonly name: string | undefined;
@@ -16,13 +26,305 @@ export interface RepoIndex {
   rendered(manifest: Manifest): RenderedMetadata;
 }
 
-/** Placeholder until kustomize-aware indexing lands: metadata as written, nothing indexed. */
-export function buildRepoIndex(_files: readonly ParsedFile[]): RepoIndex {
+/** One manifest as some rendering sees it: its plain-JS value after the transformations that apply to it. */
+export interface ManifestView {
+  readonly manifest: Manifest;
+  readonly value: Readonly<Record<string, unknown>>;
+}
+
+// ---- reading plain-JS manifest values defensively: manifests are user input, any field may be anything ----
+
+type Json = Readonly<Record<string, unknown>>;
+
+export function asRecord(value: unknown): Json | undefined {
+  return value !== null && typeof value === "object" && !Array.isArray(value) ? (value as Json) : undefined;
+}
+
+function asArray(value: unknown): readonly unknown[] {
+  return Array.isArray(value) ? value : [];
+}
+
+function asString(value: unknown): string | undefined {
+  return typeof value === "string" ? value : undefined;
+}
+
+/** Label values are strings in Kubernetes; YAML may type `version: 2` or `enabled: true` as scalars of other types. */
+function scalarString(value: unknown): string | undefined {
+  if (typeof value === "string") return value;
+  if (typeof value === "number" || typeof value === "boolean") return String(value);
+  return undefined;
+}
+
+export function labelsOf(value: unknown): Labels {
+  const record = asRecord(value);
+  if (!record) return {};
+  const labels: Record<string, string> = {};
+  for (const [key, raw] of Object.entries(record)) {
+    const text = scalarString(raw);
+    if (text !== undefined) labels[key] = text;
+  }
+  return labels;
+}
+
+function labelSelectorOf(value: unknown): LabelSelector | undefined {
+  const record = asRecord(value);
+  if (!record) return undefined;
+  const matchLabels = asRecord(record.matchLabels) ? labelsOf(record.matchLabels) : undefined;
+  const expressions = asArray(record.matchExpressions).flatMap((raw) => {
+    const expression = asRecord(raw);
+    const key = asString(expression?.key);
+    const operator = asString(expression?.operator);
+    if (!expression || key === undefined || operator === undefined) return [];
+    const values = Array.isArray(expression.values)
+      ? expression.values.map(scalarString).filter((v): v is string => v !== undefined)
+      : undefined;
+    return [values === undefined ? { key, operator } : { key, operator, values }];
+  });
   return {
-    services: [],
-    workloads: [],
-    endpoints: [],
-    releases: [],
+    ...(matchLabels !== undefined ? { matchLabels } : {}),
+    ...(expressions.length > 0 ? { matchExpressions: expressions } : {}),
+  };
+}
+
+function portNumber(value: unknown): number | undefined {
+  const n = typeof value === "string" && /^\d+$/.test(value) ? Number(value) : value;
+  return typeof n === "number" && Number.isInteger(n) && n >= 1 && n <= 65535 ? n : undefined;
+}
+
+function protocolOf(value: unknown): string {
+  return asString(value)?.toUpperCase() ?? "TCP";
+}
+
+function metadataOf(value: Json): { name: string | undefined; namespace: string | undefined; labels: Labels } {
+  const metadata = asRecord(value.metadata);
+  return {
+    name: asString(metadata?.name),
+    namespace: asString(metadata?.namespace),
+    labels: labelsOf(metadata?.labels),
+  };
+}
+
+function locationOf(manifest: Manifest): SourceLocation {
+  return manifest.location;
+}
+
+// ---- Services ----
+
+function servicePortsOf(spec: Json | undefined): ServicePort[] {
+  return asArray(spec?.ports).flatMap((raw) => {
+    const entry = asRecord(raw);
+    const port = portNumber(entry?.port);
+    if (!entry || port === undefined) return [];
+    const name = asString(entry.name);
+    const rawTarget = entry.targetPort;
+    const targetPort =
+      portNumber(rawTarget) ?? (typeof rawTarget === "string" && rawTarget !== "" ? rawTarget : undefined);
+    return [
+      {
+        ...(name !== undefined ? { name } : {}),
+        port,
+        ...(targetPort !== undefined ? { targetPort } : {}),
+        protocol: protocolOf(entry.protocol),
+      },
+    ];
+  });
+}
+
+export function serviceFrom(view: ManifestView): ServiceInfo | undefined {
+  const { manifest, value } = view;
+  if (manifest.kind !== "Service" || manifest.apiVersion !== "v1") return undefined;
+  const { name, namespace, labels } = metadataOf(value);
+  if (name === undefined) return undefined;
+  const spec = asRecord(value.spec);
+  const selector = asRecord(spec?.selector) ? labelsOf(spec?.selector) : undefined;
+  const type = asString(spec?.type);
+  const externalName = asString(spec?.externalName);
+  return {
+    name,
+    namespace,
+    labels,
+    selector,
+    ports: servicePortsOf(spec),
+    location: locationOf(manifest),
+    ...(type !== undefined ? { type } : {}),
+    ...(externalName !== undefined ? { externalName } : {}),
+    ...(manifest.name !== undefined && manifest.name !== name ? { writtenName: manifest.name } : {}),
+  };
+}
+
+// ---- workloads ----
+
+/** Kinds with a pod template, by API group, and where the template sits. */
+const WORKLOAD_KINDS: Readonly<Record<string, { groups: readonly string[]; template: readonly string[] }>> = {
+  Deployment: { groups: ["apps", "extensions"], template: ["spec", "template"] },
+  StatefulSet: { groups: ["apps"], template: ["spec", "template"] },
+  DaemonSet: { groups: ["apps", "extensions"], template: ["spec", "template"] },
+  ReplicaSet: { groups: ["apps", "extensions"], template: ["spec", "template"] },
+  ReplicationController: { groups: [""], template: ["spec", "template"] },
+  Job: { groups: ["batch"], template: ["spec", "template"] },
+  CronJob: { groups: ["batch"], template: ["spec", "jobTemplate", "spec", "template"] },
+  Pod: { groups: [""], template: [] },
+  Rollout: { groups: ["argoproj.io"], template: ["spec", "template"] },
+};
+
+function groupOf(apiVersion: string): string {
+  const slash = apiVersion.indexOf("/");
+  return slash === -1 ? "" : apiVersion.slice(0, slash);
+}
+
+function at(value: Json, path: readonly string[]): Json | undefined {
+  let current: Json | undefined = value;
+  for (const key of path) current = asRecord(current?.[key]);
+  return current;
+}
+
+function containerPortsOf(podSpec: Json | undefined): ContainerPort[] {
+  const containers = [...asArray(podSpec?.containers), ...asArray(podSpec?.initContainers)];
+  return containers.flatMap((raw) =>
+    asArray(asRecord(raw)?.ports).flatMap((rawPort) => {
+      const entry = asRecord(rawPort);
+      const containerPort = portNumber(entry?.containerPort);
+      if (!entry || containerPort === undefined) return [];
+      const name = asString(entry.name);
+      return [{ ...(name !== undefined ? { name } : {}), containerPort, protocol: protocolOf(entry.protocol) }];
+    }),
+  );
+}
+
+export function workloadFrom(view: ManifestView): WorkloadInfo | undefined {
+  const { manifest, value } = view;
+  const shape = WORKLOAD_KINDS[manifest.kind];
+  if (!shape || !shape.groups.includes(groupOf(manifest.apiVersion))) return undefined;
+  const { name, namespace } = metadataOf(value);
+  if (name === undefined) return undefined;
+  const template = shape.template.length === 0 ? value : at(value, shape.template);
+  const podLabels = labelsOf(asRecord(template?.metadata)?.labels);
+  const selector = manifest.kind === "Pod" ? undefined : labelSelectorOf(at(value, ["spec"])?.selector);
+  return {
+    kind: manifest.kind,
+    name,
+    namespace,
+    podLabels,
+    containerPorts: containerPortsOf(asRecord(template?.spec)),
+    location: locationOf(manifest),
+    ...(selector !== undefined ? { selector } : {}),
+  };
+}
+
+// ---- Endpoints and EndpointSlices ----
+
+type EndpointPort = EndpointsInfo["ports"][number];
+
+function endpointPortsOf(value: unknown): EndpointPort[] {
+  return asArray(value).flatMap((raw) => {
+    const entry = asRecord(raw);
+    const port = portNumber(entry?.port);
+    if (!entry || port === undefined) return [];
+    const name = asString(entry.name);
+    return [{ ...(name !== undefined ? { name } : {}), port, protocol: protocolOf(entry.protocol) }];
+  });
+}
+
+/** One entry per Endpoints subset (a subset's addresses only serve that subset's ports) or per EndpointSlice. */
+export function endpointsFrom(view: ManifestView): EndpointsInfo[] {
+  const { manifest, value } = view;
+  const { name, namespace, labels } = metadataOf(value);
+  if (manifest.kind === "Endpoints" && manifest.apiVersion === "v1") {
+    if (name === undefined) return [];
+    return asArray(value.subsets).flatMap((raw) => {
+      const subset = asRecord(raw);
+      const addresses = asArray(subset?.addresses)
+        .map((address) => asString(asRecord(address)?.ip))
+        .filter((ip): ip is string => ip !== undefined && ip !== "");
+      if (addresses.length === 0) return [];
+      return [
+        { serviceName: name, namespace, addresses, ports: endpointPortsOf(subset?.ports), location: manifest.location },
+      ];
+    });
+  }
+  if (manifest.kind === "EndpointSlice" && groupOf(manifest.apiVersion) === "discovery.k8s.io") {
+    const serviceName = labels["kubernetes.io/service-name"];
+    const addressType = asString(value.addressType);
+    if (serviceName === undefined || addressType === "FQDN") return [];
+    const addresses = asArray(value.endpoints).flatMap((raw) =>
+      asArray(asRecord(raw)?.addresses).filter((ip): ip is string => typeof ip === "string" && ip !== ""),
+    );
+    if (addresses.length === 0) return [];
+    return [{ serviceName, namespace, addresses, ports: endpointPortsOf(value.ports), location: manifest.location }];
+  }
+  return [];
+}
+
+// ---- Helm releases (Flux HelmRelease, Argo CD Application) ----
+
+export function releasesFrom(view: ManifestView): ReleaseInfo[] {
+  const { manifest, value } = view;
+  const { name, namespace } = metadataOf(value);
+  const spec = asRecord(value.spec);
+  const group = groupOf(manifest.apiVersion);
+  if (manifest.kind === "HelmRelease" && group === "helm.toolkit.fluxcd.io") {
+    const targetNamespace = asString(spec?.targetNamespace);
+    // Flux's default release name is "[<targetNamespace>-]<name>".
+    const releaseName =
+      asString(spec?.releaseName) ??
+      (name === undefined ? undefined : targetNamespace !== undefined ? `${targetNamespace}-${name}` : name);
+    if (releaseName === undefined) return [];
+    const chart = asString(at(value, ["spec", "chart", "spec"])?.chart);
+    return [
+      { kind: "HelmRelease", releaseName, chart, namespace: targetNamespace ?? namespace, location: manifest.location },
+    ];
+  }
+  if (manifest.kind === "Application" && group === "argoproj.io") {
+    const destinationNamespace = asString(at(value, ["spec", "destination"])?.namespace);
+    const sources = [spec?.source, ...asArray(spec?.sources)].map(asRecord).filter((s): s is Json => s !== undefined);
+    const helmSources = sources.filter((s) => s.chart !== undefined || s.helm !== undefined);
+    return helmSources.flatMap((source) => {
+      const releaseName = asString(asRecord(source.helm)?.releaseName) ?? name;
+      if (releaseName === undefined) return [];
+      return [
+        {
+          kind: "Application" as const,
+          releaseName,
+          chart: asString(source.chart),
+          namespace: destinationNamespace,
+          location: manifest.location,
+        },
+      ];
+    });
+  }
+  return [];
+}
+
+// ---- the index ----
+
+/** Indexes views of manifests: each view contributes what its kind says. */
+export function indexViews(
+  views: Iterable<ManifestView>,
+): Pick<RepoIndex, "services" | "workloads" | "endpoints" | "releases"> {
+  const services: ServiceInfo[] = [];
+  const workloads: WorkloadInfo[] = [];
+  const endpoints: EndpointsInfo[] = [];
+  const releases: ReleaseInfo[] = [];
+  for (const view of views) {
+    const service = serviceFrom(view);
+    if (service) services.push(service);
+    const workload = workloadFrom(view);
+    if (workload) workloads.push(workload);
+    endpoints.push(...endpointsFrom(view));
+    releases.push(...releasesFrom(view));
+  }
+  return { services, workloads, endpoints, releases };
+}
+
+function* viewsAsWritten(files: readonly ParsedFile[]): Generator<ManifestView> {
+  for (const file of files) {
+    for (const manifest of file.manifests) yield { manifest, value: manifest.value };
+  }
+}
+
+export function buildRepoIndex(files: readonly ParsedFile[]): RepoIndex {
+  return {
+    ...indexViews(viewsAsWritten(files)),
     rendered: (manifest) => ({ name: manifest.name, namespace: manifest.namespace }),
   };
 }

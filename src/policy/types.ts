@@ -70,6 +70,13 @@ export interface ServiceInfo {
   readonly selector: Labels | undefined;
   readonly ports: readonly ServicePort[];
   readonly location: SourceLocation;
+  /** spec.type as written (ClusterIP when absent); ExternalName Services have no pods to select. */
+  readonly type?: string;
+  readonly externalName?: string;
+  /** metadata.name as written, when a kustomize namePrefix/nameSuffix changed it. */
+  readonly writtenName?: string;
+  /** Path of the top kustomization that rendered this Service; absent when no kustomization includes its file. */
+  readonly kustomization?: string;
 }
 
 export interface ContainerPort {
@@ -86,6 +93,10 @@ export interface WorkloadInfo {
   readonly podLabels: Labels;
   readonly containerPorts: readonly ContainerPort[];
   readonly location: SourceLocation;
+  /** spec.selector as rendered (absent for Pods). */
+  readonly selector?: LabelSelector;
+  /** Path of the top kustomization that rendered this workload; absent when no kustomization includes its file. */
+  readonly kustomization?: string;
 }
 
 /** Addresses behind a selector-less Service, from Endpoints or EndpointSlices. */
