@@ -1,5 +1,5 @@
 // The scan: source files in, findings out. Pure: the shells hand it files and print what it returns.
-import { isPair, isNode } from "yaml";
+import { isPair, isNode, LineCounter } from "yaml";
 import { minimatch } from "minimatch";
 import type { Config } from "./config.js";
 import { isManifestPath, parseManifestFile, positionOf } from "./manifests.js";
@@ -29,11 +29,12 @@ export interface ScanOptions {
 }
 
 export interface ScanResult {
-  /** Every manifest-like file read, skipped ones included. */
+  /** Manifest files reported on (selected by `only` and the configured paths), skipped ones included. */
   readonly filesScanned: number;
   /** Policy specs in the files reported on. */
   readonly policies: number;
   readonly findings: readonly Finding[];
+  /** Every manifest file read, including those only indexed. */
   readonly files: readonly ParsedFile[];
   readonly index: RepoIndex;
 }
@@ -47,8 +48,13 @@ export function isIncluded(config: Config, path: string): boolean {
   );
 }
 
+/** Code-unit order: the same on every machine and locale, unlike localeCompare. */
+function compareStrings(a: string, b: string): number {
+  return a < b ? -1 : a > b ? 1 : 0;
+}
+
 export function compareFindings(a: Finding, b: Finding): number {
-  return a.file.localeCompare(b.file) || a.line - b.line || a.column - b.column || a.ruleId.localeCompare(b.ruleId);
+  return compareStrings(a.file, b.file) || a.line - b.line || a.column - b.column || compareStrings(a.ruleId, b.ruleId);
 }
 
 function toPosition(file: ParsedFile, at: Report["at"]): Position {
@@ -57,9 +63,78 @@ function toPosition(file: ParsedFile, at: Report["at"]): Position {
   return at;
 }
 
-/** Parses the sources that are manifests. */
-export function parseSources(sources: readonly SourceFile[]): ParsedFile[] {
-  return sources.filter((source) => isManifestPath(source.path)).map(parseManifestFile);
+function describeError(error: unknown): string {
+  const message = error instanceof Error ? error.message : String(error);
+  return message.split("\n")[0] || "unknown error";
+}
+
+/** Stands in for a file whose parsing threw: no documents, so nothing else looks at it. */
+function unreadableFile(source: SourceFile): ParsedFile {
+  const lineCounter = new LineCounter();
+  lineCounter.addNewLine(0);
+  return {
+    path: source.path,
+    size: source.size,
+    text: "",
+    bom: false,
+    lineCounter,
+    skipped: undefined,
+    templated: false,
+    documents: [],
+    problems: [],
+    manifests: [],
+  };
+}
+
+/** Parses the sources that are manifests. A file whose parsing throws is recorded in `failures`. */
+export function parseSources(sources: readonly SourceFile[], failures?: Map<string, unknown>): ParsedFile[] {
+  return sources
+    .filter((source) => isManifestPath(source.path))
+    .map((source) => {
+      try {
+        return parseManifestFile(source);
+      } catch (error) {
+        failures?.set(source.path, error);
+        return unreadableFile(source);
+      }
+    });
+}
+
+/** The index as written, without any cross-file knowledge: what the scan falls back to when indexing fails. */
+const BARE_INDEX: RepoIndex = {
+  services: [],
+  workloads: [],
+  endpoints: [],
+  releases: [],
+  rendered: (manifest) => ({ name: manifest.name, namespace: manifest.namespace }),
+};
+
+/**
+ * Builds the repository index. When that throws, the files that make it throw on their own are left out (and
+ * recorded in `failures`); when it still throws, the scan goes on with the bare index and `degraded` says why.
+ */
+function indexSafely(
+  files: readonly ParsedFile[],
+  failures: Map<string, unknown>,
+): { index: RepoIndex; degraded?: unknown } {
+  try {
+    return { index: buildRepoIndex(files) };
+  } catch {
+    const healthy = files.filter((file) => {
+      try {
+        buildRepoIndex([file]);
+        return true;
+      } catch (error) {
+        failures.set(file.path, error);
+        return false;
+      }
+    });
+    try {
+      return { index: buildRepoIndex(healthy) };
+    } catch (error) {
+      return { index: BARE_INDEX, degraded: error };
+    }
+  }
 }
 
 export function policiesOf(file: ParsedFile, index: RepoIndex): Policy[] {
@@ -71,25 +146,63 @@ export function policiesOf(file: ParsedFile, index: RepoIndex): Policy[] {
   return policies;
 }
 
+function internalError(file: string, where: Position, policy: string | null, message: string): Finding {
+  return {
+    ruleId: INTERNAL_ERROR.id,
+    severity: INTERNAL_ERROR.defaultSeverity,
+    file,
+    line: where.line,
+    column: where.column,
+    policy,
+    message: `internal error ${message}; the rest of the repository was still scanned`,
+    fix: "none",
+  };
+}
+
 export function scan(sources: readonly SourceFile[], options: ScanOptions): ScanResult {
   const { config } = options;
   const rules = options.rules ?? RULES;
   const versions = new CiliumVersions(config.ciliumVersion);
+  const failures = new Map<string, unknown>();
   // Excluded paths are not reported on, but their Services and workloads still explain other files' policies.
-  const files = parseSources(sources);
-  const index = buildRepoIndex(files);
+  const files = parseSources(sources, failures);
+  const { index, degraded } = indexSafely(files, failures);
+  const reported = files.filter(
+    (file) => (!options.only || options.only.has(file.path)) && isIncluded(config, file.path),
+  );
   const findings: Finding[] = [];
   let policyCount = 0;
 
-  for (const file of files) {
-    if (options.only && !options.only.has(file.path)) continue;
-    if (!isIncluded(config, file.path)) continue;
-    const fileFindings: Finding[] = [];
+  for (const file of reported) {
+    const top: Position = { line: 1, column: 1 };
+    if (failures.has(file.path)) {
+      const reason = `while reading this file: ${describeError(failures.get(file.path))}`;
+      findings.push(internalError(file.path, top, null, reason));
+      continue;
+    }
+    if (degraded !== undefined && file.manifests.length > 0) {
+      const reason = `while indexing the repository: ${describeError(degraded)}; checked without cross-file information`;
+      findings.push(internalError(file.path, top, null, reason));
+    }
+    // Each rule runs on its own: one rule failing on one file or policy costs only that rule's findings there.
+    const failedRules = new Set<string>();
+    const run = (rule: Rule | null, policy: Policy | null, check: () => void) => {
+      try {
+        check();
+      } catch (error) {
+        const key = rule?.meta.id ?? "";
+        if (failedRules.has(key)) return;
+        failedRules.add(key);
+        const where = policy ? { line: policy.manifest.location.line, column: policy.manifest.location.column } : top;
+        const what = rule ? `in rule ${rule.meta.id}` : "while reading the policies of this file";
+        findings.push(internalError(file.path, where, policy?.id ?? null, `${what}: ${describeError(error)}`));
+      }
+    };
     const reporter = (meta: RuleMeta, policy: Policy | null) => (report: Report) => {
       const override = config.rules[meta.id];
       if (override === "off") return;
       const position = toPosition(file, report.at);
-      fileFindings.push({
+      findings.push({
         ruleId: meta.id,
         severity: override ?? report.severity ?? meta.defaultSeverity,
         file: file.path,
@@ -100,33 +213,23 @@ export function scan(sources: readonly SourceFile[], options: ScanOptions): Scan
         fix: report.fix ?? (meta.fixable ? "auto" : "none"),
       });
     };
-    try {
-      const base = { file, index, config, versions };
+    const base = { file, index, config, versions };
+    for (const rule of rules) {
+      if (rule.scope === "file") run(rule, null, () => rule.check({ ...base, report: reporter(rule.meta, null) }));
+    }
+    let policies: Policy[] = [];
+    run(null, null, () => {
+      policies = policiesOf(file, index);
+    });
+    for (const policy of policies) {
+      policyCount += policy.specs.length;
       for (const rule of rules) {
-        if (rule.scope === "file") rule.check({ ...base, report: reporter(rule.meta, null) });
-      }
-      const policies = policiesOf(file, index);
-      for (const policy of policies) {
-        policyCount += policy.specs.length;
-        for (const rule of rules) {
-          if (rule.scope === "policy") rule.check({ ...base, policy, report: reporter(rule.meta, policy) });
+        if (rule.scope === "policy") {
+          run(rule, policy, () => rule.check({ ...base, policy, report: reporter(rule.meta, policy) }));
         }
       }
-      findings.push(...fileFindings);
-    } catch (error) {
-      // One file's failure must not hide the rest of the repository: report it and go on.
-      findings.push({
-        ruleId: INTERNAL_ERROR.id,
-        severity: INTERNAL_ERROR.defaultSeverity,
-        file: file.path,
-        line: 1,
-        column: 1,
-        policy: null,
-        message: `internal error while analysing this file: ${(error as Error)?.message ?? String(error)}`,
-        fix: "none",
-      });
     }
   }
   findings.sort(compareFindings);
-  return { filesScanned: files.length, policies: policyCount, findings, files, index };
+  return { filesScanned: reported.length, policies: policyCount, findings, files, index };
 }

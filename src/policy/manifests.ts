@@ -65,7 +65,8 @@ export interface ParsedFile {
 /** Position of a byte offset of `file.text`. */
 export function positionAt(file: Pick<ParsedFile, "lineCounter">, offset: number): Position {
   const { line, col } = file.lineCounter.linePos(Math.max(0, offset));
-  return { line, column: col };
+  // A skipped file has no line starts: its findings point at the top of the file.
+  return { line: Math.max(1, line), column: Math.max(1, col) };
 }
 
 /** Position where a node starts. */
