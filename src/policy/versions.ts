@@ -19,6 +19,11 @@ export class CiliumVersions {
     return semver.intersects(this.range, new semver.Range(`>=${from} <${to}`));
   }
 
+  /** Whether any version in the range is at least `version`. */
+  includesAtLeast(version: string): boolean {
+    return semver.intersects(this.range, new semver.Range(`>=${version}`));
+  }
+
   /** Whether every version in the range is at least `version`. */
   allAtLeast(version: string): boolean {
     return semver.subset(this.range, new semver.Range(`>=${version}`));

@@ -1,4 +1,5 @@
 // The rule registry: the only place that lists rules.
 import type { Rule } from "./rule.js";
+import { toServicesWithToPorts } from "./to-services-with-to-ports.js";
 
-export const RULES: readonly Rule[] = [];
+export const RULES: readonly Rule[] = [toServicesWithToPorts];

@@ -1,0 +1,130 @@
+import { describe, expect, it } from "vitest";
+import { resolveConfig } from "../../../src/policy/config.js";
+import { serviceReference, toServicesFixKind } from "../../../src/policy/rules/services.js";
+import { cnp, findings, repoIndex, service } from "./scan.js";
+
+const RULE = "to-services-with-to-ports";
+
+// Lines 1-9 are the header written by cnp(); the body starts at line 10.
+const vaultPolicy = cnp(
+  "minio-egress",
+  "minio",
+  [
+    "  egress:",
+    "    - toServices:", // line 11, key at column 7
+    "        - k8sService:",
+    "            serviceName: cluster-vault",
+    "            namespace: vault",
+    "      toPorts:",
+    "        - ports:",
+    '            - port: "8200"',
+    "              protocol: TCP",
+  ].join("\n"),
+);
+
+describe(RULE, () => {
+  it("reports the egress rule at its toServices key with both consequences for the default range", () => {
+    const [finding, ...rest] = findings(RULE, { "minio/policy.yaml": vaultPolicy });
+    expect(rest).toEqual([]);
+    expect(finding).toMatchObject({
+      severity: "error",
+      file: "minio/policy.yaml",
+      line: 11,
+      column: 7,
+      policy: "minio/minio-egress",
+    });
+    expect(finding?.message).toContain("vault/cluster-vault");
+    expect(finding?.message).toContain("any destination on those ports is allowed");
+    expect(finding?.message).toContain("the whole policy is rejected at load time and enforces nothing");
+  });
+
+  it("gives only the ≤1.13 consequence for an old range", () => {
+    const [finding] = findings(RULE, { "p.yaml": vaultPolicy }, { ciliumVersion: "~1.12.0 || ~1.13.0" });
+    expect(finding?.severity).toBe("error");
+    expect(finding?.message).toContain("any destination on those ports is allowed");
+    expect(finding?.message).not.toContain("rejected");
+  });
+
+  it("gives only the rejection for 1.14–1.16", () => {
+    const [finding] = findings(RULE, { "p.yaml": vaultPolicy }, { ciliumVersion: ">=1.14 <1.17" });
+    expect(finding?.severity).toBe("error");
+    expect(finding?.message).toContain("rejected at load time");
+    expect(finding?.message).not.toContain("any destination");
+  });
+
+  it("is info only when the whole range is 1.17 or later", () => {
+    const [finding] = findings(RULE, { "p.yaml": vaultPolicy }, { ciliumVersion: ">=1.17" });
+    expect(finding?.severity).toBe("info");
+    expect(finding?.message).toContain("accepted since Cilium 1.17; rewrite optional");
+    const [mixed] = findings(RULE, { "p.yaml": vaultPolicy }, { ciliumVersion: ">=1.16" });
+    expect(mixed?.severity).toBe("error");
+  });
+
+  it("marks the fix auto when the Service is in the repository or the config, guessed otherwise", () => {
+    expect(findings(RULE, { "p.yaml": vaultPolicy })[0]?.fix).toBe("guessed");
+    const configured = findings(
+      RULE,
+      { "p.yaml": vaultPolicy },
+      { services: { "vault/cluster-vault": { selector: { app: "vault" } } } },
+    );
+    expect(configured[0]?.fix).toBe("auto");
+  });
+
+  it("resolves a Service the repository index holds (by name; any namespace when the entry has none)", () => {
+    const index = repoIndex([service("cluster-vault", "vault", { app: "vault" })]);
+    const config = resolveConfig({});
+    const kind = (value: unknown) => toServicesFixKind([serviceReference(value)], index, config);
+    expect(kind({ k8sService: { serviceName: "cluster-vault", namespace: "vault" } })).toBe("auto");
+    expect(kind({ k8sService: { serviceName: "cluster-vault" } })).toBe("auto");
+    expect(kind({ k8sService: { serviceName: "cluster-vault", namespace: "other" } })).toBe("guessed");
+    expect(kind({ k8sService: { serviceName: "kubernetes", namespace: "default" } })).toBe("auto");
+    expect(kind({ k8sServiceSelector: { selector: { matchLabels: { app: "vault" } } } })).toBe("guessed");
+  });
+
+  it("says nothing about toServices without toPorts, toPorts alone, ingress, or an empty toPorts list", () => {
+    const clean = cnp(
+      "clean",
+      "minio",
+      [
+        "  egress:",
+        "    - toServices:",
+        "        - k8sService: {serviceName: a, namespace: b}",
+        "    - toEndpoints: [{matchLabels: {app: x}}]",
+        "      toPorts: [{ports: [{port: '80', protocol: TCP}]}]",
+        "    - toServices: [{k8sService: {serviceName: c, namespace: d}}]",
+        "      toPorts: []",
+        "  ingress:",
+        "    - fromEndpoints: [{matchLabels: {app: y}}]",
+        "      toPorts: [{ports: [{port: '80'}]}]",
+      ].join("\n"),
+    );
+    expect(findings(RULE, { "p.yaml": clean })).toEqual([]);
+  });
+
+  it("finds every offending rule across specs and List items, and names every service", () => {
+    const text = [
+      "apiVersion: v1",
+      "kind: List",
+      "items:",
+      "  - apiVersion: cilium.io/v2",
+      "    kind: CiliumClusterwideNetworkPolicy",
+      "    metadata: {name: wide}",
+      "    specs:",
+      "      - endpointSelector: {}",
+      "        egress:",
+      "          - toPorts: [{ports: [{port: '53', protocol: UDP}]}]",
+      "            toServices:",
+      "              - k8sService: {serviceName: dns}",
+      "              - k8sServiceSelector: {selector: {matchLabels: {tier: db}}, namespace: data}",
+    ].join("\n");
+    const result = findings(RULE, { "list.yaml": text });
+    expect(result).toHaveLength(1);
+    expect(result[0]).toMatchObject({ line: 11, column: 13, policy: "wide", fix: "guessed" });
+    expect(result[0]?.message).toContain("dns (any namespace), Services labelled tier=db in data");
+  });
+
+  it("can be turned off or re-graded in the config", () => {
+    expect(findings(RULE, { "p.yaml": vaultPolicy }, { rules: { [RULE]: "off" } })).toEqual([]);
+    expect(findings(RULE, { "p.yaml": vaultPolicy }, { rules: { [RULE]: "warning" } })[0]?.severity).toBe("warning");
+  });
+});
