@@ -36,3 +36,123 @@ export interface JobQueue {
 export function jobKey(owner: string, repo: string, pullNumber: number): string {
   return `${owner}/${repo}#${pullNumber}`.toLowerCase();
 }
+
+export interface InProcessQueueOptions {
+  /** Jobs for different PRs that may run at once. */
+  readonly concurrency?: number;
+  /** Called when a job throws; the queue goes on with the next one. */
+  readonly onError?: (error: unknown, job: PullRequestJob) => void;
+}
+
+interface Slot {
+  waiting: PullRequestJob | null;
+  running: boolean;
+}
+
+/**
+ * The queue in one process: per key at most one job waiting (the latest) and one running. Survives no restart,
+ * which is acceptable for a single instance: GitHub's next event for the PR brings the work back.
+ */
+export class InProcessQueue implements JobQueue {
+  readonly #concurrency: number;
+  readonly #onError: (error: unknown, job: PullRequestJob) => void;
+  readonly #slots = new Map<string, Slot>();
+  /** Keys with a waiting job, in arrival order. */
+  readonly #ready: string[] = [];
+  #running = 0;
+  #handler: JobHandler | null = null;
+  #closed = false;
+  #idleWaiters: Array<() => void> = [];
+
+  constructor(options: InProcessQueueOptions = {}) {
+    this.#concurrency = Math.max(1, options.concurrency ?? 4);
+    this.#onError = options.onError ?? (() => {});
+  }
+
+  async enqueue(key: string, job: PullRequestJob): Promise<void> {
+    if (this.#closed) throw new Error("queue is closed");
+    const slot = this.#slots.get(key) ?? { waiting: null, running: false };
+    this.#slots.set(key, slot);
+    if (slot.waiting === null) this.#ready.push(key);
+    slot.waiting = job;
+    this.#pump();
+  }
+
+  start(handler: JobHandler): void {
+    this.#handler = handler;
+    this.#pump();
+  }
+
+  idle(): Promise<void> {
+    if (this.#isIdle()) return Promise.resolve();
+    return new Promise((resolve) => this.#idleWaiters.push(resolve));
+  }
+
+  async health(): Promise<QueueHealth> {
+    const waiting = [...this.#slots.values()].filter((slot) => slot.waiting !== null).length;
+    return {
+      ok: !this.#closed,
+      detail: `in-process queue: ${this.#running} running, ${waiting} waiting${this.#closed ? ", closed" : ""}`,
+    };
+  }
+
+  async close(): Promise<void> {
+    this.#closed = true;
+    await this.idle();
+  }
+
+  #isIdle(): boolean {
+    return this.#running === 0 && this.#ready.length === 0;
+  }
+
+  #pump(): void {
+    const handler = this.#handler;
+    if (!handler) return;
+    for (let i = 0; i < this.#ready.length && this.#running < this.#concurrency;) {
+      const key = this.#ready[i]!;
+      const slot = this.#slots.get(key)!;
+      if (slot.running) {
+        i++; // runs after the current job for this PR
+        continue;
+      }
+      this.#ready.splice(i, 1);
+      const job = slot.waiting!;
+      slot.waiting = null;
+      slot.running = true;
+      this.#running++;
+      void this.#run(handler, key, slot, job);
+    }
+    if (this.#isIdle()) {
+      const waiters = this.#idleWaiters;
+      this.#idleWaiters = [];
+      for (const resolve of waiters) resolve();
+    }
+  }
+
+  async #run(handler: JobHandler, key: string, slot: Slot, job: PullRequestJob): Promise<void> {
+    try {
+      await handler(job);
+    } catch (error) {
+      this.#onError(error, job);
+    } finally {
+      slot.running = false;
+      this.#running--;
+      if (slot.waiting === null) this.#slots.delete(key);
+      this.#pump();
+    }
+  }
+}
+
+export interface QueueOptions extends InProcessQueueOptions {
+  /** With a Redis URL, jobs go to BullMQ (src/github/redis-queue.ts) so several instances share them. */
+  readonly redisUrl?: string;
+  readonly warn?: (message: string) => void;
+}
+
+/** The queue the app uses: in process unless REDIS_URL names a Redis. */
+export async function createQueue(options: QueueOptions = {}): Promise<JobQueue> {
+  if (options.redisUrl) {
+    options.warn?.("REDIS_URL is set but the Redis queue is not available in this build: using the in-process queue");
+  }
+  return new InProcessQueue(options);
+}

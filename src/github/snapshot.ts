@@ -1,0 +1,78 @@
+// What the app reads of a repository: the PR's changed files, and every manifest at the head commit.
+import { Readable } from "node:stream";
+import type { ReadableStream as WebReadableStream } from "node:stream/web";
+import { isManifestPath, MAX_FILE_BYTES } from "../policy/manifests.js";
+import type { SourceFile } from "../policy/types.js";
+import { readTar } from "./tar.js";
+import type { GitHub, PullRequestInfo, RepoRef } from "./types.js";
+
+/** GitHub lists at most this many files of a pull request. */
+export const PR_FILES_CAP = 3000;
+
+export interface ChangedFile {
+  readonly path: string;
+  readonly status: string;
+  /** The unified diff GitHub shows; absent for binary or very large changes. */
+  readonly patch?: string;
+}
+
+export interface ChangedFiles {
+  readonly files: readonly ChangedFile[];
+  /** true when the PR changes more files than GitHub lists: the caller must not trust `files` to be complete. */
+  readonly truncated: boolean;
+}
+
+const KEPT_STATUSES = new Set(["added", "modified", "renamed", "copied", "changed"]);
+
+/** The PR's changed manifest files that still exist at its head (added, modified, renamed). */
+export async function listChangedFiles(octokit: GitHub, repo: RepoRef, pr: PullRequestInfo): Promise<ChangedFiles> {
+  const all = await octokit.paginate(octokit.rest.pulls.listFiles, {
+    ...repo,
+    pull_number: pr.number,
+    per_page: 100,
+  });
+  const files = all
+    .filter((file) => KEPT_STATUSES.has(file.status) && isManifestPath(file.filename))
+    .map((file) => ({ path: file.filename, status: file.status, ...(file.patch ? { patch: file.patch } : {}) }));
+  return { files, truncated: pr.changedFiles > all.length || all.length >= PR_FILES_CAP };
+}
+
+/**
+ * Every manifest of the repository at `sha`, from one tarball request however large the repository: the archive
+ * streams through a tar reader that keeps only manifest paths, and only the contents of those under MAX_FILE_BYTES
+ * (larger ones are handed to the engine without content, which reports them as skipped).
+ */
+export async function readSnapshot(octokit: GitHub, repo: RepoRef, sha: string): Promise<SourceFile[]> {
+  const response = await octokit.request("GET /repos/{owner}/{repo}/tarball/{ref}", {
+    ...repo,
+    ref: sha,
+    request: { parseSuccessResponseBody: false },
+  });
+  const body = response.data as unknown;
+  const stream =
+    body instanceof Readable
+      ? body
+      : body instanceof ArrayBuffer || ArrayBuffer.isView(body)
+        ? Readable.from([Buffer.from(body as ArrayBuffer)])
+        : Readable.fromWeb(body as WebReadableStream<Uint8Array>);
+  const { files } = await readTar(stream, (entry) => {
+    if (entry.type !== "file") return "skip";
+    const path = stripArchiveRoot(entry.path);
+    if (path === null || !isManifestPath(path)) return "skip";
+    return entry.size > MAX_FILE_BYTES ? "size" : "read";
+  });
+  const sources: SourceFile[] = [];
+  for (const file of files) {
+    const path = stripArchiveRoot(file.path);
+    if (path !== null) sources.push({ path, size: file.size, content: file.content });
+  }
+  return sources.sort((a, b) => a.path.localeCompare(b.path));
+}
+
+/** GitHub's archives put everything under one "<owner>-<repo>-<sha>/" directory. */
+function stripArchiveRoot(path: string): string | null {
+  const slash = path.indexOf("/");
+  if (slash === -1) return null;
+  const rest = path.slice(slash + 1);
+  return rest === "" ? null : rest;
+}
