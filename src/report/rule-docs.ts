@@ -1,0 +1,61 @@
+// Rule metadata for reports: the registry's rules plus the engine's own internal-error, looked up in one place.
+import { INTERNAL_ERROR } from "../policy/engine.js";
+import type { ScanResult } from "../policy/engine.js";
+import { RULES } from "../policy/rules/index.js";
+import type { RuleMeta } from "../policy/rules/rule.js";
+import type { Finding, Severity } from "../policy/types.js";
+
+/** What every report renders: the scan's counts and findings. */
+export type ReportInput = Pick<ScanResult, "filesScanned" | "policies" | "findings">;
+
+/** Options shared by the reports that link to rule documentation. */
+export interface RuleDocsOptions {
+  /**
+   * Where the README lives, e.g. "https://github.com/owner/repo/blob/main/README.md"; each rule is linked at
+   * `<docsBaseUrl>#<rule-id>`. Defaults to the relative "README.md".
+   */
+  readonly docsBaseUrl?: string;
+  /** Metadata of rules outside the registry (rules passed to `scan` through its `rules` option). */
+  readonly rules?: readonly RuleMeta[];
+}
+
+export const DEFAULT_DOCS_BASE_URL = "README.md";
+
+/** The metadata of a rule id: from `extra`, the registry, the engine, or a neutral stand-in for unknown ids. */
+export function ruleMeta(id: string, extra: readonly RuleMeta[] = []): RuleMeta {
+  const known =
+    extra.find((meta) => meta.id === id) ??
+    RULES.find((rule) => rule.meta.id === id)?.meta ??
+    (id === INTERNAL_ERROR.id ? INTERNAL_ERROR : undefined);
+  return known ?? { id, defaultSeverity: "warning", description: id, fixable: false };
+}
+
+export function ruleDocsUrl(id: string, docsBaseUrl: string = DEFAULT_DOCS_BASE_URL): string {
+  return `${docsBaseUrl}#${id}`;
+}
+
+export const SEVERITIES: readonly Severity[] = ["error", "warning", "info"];
+
+export function countBySeverity(findings: readonly Finding[]): Record<Severity, number> {
+  const counts: Record<Severity, number> = { error: 0, warning: 0, info: 0 };
+  for (const finding of findings) counts[finding.severity]++;
+  return counts;
+}
+
+function plural(count: number, singular: string, pluralForm = `${singular}s`): string {
+  return `${count} ${count === 1 ? singular : pluralForm}`;
+}
+
+/** "2 errors, 1 warning and 3 info findings in 12 files (4 policies)", or "No findings in …". */
+export function summaryLine(input: ReportInput): string {
+  const scope = `${plural(input.filesScanned, "file")} (${plural(input.policies, "policy", "policies")})`;
+  if (input.findings.length === 0) return `No findings in ${scope}.`;
+  const counts = countBySeverity(input.findings);
+  const parts = [
+    counts.error > 0 ? plural(counts.error, "error") : "",
+    counts.warning > 0 ? plural(counts.warning, "warning") : "",
+    counts.info > 0 ? `${counts.info} info` : "",
+  ].filter(Boolean);
+  const list = parts.length > 1 ? `${parts.slice(0, -1).join(", ")} and ${parts.at(-1)}` : parts[0];
+  return `${list} in ${scope}.`;
+}

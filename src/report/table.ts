@@ -1,0 +1,74 @@
+// Findings → a plain-text table for terminals: no colours, wrapped to a width (120 columns by default).
+import type { Finding } from "../policy/types.js";
+import { summaryLine } from "./rule-docs.js";
+import type { ReportInput } from "./rule-docs.js";
+
+export interface TableOptions {
+  /** Total width in columns; the message column takes what the others leave. */
+  readonly width?: number;
+}
+
+export const DEFAULT_TABLE_WIDTH = 120;
+const GAP = "  ";
+const MIN_MESSAGE_WIDTH = 30;
+
+interface Column {
+  readonly title: string;
+  readonly cap: number;
+  readonly cell: (finding: Finding) => string;
+}
+
+const COLUMNS: readonly Column[] = [
+  { title: "SEVERITY", cap: 8, cell: (f) => f.severity },
+  { title: "RULE", cap: 28, cell: (f) => f.ruleId },
+  { title: "LOCATION", cap: 40, cell: (f) => `${f.file}:${f.line}:${f.column}` },
+  { title: "POLICY", cap: 28, cell: (f) => f.policy ?? "-" },
+];
+
+/** Splits text into lines of at most `width` characters, at spaces or after "/" where possible. */
+export function wrap(text: string, width: number): string[] {
+  const lines: string[] = [];
+  for (const paragraph of text.split(/\r?\n/)) {
+    let rest = paragraph.replace(/\s+/g, " ").trim();
+    if (rest === "") continue;
+    while (rest.length > width) {
+      const window = rest.slice(0, width + 1);
+      const space = window.lastIndexOf(" ");
+      const slash = window.lastIndexOf("/", width - 1);
+      const cut = space > 0 ? space : slash > 0 ? slash + 1 : width;
+      lines.push(rest.slice(0, cut).trimEnd());
+      rest = rest.slice(cut).trimStart();
+    }
+    lines.push(rest);
+  }
+  return lines.length > 0 ? lines : [""];
+}
+
+export function renderTable(input: ReportInput, options: TableOptions = {}): string {
+  const summary = summaryLine(input);
+  if (input.findings.length === 0) return `${summary}\n`;
+  const width = Math.max(options.width ?? DEFAULT_TABLE_WIDTH, 60);
+  const widths = COLUMNS.map((column) =>
+    Math.min(column.cap, Math.max(column.title.length, ...input.findings.map((f) => column.cell(f).length))),
+  );
+  const used = widths.reduce((sum, w) => sum + w + GAP.length, 0);
+  const messageWidth = Math.max(MIN_MESSAGE_WIDTH, width - used);
+  const allWidths = [...widths, messageWidth];
+  const row = (cells: readonly string[]): string => {
+    const wrapped = cells.map((cell, i) => wrap(cell, allWidths[i]!));
+    const height = Math.max(...wrapped.map((lines) => lines.length));
+    const out: string[] = [];
+    for (let line = 0; line < height; line++) {
+      const parts = wrapped.map((lines, i) => (lines[line] ?? "").padEnd(i === wrapped.length - 1 ? 0 : allWidths[i]!));
+      out.push(parts.join(GAP).trimEnd());
+    }
+    return out.join("\n");
+  };
+  const lines = [
+    row([...COLUMNS.map((c) => c.title), "MESSAGE"]),
+    ...input.findings.map((finding) => row([...COLUMNS.map((c) => c.cell(finding)), finding.message])),
+    "",
+    summary,
+  ];
+  return `${lines.join("\n")}\n`;
+}

@@ -1,0 +1,63 @@
+// A real scan of the report fixtures with rules of the tests' own, so that snapshots do not move when the
+// registry's rules change their wording.
+import { readdirSync, readFileSync } from "node:fs";
+import { join, relative } from "node:path";
+import { fileURLToPath } from "node:url";
+import { isMap, isSeq } from "yaml";
+import { DEFAULT_CONFIG } from "../../src/policy/config.js";
+import { scan } from "../../src/policy/engine.js";
+import type { ScanResult } from "../../src/policy/engine.js";
+import { rulesOf } from "../../src/policy/policy.js";
+import type { FileRule, PolicyRule, Rule } from "../../src/policy/rules/rule.js";
+import { source } from "../helpers/sources.js";
+
+export const FIXTURES_DIR = fileURLToPath(new URL("./fixtures", import.meta.url));
+
+export const parseOutcome: FileRule = {
+  meta: { id: "fixture-parse", defaultSeverity: "info", description: "Parse outcome of a file.", fixable: false },
+  scope: "file",
+  check({ file, report }) {
+    if (file.templated) report({ at: { line: 1, column: 1 }, message: "Go template: not checked" });
+    for (const problem of file.problems) {
+      report({ at: problem.position, severity: "error", message: `invalid YAML: ${problem.message}` });
+    }
+  },
+};
+
+export const toServicesToPorts: PolicyRule = {
+  meta: {
+    id: "fixture-to-services",
+    defaultSeverity: "error",
+    description: "toServices combined with toPorts.",
+    fixable: true,
+  },
+  scope: "policy",
+  check({ policy, report }) {
+    for (const rule of rulesOf(policy, ["egress"])) {
+      const toServices = rule.node.items.find((pair) => isMap(rule.node) && String(pair.key) === "toServices");
+      const toPorts = rule.node.get("toPorts", true);
+      if (toServices && isSeq(toPorts)) {
+        report({
+          at: toServices,
+          message: `\`toServices\` with \`toPorts\` in ${rule.direction}[${rule.index}] | rejected by <Cilium> 1.14`,
+          fix: policy.clusterwide ? "guessed" : "auto",
+        });
+      }
+    }
+  },
+};
+
+export const FIXTURE_RULES: readonly Rule[] = [parseOutcome, toServicesToPorts];
+
+function walk(dir: string): string[] {
+  return readdirSync(dir, { withFileTypes: true }).flatMap((entry) =>
+    entry.isDirectory() ? walk(join(dir, entry.name)) : [join(dir, entry.name)],
+  );
+}
+
+export function scanFixtures(): ScanResult {
+  const files = walk(FIXTURES_DIR)
+    .map((path) => source(relative(FIXTURES_DIR, path).split("\\").join("/"), readFileSync(path)))
+    .sort((a, b) => (a.path < b.path ? -1 : 1));
+  return scan(files, { config: DEFAULT_CONFIG, rules: FIXTURE_RULES });
+}
