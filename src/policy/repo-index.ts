@@ -1,4 +1,6 @@
 // What service resolution and cross-file rules need from the whole repository, rendered as kustomize would.
+import { renderKustomizations } from "./kustomize.js";
+import type { KustomizeNote, KustomizeRendering } from "./kustomize.js";
 import type { Manifest, ParsedFile } from "./manifests.js";
 import type {
   ContainerPort,
@@ -22,14 +24,25 @@ export interface RepoIndex {
   readonly workloads: readonly WorkloadInfo[];
   readonly endpoints: readonly EndpointsInfo[];
   readonly releases: readonly ReleaseInfo[];
-  /** A manifest's name and namespace after the kustomizations that include it (namePrefix, namespace, …). */
+  /**
+   * A manifest's name and namespace after the kustomizations that include it (namePrefix, namespace, …). When several
+   * top-level kustomizations include it (a base shared by overlays), the first by kustomization path: see renderings.
+   */
   rendered(manifest: Manifest): RenderedMetadata;
+  /** Every rendering of a manifest: one per top-level kustomization including it, or its metadata as written. */
+  renderings?(manifest: Manifest): readonly RenderedMetadata[];
+  /** What kustomize rendering met and could not follow or apply (cycles, missing paths, patches, remote bases). */
+  readonly notes?: readonly KustomizeNote[];
 }
 
 /** One manifest as some rendering sees it: its plain-JS value after the transformations that apply to it. */
 export interface ManifestView {
   readonly manifest: Manifest;
   readonly value: Readonly<Record<string, unknown>>;
+  /** The top-level kustomization that rendered it; absent for metadata as written. */
+  readonly kustomization?: string;
+  /** Fields of the kustomizations on its way that are not applied here (e.g. "base/kustomization.yaml: patches"). */
+  readonly unapplied?: readonly string[];
 }
 
 // ---- reading plain-JS manifest values defensively: manifests are user input, any field may be anything ----
@@ -108,6 +121,13 @@ function locationOf(manifest: Manifest): SourceLocation {
   return manifest.location;
 }
 
+function renderedBy(view: ManifestView): { kustomization?: string; unapplied?: readonly string[] } {
+  return {
+    ...(view.kustomization !== undefined ? { kustomization: view.kustomization } : {}),
+    ...(view.unapplied !== undefined && view.unapplied.length > 0 ? { unapplied: view.unapplied } : {}),
+  };
+}
+
 // ---- Services ----
 
 function servicePortsOf(spec: Json | undefined): ServicePort[] {
@@ -149,6 +169,7 @@ export function serviceFrom(view: ManifestView): ServiceInfo | undefined {
     ...(type !== undefined ? { type } : {}),
     ...(externalName !== undefined ? { externalName } : {}),
     ...(manifest.name !== undefined && manifest.name !== name ? { writtenName: manifest.name } : {}),
+    ...renderedBy(view),
   };
 }
 
@@ -208,6 +229,7 @@ export function workloadFrom(view: ManifestView): WorkloadInfo | undefined {
     containerPorts: containerPortsOf(asRecord(template?.spec)),
     location: locationOf(manifest),
     ...(selector !== undefined ? { selector } : {}),
+    ...renderedBy(view),
   };
 }
 
@@ -316,15 +338,44 @@ export function indexViews(
   return { services, workloads, endpoints, releases };
 }
 
-function* viewsAsWritten(files: readonly ParsedFile[]): Generator<ManifestView> {
-  for (const file of files) {
-    for (const manifest of file.manifests) yield { manifest, value: manifest.value };
-  }
+function unappliedOf(rendering: KustomizeRendering): string[] {
+  return rendering.layers.flatMap((layer) => layer.unapplied.map((field) => `${layer.kustomization}: ${field}`));
 }
 
+/**
+ * Indexes the repository as kustomize would render it: a manifest that top-level kustomizations include is indexed
+ * once per such kustomization, with their namespace, name prefix/suffix and labels applied; a manifest no
+ * kustomization includes keeps its metadata as written; kustomization files, patches and generator inputs are not
+ * resources and are not indexed.
+ */
 export function buildRepoIndex(files: readonly ParsedFile[]): RepoIndex {
+  const kustomize = renderKustomizations(files);
+  const views: ManifestView[] = [];
+  for (const file of files) {
+    if (kustomize.nonResourceFiles.has(file.path)) continue;
+    for (const manifest of file.manifests) {
+      const renderings = kustomize.renderingsOf(manifest);
+      if (renderings.length === 0) views.push({ manifest, value: manifest.value });
+      for (const rendering of renderings) {
+        views.push({
+          manifest,
+          value: rendering.value,
+          kustomization: rendering.root,
+          unapplied: unappliedOf(rendering),
+        });
+      }
+    }
+  }
+  const renderings = (manifest: Manifest): RenderedMetadata[] => {
+    const list = kustomize.renderingsOf(manifest);
+    return list.length === 0
+      ? [{ name: manifest.name, namespace: manifest.namespace }]
+      : list.map(({ name, namespace }) => ({ name, namespace }));
+  };
   return {
-    ...indexViews(viewsAsWritten(files)),
-    rendered: (manifest) => ({ name: manifest.name, namespace: manifest.namespace }),
+    ...indexViews(views),
+    rendered: (manifest) => renderings(manifest)[0] ?? { name: manifest.name, namespace: manifest.namespace },
+    renderings,
+    notes: kustomize.notes,
   };
 }

@@ -1,0 +1,529 @@
+// The kustomize semantics service resolution depends on, over parsed files (no I/O, no kustomize binary):
+// which kustomizations include which manifests, and what their `namespace`, `namePrefix`/`nameSuffix`,
+// `commonLabels` and `labels` make of them. Patches, generators, replacements and remote resources are not applied:
+// `notes` says where they were met.
+import type { Manifest, ParsedFile } from "./manifests.js";
+import { MAX_ALIAS_COUNT } from "./manifests.js";
+import type { Labels } from "./types.js";
+
+/** File names kustomize recognises as a directory's kustomization, in the order it looks for them. */
+export const KUSTOMIZATION_FILE_NAMES = ["kustomization.yaml", "kustomization.yml", "Kustomization"] as const;
+
+/** Where kustomize writes a label: a path of fields ("x[]" walks a list), optionally limited to a group/version/kind. */
+export interface FieldSpec {
+  readonly path: string;
+  /** Create the missing fields on the way (kustomize's `create: true`); otherwise only existing fields change. */
+  readonly create: boolean;
+  readonly group?: string;
+  readonly version?: string;
+  readonly kind?: string;
+}
+
+// kustomize's built-in field specs (api/internal/konfig/builtinpluginconsts), limited to the paths that matter here:
+// metadata labels, selectors and pod templates.
+const METADATA_LABELS: readonly FieldSpec[] = [
+  { path: "metadata/labels", create: true },
+  { path: "spec/template/metadata/labels", create: true, version: "v1", kind: "ReplicationController" },
+  { path: "spec/template/metadata/labels", create: true, kind: "Deployment" },
+  { path: "spec/template/metadata/labels", create: true, kind: "ReplicaSet" },
+  { path: "spec/template/metadata/labels", create: true, kind: "DaemonSet" },
+  { path: "spec/template/metadata/labels", create: true, group: "apps", kind: "StatefulSet" },
+  { path: "spec/volumeClaimTemplates[]/metadata/labels", create: true, group: "apps", kind: "StatefulSet" },
+  { path: "spec/template/metadata/labels", create: true, group: "batch", kind: "Job" },
+  { path: "spec/jobTemplate/metadata/labels", create: true, group: "batch", kind: "CronJob" },
+  { path: "spec/jobTemplate/spec/template/metadata/labels", create: true, group: "batch", kind: "CronJob" },
+];
+
+/** `commonLabels`, and `labels` entries with `includeSelectors: true`. */
+export const COMMON_LABELS_FIELD_SPECS: readonly FieldSpec[] = [
+  { path: "spec/selector", create: true, version: "v1", kind: "Service" },
+  { path: "spec/selector", create: true, version: "v1", kind: "ReplicationController" },
+  { path: "spec/selector/matchLabels", create: true, kind: "Deployment" },
+  { path: "spec/selector/matchLabels", create: true, kind: "ReplicaSet" },
+  { path: "spec/selector/matchLabels", create: true, kind: "DaemonSet" },
+  { path: "spec/selector/matchLabels", create: true, group: "apps", kind: "StatefulSet" },
+  { path: "spec/selector/matchLabels", create: false, group: "batch", kind: "Job" },
+  { path: "spec/jobTemplate/spec/selector/matchLabels", create: false, group: "batch", kind: "CronJob" },
+  { path: "spec/selector/matchLabels", create: false, group: "policy", kind: "PodDisruptionBudget" },
+  { path: "spec/podSelector/matchLabels", create: false, group: "networking.k8s.io", kind: "NetworkPolicy" },
+  ...METADATA_LABELS,
+];
+
+/** `labels` entries without includeSelectors: metadata only; `includeTemplates: true` adds pod templates (not created). */
+const PLAIN_LABELS: readonly FieldSpec[] = [{ path: "metadata/labels", create: true }];
+const TEMPLATE_LABELS: FieldSpec = { path: "spec/template/metadata/labels", create: false };
+
+/** Kinds kustomize knows to be cluster-scoped: its namespace transformer leaves them alone. Unknown kinds get one. */
+const CLUSTER_SCOPED_KINDS = new Set([
+  "Namespace",
+  "Node",
+  "PersistentVolume",
+  "ClusterRole",
+  "ClusterRoleBinding",
+  "CustomResourceDefinition",
+  "StorageClass",
+  "PriorityClass",
+  "IngressClass",
+  "RuntimeClass",
+  "CSIDriver",
+  "CSINode",
+  "VolumeAttachment",
+  "APIService",
+  "MutatingWebhookConfiguration",
+  "ValidatingWebhookConfiguration",
+  "ValidatingAdmissionPolicy",
+  "ValidatingAdmissionPolicyBinding",
+  "CertificateSigningRequest",
+  "PodSecurityPolicy",
+  "ComponentStatus",
+]);
+
+/** Kinds whose name kustomize's prefix/suffix transformer never changes. */
+function keepsName(group: string, kind: string): boolean {
+  return (
+    kind === "CustomResourceDefinition" ||
+    kind === "Namespace" ||
+    (kind === "APIService" && group === "apiregistration.k8s.io")
+  );
+}
+
+export interface LabelTransform {
+  readonly pairs: Labels;
+  readonly fieldSpecs: readonly FieldSpec[];
+}
+
+/** What one kustomization (or component) does to every resource it accumulates. */
+export interface KustomizeLayer {
+  /** Path of the kustomization file. */
+  readonly kustomization: string;
+  readonly namespace: string | undefined;
+  readonly namePrefix: string;
+  readonly nameSuffix: string;
+  /** In kustomize's order: each `labels` entry, then `commonLabels`. */
+  readonly labels: readonly LabelTransform[];
+  /** Fields this layer has that are not applied here (patches, replacements, …): a reason to double-check. */
+  readonly unapplied: readonly string[];
+}
+
+/** One manifest as one top-level kustomization renders it. */
+export interface KustomizeRendering {
+  /** Path of the top-level kustomization file (one that no other kustomization includes). */
+  readonly root: string;
+  /** Innermost first: the order kustomize applies them in. */
+  readonly layers: readonly KustomizeLayer[];
+  readonly value: Readonly<Record<string, unknown>>;
+  readonly name: string | undefined;
+  readonly namespace: string | undefined;
+}
+
+export interface KustomizeNote {
+  readonly file: string;
+  readonly message: string;
+}
+
+export interface KustomizeView {
+  /** Paths of the kustomization files found. */
+  readonly kustomizations: readonly string[];
+  /** Renderings of a manifest, one per top-level kustomization that includes it, sorted by root; [] when none does. */
+  renderingsOf(manifest: Manifest): readonly KustomizeRendering[];
+  /** Files that are not resources: kustomizations themselves, patches, generator inputs, transformer configs. */
+  readonly nonResourceFiles: ReadonlySet<string>;
+  /** Cycles, missing paths, remote resources, unapplied fields. */
+  readonly notes: readonly KustomizeNote[];
+}
+
+// ---- paths ----
+
+function dirname(path: string): string {
+  const slash = path.lastIndexOf("/");
+  return slash === -1 ? "" : path.slice(0, slash);
+}
+
+function basename(path: string): string {
+  return path.slice(path.lastIndexOf("/") + 1);
+}
+
+/** Joins a relative reference to a directory; undefined when it leaves the repository. */
+function joinPath(dir: string, reference: string): string | undefined {
+  const segments = dir === "" ? [] : dir.split("/");
+  for (const segment of reference.split("/")) {
+    if (segment === "" || segment === ".") continue;
+    if (segment === "..") {
+      if (segments.length === 0) return undefined;
+      segments.pop();
+    } else segments.push(segment);
+  }
+  return segments.join("/");
+}
+
+function isRemote(reference: string): boolean {
+  return (
+    /^[a-z][a-z0-9+.-]*:\/\//i.test(reference) || /^(git@|github\.com\/|gitlab\.com\/|bitbucket\.org\/)/.test(reference)
+  );
+}
+
+export function isKustomizationPath(path: string): boolean {
+  return (KUSTOMIZATION_FILE_NAMES as readonly string[]).includes(basename(path));
+}
+
+// ---- reading kustomization files ----
+
+type Json = Readonly<Record<string, unknown>>;
+
+function asRecord(value: unknown): Json | undefined {
+  return value !== null && typeof value === "object" && !Array.isArray(value) ? (value as Json) : undefined;
+}
+
+function strings(value: unknown): string[] {
+  return Array.isArray(value) ? value.filter((v): v is string => typeof v === "string") : [];
+}
+
+function labelPairs(value: unknown): Labels {
+  const record = asRecord(value);
+  if (!record) return {};
+  const labels: Record<string, string> = {};
+  for (const [key, raw] of Object.entries(record)) {
+    if (typeof raw === "string" || typeof raw === "number" || typeof raw === "boolean") labels[key] = String(raw);
+  }
+  return labels;
+}
+
+interface Kustomization {
+  readonly path: string;
+  readonly dir: string;
+  readonly component: boolean;
+  readonly resources: readonly string[];
+  readonly components: readonly string[];
+  readonly layer: KustomizeLayer;
+  /** Paths of files it uses as something other than resources. */
+  readonly auxiliary: readonly string[];
+}
+
+const UNAPPLIED_FIELDS = [
+  "patches",
+  "patchesStrategicMerge",
+  "patchesJson6902",
+  "replacements",
+  "vars",
+  "transformers",
+  "helmCharts",
+  "configurations",
+] as const;
+
+function fieldSpecsOf(value: unknown): FieldSpec[] {
+  if (!Array.isArray(value)) return [];
+  return value.flatMap((raw) => {
+    const spec = asRecord(raw);
+    if (!spec || typeof spec.path !== "string") return [];
+    return [
+      {
+        path: spec.path,
+        create: spec.create === true,
+        ...(typeof spec.group === "string" ? { group: spec.group } : {}),
+        ...(typeof spec.version === "string" ? { version: spec.version } : {}),
+        ...(typeof spec.kind === "string" ? { kind: spec.kind } : {}),
+      },
+    ];
+  });
+}
+
+function labelTransformsOf(value: Json): LabelTransform[] {
+  const transforms: LabelTransform[] = [];
+  if (Array.isArray(value.labels)) {
+    for (const raw of value.labels) {
+      const entry = asRecord(raw);
+      if (!entry) continue;
+      const pairs = labelPairs(entry.pairs);
+      if (Object.keys(pairs).length === 0) continue;
+      const custom = fieldSpecsOf(entry.fields);
+      const fieldSpecs =
+        entry.includeSelectors === true
+          ? [...custom, ...COMMON_LABELS_FIELD_SPECS]
+          : [...custom, ...PLAIN_LABELS, ...(entry.includeTemplates === true ? [TEMPLATE_LABELS] : [])];
+      transforms.push({ pairs, fieldSpecs });
+    }
+  }
+  const common = labelPairs(value.commonLabels);
+  if (Object.keys(common).length > 0) transforms.push({ pairs: common, fieldSpecs: COMMON_LABELS_FIELD_SPECS });
+  return transforms;
+}
+
+/** Files a kustomization reads for other purposes than resources (so they are not indexed as resources). */
+function auxiliaryPathsOf(dir: string, value: Json): string[] {
+  const references: string[] = [];
+  for (const entry of Array.isArray(value.patchesStrategicMerge) ? value.patchesStrategicMerge : []) {
+    if (typeof entry === "string" && !entry.includes("\n")) references.push(entry);
+  }
+  for (const key of ["patches", "patchesJson6902", "replacements"]) {
+    for (const entry of Array.isArray(value[key]) ? value[key] : []) {
+      const path = asRecord(entry)?.path;
+      if (typeof path === "string") references.push(path);
+    }
+  }
+  for (const key of ["configurations", "crds", "transformers", "generators", "validators"]) {
+    references.push(...strings(value[key]).filter((entry) => !entry.includes("\n")));
+  }
+  for (const key of ["configMapGenerator", "secretGenerator"]) {
+    for (const entry of Array.isArray(value[key]) ? value[key] : []) {
+      const generator = asRecord(entry);
+      for (const file of [...strings(generator?.files), ...strings(generator?.envs)]) {
+        references.push(file.includes("=") ? file.slice(file.indexOf("=") + 1) : file);
+      }
+      if (typeof generator?.env === "string") references.push(generator.env);
+    }
+  }
+  const openapi = asRecord(value.openapi)?.path;
+  if (typeof openapi === "string") references.push(openapi);
+  return references.flatMap((reference) => {
+    const path = isRemote(reference) ? undefined : joinPath(dir, reference);
+    return path === undefined ? [] : [path];
+  });
+}
+
+function readKustomization(file: ParsedFile, notes: KustomizeNote[]): Kustomization | undefined {
+  const document = file.documents[0];
+  if (file.skipped !== undefined || file.templated || !document || document.errors.length > 0) {
+    notes.push({ file: file.path, message: "kustomization not read (invalid, templated or skipped): ignored" });
+    return undefined;
+  }
+  let raw: unknown;
+  try {
+    raw = document.toJS({ maxAliasCount: MAX_ALIAS_COUNT });
+  } catch {
+    notes.push({ file: file.path, message: "kustomization not read (too many aliases): ignored" });
+    return undefined;
+  }
+  const value = asRecord(raw) ?? {};
+  const dir = dirname(file.path);
+  const unapplied = UNAPPLIED_FIELDS.filter((key) => {
+    const field = value[key];
+    return Array.isArray(field) ? field.length > 0 : field !== undefined && field !== null;
+  });
+  const namespace = typeof value.namespace === "string" && value.namespace !== "" ? value.namespace : undefined;
+  return {
+    path: file.path,
+    dir,
+    component: value.kind === "Component",
+    resources: [...strings(value.resources), ...strings(value.bases)],
+    components: strings(value.components),
+    auxiliary: auxiliaryPathsOf(dir, value),
+    layer: {
+      kustomization: file.path,
+      namespace,
+      namePrefix: typeof value.namePrefix === "string" ? value.namePrefix : "",
+      nameSuffix: typeof value.nameSuffix === "string" ? value.nameSuffix : "",
+      labels: labelTransformsOf(value),
+      unapplied,
+    },
+  };
+}
+
+// ---- applying a layer to a manifest's value ----
+
+function groupVersion(apiVersion: string): { group: string; version: string } {
+  const slash = apiVersion.indexOf("/");
+  return slash === -1
+    ? { group: "", version: apiVersion }
+    : { group: apiVersion.slice(0, slash), version: apiVersion.slice(slash + 1) };
+}
+
+type Mutable = Record<string, unknown>;
+
+function isObject(value: unknown): value is Mutable {
+  return value !== null && typeof value === "object" && !Array.isArray(value);
+}
+
+function setLabelsAt(node: unknown, segments: readonly string[], pairs: Labels, create: boolean): void {
+  if (!isObject(node)) return;
+  const [head, ...rest] = segments;
+  if (head === undefined) {
+    Object.assign(node, pairs);
+    return;
+  }
+  if (head.endsWith("[]")) {
+    const list = node[head.slice(0, -2)];
+    if (Array.isArray(list)) for (const item of list) setLabelsAt(item, rest, pairs, create);
+    return;
+  }
+  if (!isObject(node[head])) {
+    if (!create) return;
+    node[head] = {};
+  }
+  setLabelsAt(node[head], rest, pairs, create);
+}
+
+function matches(spec: FieldSpec, group: string, version: string, kind: string): boolean {
+  return (
+    (spec.group === undefined || spec.group === group) &&
+    (spec.version === undefined || spec.version === version) &&
+    (spec.kind === undefined || spec.kind === kind)
+  );
+}
+
+/** Applies one kustomization's namespace, name prefix/suffix and labels to a (cloned, mutable) manifest value. */
+export function applyLayer(value: Mutable, layer: KustomizeLayer): void {
+  const { group, version } = groupVersion(typeof value.apiVersion === "string" ? value.apiVersion : "");
+  const kind = typeof value.kind === "string" ? value.kind : "";
+  if (!isObject(value.metadata)) value.metadata = {};
+  const metadata = value.metadata as Mutable;
+  if (layer.namespace !== undefined && !CLUSTER_SCOPED_KINDS.has(kind)) metadata.namespace = layer.namespace;
+  if ((layer.namePrefix !== "" || layer.nameSuffix !== "") && !keepsName(group, kind)) {
+    if (typeof metadata.name === "string") metadata.name = `${layer.namePrefix}${metadata.name}${layer.nameSuffix}`;
+  }
+  for (const transform of layer.labels) {
+    // One write per distinct path, as kustomize merges field specs before applying them.
+    const seen = new Set<string>();
+    for (const spec of transform.fieldSpecs) {
+      if (!matches(spec, group, version, kind) || seen.has(spec.path)) continue;
+      seen.add(spec.path);
+      setLabelsAt(value, spec.path.split("/"), transform.pairs, spec.create);
+    }
+  }
+}
+
+// ---- the view ----
+
+interface Entry {
+  readonly manifest: Manifest;
+  readonly layers: readonly KustomizeLayer[];
+}
+
+export function renderKustomizations(files: readonly ParsedFile[]): KustomizeView {
+  const notes: KustomizeNote[] = [];
+  const byPath = new Map(files.map((file) => [file.path, file]));
+  const directories = new Set<string>();
+  for (const file of files) {
+    for (let dir = dirname(file.path); dir !== ""; dir = dirname(dir)) {
+      if (directories.has(dir)) break;
+      directories.add(dir);
+    }
+  }
+  const kustomizations = new Map<string, Kustomization>();
+  const kustomizationOfDir = new Map<string, Kustomization>();
+  for (const name of KUSTOMIZATION_FILE_NAMES) {
+    for (const file of files) {
+      if (basename(file.path) !== name) continue;
+      const dir = dirname(file.path);
+      if (kustomizationOfDir.has(dir)) {
+        notes.push({ file: file.path, message: "more than one kustomization file in this directory: ignored" });
+        continue;
+      }
+      const kustomization = readKustomization(file, notes);
+      if (!kustomization) continue;
+      kustomizations.set(file.path, kustomization);
+      kustomizationOfDir.set(dir, kustomization);
+    }
+  }
+
+  const nonResourceFiles = new Set<string>();
+  for (const kustomization of kustomizations.values()) {
+    nonResourceFiles.add(kustomization.path);
+    for (const path of kustomization.auxiliary) nonResourceFiles.add(path);
+  }
+
+  type Target = { file: ParsedFile } | { kustomization: Kustomization };
+  const resolveReference = (from: Kustomization, reference: string): Target | undefined => {
+    if (isRemote(reference)) {
+      notes.push({ file: from.path, message: `remote resource ${reference} not fetched: ignored` });
+      return undefined;
+    }
+    const path = joinPath(from.dir, reference);
+    const file = path === undefined ? undefined : byPath.get(path);
+    if (file) return { file };
+    const kustomization = path === undefined ? undefined : kustomizationOfDir.get(path);
+    if (kustomization) return { kustomization };
+    const what = path !== undefined && directories.has(path) ? "a directory without a kustomization" : "not found";
+    notes.push({ file: from.path, message: `${reference}: ${what}: ignored` });
+    return undefined;
+  };
+
+  const referenced = new Set<string>();
+  for (const kustomization of kustomizations.values()) {
+    for (const reference of [...kustomization.resources, ...kustomization.components]) {
+      if (isRemote(reference)) continue;
+      const path = joinPath(kustomization.dir, reference);
+      const target = path === undefined ? undefined : kustomizationOfDir.get(path);
+      if (target) referenced.add(target.path);
+    }
+  }
+
+  const reached = new Set<string>();
+  const build = (kustomization: Kustomization, base: readonly Entry[], stack: readonly string[]): Entry[] => {
+    if (stack.includes(kustomization.path)) {
+      notes.push({ file: kustomization.path, message: `cycle: ${[...stack, kustomization.path].join(" → ")}` });
+      return [...base];
+    }
+    reached.add(kustomization.path);
+    const inner = [...stack, kustomization.path];
+    let entries: Entry[] = [...base];
+    for (const reference of kustomization.resources) {
+      const target = resolveReference(kustomization, reference);
+      if (!target) continue;
+      if ("file" in target) {
+        for (const manifest of target.file.manifests) entries.push({ manifest, layers: [] });
+      } else if (target.kustomization.component) {
+        notes.push({ file: kustomization.path, message: `${reference} is a Component listed as a resource: ignored` });
+      } else {
+        entries.push(...build(target.kustomization, [], inner));
+      }
+    }
+    for (const reference of kustomization.components) {
+      const target = resolveReference(kustomization, reference);
+      if (!target) continue;
+      if ("file" in target) {
+        notes.push({ file: kustomization.path, message: `component ${reference} is a file, not a directory: ignored` });
+        continue;
+      }
+      entries = build(target.kustomization, entries, inner);
+    }
+    return entries.map((entry) => ({ manifest: entry.manifest, layers: [...entry.layers, kustomization.layer] }));
+  };
+
+  const renderings = new Map<Manifest, KustomizeRendering[]>();
+  const roots = [...kustomizations.values()]
+    .filter((kustomization) => !referenced.has(kustomization.path) && !kustomization.component)
+    .sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
+  for (const root of roots) {
+    const seen = new Set<Manifest>();
+    for (const { manifest, layers } of build(root, [], [])) {
+      if (seen.has(manifest)) continue;
+      seen.add(manifest);
+      const value = structuredClone(manifest.value) as Mutable;
+      for (const layer of layers) applyLayer(value, layer);
+      const metadata = value.metadata as Mutable;
+      const rendering: KustomizeRendering = {
+        root: root.path,
+        layers,
+        value,
+        name: typeof metadata.name === "string" ? metadata.name : undefined,
+        namespace: typeof metadata.namespace === "string" ? metadata.namespace : undefined,
+      };
+      const list = renderings.get(manifest);
+      if (list) list.push(rendering);
+      else renderings.set(manifest, [rendering]);
+    }
+  }
+  for (const kustomization of kustomizations.values()) {
+    if (!reached.has(kustomization.path)) {
+      notes.push({
+        file: kustomization.path,
+        message: kustomization.component
+          ? "Component no kustomization uses: its resources are read as written"
+          : "not reachable from a top-level kustomization (cycle): its resources are read as written",
+      });
+    }
+    if (kustomization.layer.unapplied.length > 0) {
+      notes.push({
+        file: kustomization.path,
+        message: `not applied here: ${kustomization.layer.unapplied.join(", ")}`,
+      });
+    }
+  }
+
+  return {
+    kustomizations: [...kustomizations.keys()].sort(),
+    renderingsOf: (manifest) => renderings.get(manifest) ?? [],
+    nonResourceFiles,
+    notes,
+  };
+}
