@@ -1,5 +1,21 @@
 // The rule registry: the only place that lists rules.
+import { combinedPeerTypes } from "./combined-peer-types.js";
+import { invalidPort } from "./invalid-port.js";
+import { invalidYaml } from "./invalid-yaml.js";
+import { requiresDeprecated } from "./requires-deprecated.js";
 import type { Rule } from "./rule.js";
+import { skippedFile } from "./skipped-file.js";
+import { templatedFile } from "./templated-file.js";
+import { toFqdnsWithoutDnsRule } from "./to-fqdns-without-dns-rule.js";
 import { toServicesWithToPorts } from "./to-services-with-to-ports.js";
 
-export const RULES: readonly Rule[] = [toServicesWithToPorts];
+export const RULES: readonly Rule[] = [
+  toServicesWithToPorts,
+  combinedPeerTypes,
+  toFqdnsWithoutDnsRule,
+  requiresDeprecated,
+  invalidPort,
+  invalidYaml,
+  templatedFile,
+  skippedFile,
+];

@@ -1,0 +1,81 @@
+import { describe, expect, it } from "vitest";
+import { cnp, findings } from "./scan.js";
+
+const RULE = "combined-peer-types";
+
+describe(RULE, () => {
+  it("reports the second peer kind of an egress rule at its key, quoting Cilium's error", () => {
+    const text = cnp(
+      "mixed",
+      "app",
+      [
+        "  egress:",
+        "    - toEndpoints: [{matchLabels: {app: db}}]",
+        "      toCIDR: [10.0.0.0/8]", // line 12, column 7
+      ].join("\n"),
+    );
+    const result = findings(RULE, { "p.yaml": text });
+    expect(result).toHaveLength(1);
+    expect(result[0]).toMatchObject({ severity: "error", line: 12, column: 7, policy: "app/mixed", fix: "none" });
+    expect(result[0]?.message).toContain('"combining ToEndpoints and ToCIDR is not supported yet"');
+    expect(result[0]?.message).toContain("split them into separate egress rules");
+  });
+
+  it("rejects toCIDR with toCIDRSet (Cilium counts them as two members)", () => {
+    const text = cnp(
+      "cidrs",
+      "app",
+      ["  egress:", "    - toCIDR: [10.0.0.0/8]", "      toCIDRSet: [{cidr: 192.168.0.0/16}]"].join("\n"),
+    );
+    expect(findings(RULE, { "p.yaml": text }).map((f) => f.line)).toEqual([12]);
+  });
+
+  it("reports each extra kind of ingress and deny rules, and the from* forms", () => {
+    const text = cnp(
+      "many",
+      "app",
+      [
+        "  ingress:",
+        "    - fromEntities: [world]",
+        "      fromCIDRSet: [{cidr: 0.0.0.0/0}]", // 12
+        "      fromEndpoints: [{}]", // 13
+        "  egressDeny:",
+        "    - toServices: [{k8sService: {serviceName: a, namespace: b}}]",
+        "      toFQDNs: [{matchName: example.com}]", // 16
+      ].join("\n"),
+    );
+    const result = findings(RULE, { "p.yaml": text });
+    expect(result.map((f) => [f.line, f.column])).toEqual([
+      [12, 7],
+      [13, 7],
+      [16, 7],
+    ]);
+    expect(result[0]?.message).toContain("ingress rule combines fromEntities and fromCIDRSet");
+    expect(result[2]?.message).toContain("egressDeny rule combines toServices and toFQDNs");
+  });
+
+  it("accepts one peer kind with toPorts, empty lists, and peers in separate rules", () => {
+    const text = cnp(
+      "ok",
+      "app",
+      [
+        "  egress:",
+        "    - toEndpoints: [{matchLabels: {app: db}}]",
+        "      toCIDR: []",
+        "      toPorts: [{ports: [{port: '5432', protocol: TCP}]}]",
+        "    - toCIDR: [10.0.0.0/8]",
+        "    - toEntities: [kube-apiserver]",
+        "  ingress:",
+        "    - fromEndpoints: [{}]",
+        "      toPorts: [{ports: [{port: '80', protocol: TCP}]}]",
+      ].join("\n"),
+    );
+    expect(findings(RULE, { "p.yaml": text })).toEqual([]);
+  });
+
+  it("can be turned off", () => {
+    const text = cnp("m", "a", ["  egress:", "    - toEndpoints: [{}]", "      toEntities: [world]"].join("\n"));
+    expect(findings(RULE, { "p.yaml": text })).toHaveLength(1);
+    expect(findings(RULE, { "p.yaml": text }, { rules: { [RULE]: "off" } })).toEqual([]);
+  });
+});
