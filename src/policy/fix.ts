@@ -1,20 +1,54 @@
 // The repository-wide fix: source files in, rewritten texts and what was rewritten out. Pure, like the scan.
-// Contract only for now; the implementation lands with the rewrite engine.
+import { isScalar } from "yaml";
 import type { Config } from "./config.js";
-import type { Resolution } from "./resolve.js";
+import { isIncluded, parseSources, policiesOf } from "./engine.js";
+import { positionOf } from "./manifests.js";
+import type { ParsedFile } from "./manifests.js";
+import { rulesOf } from "./policy.js";
+import type { Policy, PolicyRule } from "./policy.js";
+import { buildRepoIndex } from "./repo-index.js";
+import type { RepoIndex } from "./repo-index.js";
+import type { Resolution, ResolvedService } from "./resolve.js";
+import { NAMESPACE_LABEL, needsRewrite, planRule } from "./rewrite.js";
+import type { EntryResolution, PlanOptions } from "./rewrite.js";
+import { spliceRule } from "./splice.js";
 import type { Labels, SourceFile } from "./types.js";
+import { CILIUM, CiliumVersions } from "./versions.js";
 
 export interface ServiceRewrite {
+  /** "namespace/name" of the Service, or "name" when its namespace is unknown. */
   readonly service: string;
   readonly resolution: Resolution;
+  /** The `matchLabels` written into toEndpoints (the namespace label included); null for entities, CIDRs, manual. */
   readonly selector: Labels | null;
+  readonly entities?: readonly string[];
+  readonly cidrs?: readonly string[];
+  /** service port → backend port `toPorts` now names. */
+  readonly ports?: ReadonlyArray<{
+    readonly port: number;
+    readonly protocol: string;
+    readonly targetPort: number | string;
+  }>;
+  /** Why an answer is a guess or could not be given. */
+  readonly note?: string;
 }
+
+/** rewritten: the file changed; manual: left unchanged, a human must fix it; error: the edit could not be proven safe. */
+export type RewriteStatus = "rewritten" | "manual" | "error";
 
 export interface RuleRewrite {
   readonly file: string;
   /** 1-based line of the rewritten rule's `toServices` key in the original text. */
   readonly line: number;
   readonly policy: string | null;
+  readonly status: RewriteStatus;
+  /** Index of the rule in its spec's egress list, and the spec's path (["spec"] or ["specs", i]). */
+  readonly ruleIndex: number;
+  readonly specPath: readonly (string | number)[];
+  /** Rules appended after the existing ones because services map ports differently or need other peer kinds. */
+  readonly rulesAdded: number;
+  /** For manual and error: why. */
+  readonly message?: string;
   readonly services: readonly ServiceRewrite[];
 }
 
@@ -30,10 +64,144 @@ export interface FixResult {
   readonly rewrites: readonly RuleRewrite[];
 }
 
-export interface FixOptions {
+export interface ResolveContext {
+  readonly policy: Policy;
+  readonly index: RepoIndex;
   readonly config: Config;
 }
 
-export function fix(_sources: readonly SourceFile[], _options: FixOptions): FixResult {
-  throw new Error("fix: not implemented yet");
+/** One toServices entry → the Services it names, each with its answer and where the answer came from. */
+export type ServiceResolver = (entry: unknown, context: ResolveContext) => readonly ResolvedService[];
+
+export interface FixOptions {
+  readonly config: Config;
+  /** Resolution of toServices entries; tests pass their own. */
+  readonly resolve?: ServiceResolver;
+}
+
+/** Until repository resolution lands: every Service is left to a human. */
+const resolveNothing: ServiceResolver = (entry) => {
+  const k8sService = (entry as { k8sService?: { serviceName?: unknown; namespace?: unknown } } | null)?.k8sService;
+  const name = typeof k8sService?.serviceName === "string" ? k8sService.serviceName : "(selector)";
+  const namespace = typeof k8sService?.namespace === "string" ? k8sService.namespace : undefined;
+  return [
+    {
+      service: namespace ? `${namespace}/${name}` : name,
+      name,
+      namespace,
+      resolution: "manual",
+      ports: [],
+      note: "service resolution is not available",
+    },
+  ];
+};
+
+function serviceRewrite(service: ResolvedService, manual: boolean): ServiceRewrite {
+  const selector =
+    !manual && service.selector && Object.keys(service.selector).length > 0 && service.namespace !== undefined
+      ? { ...service.selector, [NAMESPACE_LABEL]: service.namespace }
+      : null;
+  return {
+    service: service.service,
+    resolution: service.resolution,
+    selector,
+    ...(selector === null && service.entities ? { entities: service.entities } : {}),
+    ...(selector === null && service.cidrs ? { cidrs: service.cidrs } : {}),
+    ...(service.ports.length > 0 ? { ports: service.ports } : {}),
+    ...(service.note ? { note: service.note } : {}),
+  };
+}
+
+/** `unresolved: skip` means no guesses at all: a guess becomes a rule left for a human. */
+function applyUnresolvedPolicy(services: readonly ResolvedService[], config: Config): ResolvedService[] {
+  if (config.unresolved !== "skip") return [...services];
+  return services.map((s) =>
+    s.resolution === "guessed" ? { ...s, resolution: "manual", note: "no certain answer (unresolved: skip)" } : s,
+  );
+}
+
+function toServicesLine(file: ParsedFile, rule: PolicyRule): number {
+  const pair = rule.node.items.find((p) => isScalar(p.key) && p.key.value === "toServices");
+  const key = pair?.key;
+  return positionOf(file, isScalar(key) ? key : rule.node).line;
+}
+
+function ruleValue(policy: Policy, rule: PolicyRule): unknown {
+  let at: unknown = policy.manifest.value;
+  for (const key of rule.path) at = (at as Record<string | number, unknown> | undefined)?.[key];
+  return at;
+}
+
+function fixFile(file: ParsedFile, index: RepoIndex, options: FixOptions, plan: PlanOptions) {
+  const resolve = options.resolve ?? resolveNothing;
+  const rewrites: RuleRewrite[] = [];
+  let text = file.text;
+  for (const policy of policiesOf(file, index)) {
+    for (const rule of rulesOf(policy, ["egress"])) {
+      const value = ruleValue(policy, rule);
+      if (!needsRewrite(value, plan)) continue;
+      const base = {
+        file: file.path,
+        line: toServicesLine(file, rule),
+        policy: policy.id,
+        ruleIndex: rule.index,
+        specPath: rule.spec.path,
+      };
+      let planned: ReturnType<typeof planRule>;
+      try {
+        const entries: EntryResolution[] = (value as { toServices: unknown[] }).toServices.map((entry) => ({
+          entry,
+          services: applyUnresolvedPolicy(resolve(entry, { policy, index, config: options.config }), options.config),
+        }));
+        planned = planRule(value, entries, plan);
+      } catch (error) {
+        const message = `the rewrite could not be planned: ${(error as Error).message}`;
+        rewrites.push({ ...base, status: "error", rulesAdded: 0, message, services: [] });
+        continue;
+      }
+      if (planned.kind === "unchanged") continue;
+      if (planned.kind === "manual") {
+        rewrites.push({
+          ...base,
+          status: "manual",
+          rulesAdded: 0,
+          message: planned.reason,
+          services: planned.services.map((s) => serviceRewrite(s, true)),
+        });
+        continue;
+      }
+      const outcome = spliceRule(
+        text,
+        { documentIndex: policy.manifest.documentIndex, path: [...policy.manifest.path, ...rule.path] },
+        planned,
+      );
+      const services = planned.services.map((s) => serviceRewrite(s, false));
+      if (outcome.ok) {
+        text = outcome.text;
+        rewrites.push({ ...base, status: "rewritten", rulesAdded: outcome.appended, services });
+      } else {
+        rewrites.push({ ...base, status: "error", rulesAdded: 0, message: outcome.error, services });
+      }
+    }
+  }
+  return { text, rewrites };
+}
+
+export function fix(sources: readonly SourceFile[], options: FixOptions): FixResult {
+  const files = parseSources(sources);
+  const index = buildRepoIndex(files);
+  const versions = new CiliumVersions(options.config.ciliumVersion);
+  const plan: PlanOptions = { translateSelectorServices: versions.includesBelow(CILIUM.translatesSelectorServices) };
+  const changes: FileChange[] = [];
+  const rewrites: RuleRewrite[] = [];
+  for (const file of files) {
+    if (file.skipped || file.templated || !isIncluded(options.config, file.path)) continue;
+    const result = fixFile(file, index, options, plan);
+    rewrites.push(...result.rewrites);
+    if (result.text !== file.text) {
+      const bom = file.bom ? "\uFEFF" : "";
+      changes.push({ path: file.path, before: bom + file.text, after: bom + result.text });
+    }
+  }
+  return { changes, rewrites };
 }

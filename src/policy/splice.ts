@@ -1,0 +1,410 @@
+// Applies a rule's rewrite plan to a file's text, changing only the bytes of that rule (and of the rules appended
+// after its list), then proves it: the result is re-parsed, every document must read exactly as expected, and the
+// text outside the edited ranges must be identical. A plan that cannot be applied that way is refused, never half
+// applied.
+import { Document, isAlias, isMap, isPair, isScalar, isSeq, parseAllDocuments, visit } from "yaml";
+import type { Node, Pair, Scalar, YAMLMap, YAMLSeq } from "yaml";
+import { MAX_ALIAS_COUNT } from "./manifests.js";
+import type { PlannedRule, RuleValue } from "./rewrite.js";
+import { deepEqual } from "./rewrite.js";
+
+/** Where a rule is: its document and the path from the document's root to the rule's map. */
+export interface RuleLocator {
+  readonly documentIndex: number;
+  readonly path: readonly (string | number)[];
+}
+
+export interface SplicePlan {
+  readonly inPlace: PlannedRule;
+  readonly appended: readonly PlannedRule[];
+}
+
+export type SpliceOutcome =
+  | { readonly ok: true; readonly text: string; readonly appended: number }
+  | { readonly ok: false; readonly error: string };
+
+/** How a file writes YAML, so that new text looks like the old. */
+export interface TextStyle {
+  readonly indent: number;
+  /** `- ` indented under its parent key (true) or at the key's column (false). */
+  readonly indentSeq: boolean;
+  readonly eol: "\n" | "\r\n";
+  readonly singleQuote: boolean;
+  readonly flowPadding: boolean;
+}
+
+interface Edit {
+  readonly start: number;
+  readonly end: number;
+  readonly text: string;
+}
+
+class SpliceError extends Error {}
+
+function columnOf(text: string, offset: number): number {
+  return offset - (text.lastIndexOf("\n", offset - 1) + 1);
+}
+
+function lineStartOf(text: string, offset: number): number {
+  return text.lastIndexOf("\n", offset - 1) + 1;
+}
+
+function rangeOf(node: Node): [number, number, number] {
+  if (!node.range) throw new SpliceError("a node has no source range");
+  return node.range;
+}
+
+function majority(votes: number[], fallback: number): number {
+  const counts = new Map<number, number>();
+  for (const vote of votes) counts.set(vote, (counts.get(vote) ?? 0) + 1);
+  let best = fallback;
+  let bestCount = 0;
+  for (const [value, count] of counts) {
+    if (count > bestCount) [best, bestCount] = [value, count];
+  }
+  return best;
+}
+
+/** Reads the file's indentation step, sequence indentation, line ending and quoting from its documents. */
+export function detectStyle(text: string, documents: readonly Document.Parsed[]): TextStyle {
+  const steps: number[] = [];
+  const seqIndented: number[] = [];
+  const padding: number[] = [];
+  let single = 0;
+  let double = 0;
+  for (const document of documents) {
+    visit(document, {
+      Pair(_, pair) {
+        if (!isScalar(pair.key) || !pair.key.range) return;
+        const keyColumn = columnOf(text, pair.key.range[0]);
+        const value = pair.value;
+        if (isMap(value) && !value.flow) {
+          const first = value.items[0]?.key;
+          if (isScalar(first) && first.range) steps.push(columnOf(text, first.range[0]) - keyColumn);
+        } else if (isSeq(value) && !value.flow && value.range) {
+          const dash = columnOf(text, value.range[0]);
+          seqIndented.push(dash > keyColumn ? 1 : 0);
+          if (dash > keyColumn) steps.push(dash - keyColumn);
+        }
+      },
+      Scalar(_, scalar) {
+        if (scalar.type === "QUOTE_SINGLE") single++;
+        else if (scalar.type === "QUOTE_DOUBLE") double++;
+      },
+      Collection(_, collection) {
+        if (collection.flow && collection.range && collection.items.length > 0) {
+          padding.push(text[collection.range[0] + 1] === " " ? 1 : 0);
+        }
+      },
+    });
+  }
+  const newline = text.indexOf("\n");
+  return {
+    indent: Math.max(
+      1,
+      majority(
+        steps.filter((s) => s > 0),
+        2,
+      ),
+    ),
+    indentSeq: majority(seqIndented, 1) === 1,
+    eol: newline > 0 && text[newline - 1] === "\r" ? "\r\n" : "\n",
+    singleQuote: single > double,
+    flowPadding: majority(padding, 0) === 1,
+  };
+}
+
+/** Offset just after a node's last content character: no trailing newline or comment lines. */
+function contentEnd(node: unknown): number {
+  if (isScalar(node) || isAlias(node)) return rangeOf(node)[1];
+  if (isMap(node) || isSeq(node)) {
+    if (node.flow) return rangeOf(node)[1];
+    const last = node.items[node.items.length - 1];
+    if (last === undefined) return rangeOf(node)[1];
+    if (isPair(last)) {
+      const value = last.value;
+      const empty = isScalar(value) && value.range && value.range[0] === value.range[1];
+      return value == null || empty ? contentEnd(last.key) : contentEnd(value);
+    }
+    return contentEnd(last);
+  }
+  throw new SpliceError("unexpected node type");
+}
+
+function stringifyOptions(style: TextStyle) {
+  return {
+    indent: style.indent,
+    indentSeq: style.indentSeq,
+    lineWidth: 0,
+    minContentWidth: 0,
+    singleQuote: style.singleQuote,
+    flowCollectionPadding: style.flowPadding,
+  };
+}
+
+function addNotes(document: Document, rule: PlannedRule, at: readonly (string | number)[]): void {
+  const peers = document.getIn([...at, rule.peerKey], true);
+  if (!isSeq(peers)) return;
+  for (const note of rule.notes) {
+    const item = peers.items[note.index];
+    if (item && typeof item === "object" && "commentBefore" in item) (item as Node).commentBefore = note.text;
+  }
+}
+
+/** Block text for `value`, starting at `column` (first line unindented, as it follows what is already there). */
+function blockText(value: unknown, column: number, style: TextStyle, decorate?: (d: Document) => void): string {
+  const document = new Document(value);
+  decorate?.(document);
+  const text = document.toString(stringifyOptions(style)).replace(/\n$/, "");
+  const pad = " ".repeat(column);
+  return text
+    .split("\n")
+    .map((line, i) => (i === 0 || line === "" ? line : pad + line))
+    .join("\n");
+}
+
+function flowText(value: unknown, style: TextStyle): string {
+  const document = new Document(value);
+  visit(document, {
+    Collection(_, collection) {
+      collection.flow = true;
+    },
+  });
+  const text = document.toString(stringifyOptions(style)).replace(/\n$/, "");
+  if (text.includes("\n")) throw new SpliceError("flow text would span lines");
+  return text;
+}
+
+/** The comment lines a flow-style rewrite puts above the line holding `offset`. */
+function commentLinesAbove(text: string, offset: number, notes: readonly string[]): Edit | undefined {
+  if (notes.length === 0) return undefined;
+  const start = lineStartOf(text, offset);
+  const indent = /^[ \t]*/.exec(text.slice(start))?.[0] ?? "";
+  return { start, end: start, text: notes.map((note) => `${indent}#${note}\n`).join("") };
+}
+
+function isRecord(value: unknown): value is Record<string, unknown> {
+  return value !== null && typeof value === "object" && !Array.isArray(value);
+}
+
+const PLAIN_SAFE_NAME = /^[a-zA-Z][-a-zA-Z0-9_.]*$/;
+const YAML_KEYWORDS =
+  /^(y|Y|yes|Yes|YES|n|N|no|No|NO|true|True|TRUE|false|False|FALSE|on|On|ON|off|Off|OFF|null|Null|NULL)$/;
+
+/** A scalar's new source text in the original's quoting style, or undefined when that style cannot hold it. */
+function scalarSource(original: Scalar, value: unknown, style: TextStyle): string | undefined {
+  if (typeof value === "number") {
+    return original.type === "PLAIN" && typeof original.value === "number" ? String(value) : undefined;
+  }
+  if (typeof value !== "string") return undefined;
+  if (original.type === "QUOTE_DOUBLE") return JSON.stringify(value);
+  if (original.type === "QUOTE_SINGLE") return `'${value.replace(/'/g, "''")}'`;
+  if (original.type === "PLAIN") {
+    if (PLAIN_SAFE_NAME.test(value) && !YAML_KEYWORDS.test(value)) return value;
+    return style.singleQuote ? `'${value}'` : JSON.stringify(value);
+  }
+  return undefined;
+}
+
+/**
+ * Edits that turn `node` into `value` scalar by scalar, when both have the same shape (the usual port remapping):
+ * quoting, comments and layout around the ports survive. undefined when the shapes differ.
+ */
+function scalarEdits(node: unknown, value: unknown, style: TextStyle): Edit[] | undefined {
+  if (isScalar(node)) {
+    if (deepEqual(node.toJSON(), value)) return [];
+    const source = scalarSource(node, value, style);
+    if (source === undefined) return undefined;
+    const [start, end] = rangeOf(node);
+    return [{ start, end, text: source }];
+  }
+  if (isSeq(node)) {
+    if (!Array.isArray(value) || value.length !== node.items.length) return undefined;
+    const edits: Edit[] = [];
+    for (let i = 0; i < value.length; i++) {
+      const sub = scalarEdits(node.items[i], value[i], style);
+      if (!sub) return undefined;
+      edits.push(...sub);
+    }
+    return edits;
+  }
+  if (isMap(node)) {
+    if (!isRecord(value)) return undefined;
+    const keys = Object.keys(value);
+    if (keys.length !== node.items.length) return undefined;
+    const edits: Edit[] = [];
+    for (let i = 0; i < keys.length; i++) {
+      const pair = node.items[i] as Pair;
+      const key = keys[i] as string;
+      if (!isScalar(pair.key) || pair.key.value !== key) return undefined;
+      const sub = scalarEdits(pair.value, value[key], style);
+      if (!sub) return undefined;
+      edits.push(...sub);
+    }
+    return edits;
+  }
+  return undefined;
+}
+
+function pairOf(map: YAMLMap, key: string): Pair | undefined {
+  return map.items.find((pair) => isScalar(pair.key) && pair.key.value === key) as Pair | undefined;
+}
+
+/** Edits replacing one pair (key and value) by `key: value` in the style of the value it replaces. */
+function replacePair(
+  text: string,
+  pair: Pair,
+  key: string,
+  value: unknown,
+  style: TextStyle,
+  rule: PlannedRule | undefined,
+  inFlowMap: boolean,
+): Edit[] {
+  if (!isScalar(pair.key)) throw new SpliceError("a key is not a scalar");
+  const start = rangeOf(pair.key)[0];
+  const end = contentEnd(pair.value);
+  const old = pair.value as Node | null;
+  const flow = inFlowMap || ((isMap(old) || isSeq(old)) && old.flow === true);
+  if (flow) {
+    const edits: Edit[] = [{ start, end, text: `${flowText({ [key]: value }, style).replace(/^\{ ?|,? ?\}$/g, "")}` }];
+    const above = commentLinesAbove(text, start, rule?.notes.map((n) => n.text) ?? []);
+    if (above) edits.push(above);
+    return edits;
+  }
+  const replacement = blockText({ [key]: value }, columnOf(text, start), style, (document) => {
+    if (rule) addNotes(document, rule, []);
+  });
+  return [{ start, end, text: replacement }];
+}
+
+function applyEdits(text: string, edits: readonly Edit[]): string {
+  const sorted = [...edits].sort((a, b) => b.start - a.start || b.end - a.end);
+  for (let i = 1; i < sorted.length; i++) {
+    const later = sorted[i - 1] as Edit;
+    const earlier = sorted[i] as Edit;
+    if (earlier.end > later.start) throw new SpliceError("overlapping edits");
+  }
+  let out = text;
+  for (const edit of sorted) out = out.slice(0, edit.start) + edit.text + out.slice(edit.end);
+  return out;
+}
+
+function withEol(edits: readonly Edit[], eol: TextStyle["eol"]): Edit[] {
+  return eol === "\n" ? [...edits] : edits.map((edit) => ({ ...edit, text: edit.text.replace(/\r?\n/g, "\r\n") }));
+}
+
+function toJs(document: Document.Parsed): unknown {
+  return document.toJS({ maxAliasCount: MAX_ALIAS_COUNT });
+}
+
+function setIn(root: unknown, path: readonly (string | number)[], value: unknown): void {
+  let at = root as Record<string | number, unknown>;
+  for (const key of path.slice(0, -1)) at = at[key] as Record<string | number, unknown>;
+  at[path[path.length - 1] as string | number] = value;
+}
+
+function getIn(root: unknown, path: readonly (string | number)[]): unknown {
+  let at = root;
+  for (const key of path) at = (at as Record<string | number, unknown>)[key];
+  return at;
+}
+
+/** Edits that append rules after the last item of `seq`. */
+function appendEdits(text: string, seq: YAMLSeq, rules: readonly PlannedRule[], flowRule: boolean, style: TextStyle) {
+  const last = seq.items[seq.items.length - 1];
+  const at = contentEnd(last);
+  const notes = rules.flatMap((rule) => rule.notes.map((n) => n.text));
+  if (seq.flow) {
+    const items = rules.map((rule) => flowText(rule.value, style)).join(", ");
+    const edits: Edit[] = [{ start: at, end: at, text: `, ${items}` }];
+    const above = commentLinesAbove(text, rangeOf(seq)[0], notes);
+    if (above) edits.push(above);
+    return edits;
+  }
+  const dash = columnOf(text, rangeOf(seq)[0]);
+  const pad = " ".repeat(dash);
+  const items = rules.map((rule) => {
+    if (flowRule) {
+      const comments = rule.notes.map((n) => `${pad}#${n.text}\n`).join("");
+      return `\n${comments}${pad}- ${flowText(rule.value, style)}`;
+    }
+    return `\n${pad}${blockText([rule.value], dash, style, (document) => addNotes(document, rule, [0]))}`;
+  });
+  return [{ start: at, end: at, text: items.join("") }];
+}
+
+function planEdits(text: string, rule: YAMLMap, seq: YAMLSeq, plan: SplicePlan, appended: readonly PlannedRule[]) {
+  const documents = parseAllDocuments(text, { prettyErrors: false });
+  const style = detectStyle(text, Array.isArray(documents) ? documents : []);
+  const services = pairOf(rule, "toServices");
+  if (!services) throw new SpliceError("the rule has no toServices");
+  const edits: Edit[] = [];
+  const peers = plan.inPlace.value[plan.inPlace.peerKey];
+  edits.push(...replacePair(text, services, plan.inPlace.peerKey, peers, style, plan.inPlace, rule.flow === true));
+  const ports = pairOf(rule, "toPorts");
+  if (ports && !deepEqual((ports.value as Node | null)?.toJSON(), plan.inPlace.value.toPorts)) {
+    const fine = scalarEdits(ports.value, plan.inPlace.value.toPorts, style);
+    edits.push(
+      ...(fine ??
+        replacePair(text, ports, "toPorts", plan.inPlace.value.toPorts, style, undefined, rule.flow === true)),
+    );
+  }
+  if (appended.length > 0) edits.push(...appendEdits(text, seq, appended, rule.flow === true, style));
+  return { edits: withEol(edits, style.eol), style };
+}
+
+/**
+ * Applies `plan` to the rule at `at` in `text`. Rules equal to one already in the list are not appended again.
+ * Returns the new text, or an error when the edit could not be proven to change nothing but the rule.
+ */
+export function spliceRule(text: string, at: RuleLocator, plan: SplicePlan): SpliceOutcome {
+  try {
+    const documents = parseAllDocuments(text, { prettyErrors: false });
+    if (!Array.isArray(documents)) throw new SpliceError("the file is empty");
+    const document = documents[at.documentIndex];
+    if (!document || document.errors.length > 0) throw new SpliceError("the document does not parse");
+    const rule = document.getIn(at.path, true);
+    const seq = document.getIn(at.path.slice(0, -1), true);
+    if (!isMap(rule) || !isSeq(seq)) throw new SpliceError("the rule is not where it was found");
+
+    const before = documents.map(toJs);
+    const expected = structuredClone(before);
+    setIn(expected[at.documentIndex], at.path, plan.inPlace.value);
+    const list = getIn(expected[at.documentIndex], at.path.slice(0, -1)) as RuleValue[];
+    const appended: PlannedRule[] = [];
+    for (const candidate of plan.appended) {
+      if (list.some((existing) => deepEqual(existing, candidate.value))) continue;
+      list.push(candidate.value);
+      appended.push(candidate);
+    }
+
+    const { edits } = planEdits(text, rule, seq, plan, appended);
+    const out = applyEdits(text, edits);
+    verify(text, out, edits, expected);
+    return { ok: true, text: out, appended: appended.length };
+  } catch (error) {
+    if (error instanceof SpliceError) return { ok: false, error: error.message };
+    return { ok: false, error: `the rewrite could not be applied: ${(error as Error).message}` };
+  }
+}
+
+/** The proof: the new text parses to exactly the expected documents, and nothing outside the edits moved. */
+function verify(before: string, after: string, edits: readonly Edit[], expected: readonly unknown[]): void {
+  const first = Math.min(...edits.map((e) => e.start));
+  const last = Math.max(...edits.map((e) => e.end));
+  const tail = before.length - last;
+  if (after.slice(0, first) !== before.slice(0, first) || after.slice(after.length - tail) !== before.slice(last)) {
+    throw new SpliceError("text outside the rewritten rule changed");
+  }
+  const documents = parseAllDocuments(after, { prettyErrors: false });
+  if (!Array.isArray(documents) || documents.length !== expected.length) {
+    throw new SpliceError("the rewritten file has a different number of documents");
+  }
+  documents.forEach((document, i) => {
+    if (document.errors.length > 0)
+      throw new SpliceError(`the rewritten file does not parse: ${document.errors[0]?.message}`);
+    if (!deepEqual(toJs(document), expected[i])) {
+      throw new SpliceError("the rewritten file does not read as the planned rules");
+    }
+  });
+}
