@@ -10,7 +10,7 @@ export interface TableOptions {
 
 export const DEFAULT_TABLE_WIDTH = 120;
 const GAP = "  ";
-const MIN_MESSAGE_WIDTH = 30;
+const MIN_MESSAGE_WIDTH = 50;
 
 interface Column {
   readonly title: string;
@@ -44,6 +44,10 @@ export function wrap(text: string, width: number): string[] {
   return lines.length > 0 ? lines : [""];
 }
 
+/**
+ * Renders one row per finding. When the other columns leave the message less than MIN_MESSAGE_WIDTH columns, each
+ * message goes on the lines under its row instead, indented to the rule column, so it stays readable.
+ */
 export function renderTable(input: ReportInput, options: TableOptions = {}): string {
   const summary = summaryLine(input);
   if (input.findings.length === 0) return `${summary}\n`;
@@ -52,9 +56,9 @@ export function renderTable(input: ReportInput, options: TableOptions = {}): str
     Math.min(column.cap, Math.max(column.title.length, ...input.findings.map((f) => column.cell(f).length))),
   );
   const used = widths.reduce((sum, w) => sum + w + GAP.length, 0);
-  const messageWidth = Math.max(MIN_MESSAGE_WIDTH, width - used);
-  const allWidths = [...widths, messageWidth];
-  const row = (cells: readonly string[]): string => {
+  const inline = width - used >= MIN_MESSAGE_WIDTH;
+  const allWidths = inline ? [...widths, width - used] : widths;
+  const row = (cells: readonly string[]): string[] => {
     const wrapped = cells.map((cell, i) => wrap(cell, allWidths[i]!));
     const height = Math.max(...wrapped.map((lines) => lines.length));
     const out: string[] = [];
@@ -62,13 +66,20 @@ export function renderTable(input: ReportInput, options: TableOptions = {}): str
       const parts = wrapped.map((lines, i) => (lines[line] ?? "").padEnd(i === wrapped.length - 1 ? 0 : allWidths[i]!));
       out.push(parts.join(GAP).trimEnd());
     }
-    return out.join("\n");
+    return out;
   };
-  const lines = [
-    row([...COLUMNS.map((c) => c.title), "MESSAGE"]),
-    ...input.findings.map((finding) => row([...COLUMNS.map((c) => c.cell(finding)), finding.message])),
-    "",
-    summary,
-  ];
-  return `${lines.join("\n")}\n`;
+  const indent = " ".repeat(widths[0]! + GAP.length);
+  const lines = inline
+    ? [
+        ...row([...COLUMNS.map((c) => c.title), "MESSAGE"]),
+        ...input.findings.flatMap((finding) => row([...COLUMNS.map((c) => c.cell(finding)), finding.message])),
+      ]
+    : [
+        ...row(COLUMNS.map((c) => c.title)),
+        ...input.findings.flatMap((finding) => [
+          ...row(COLUMNS.map((c) => c.cell(finding))),
+          ...wrap(finding.message, width - indent.length).map((line) => indent + line),
+        ]),
+      ];
+  return `${[...lines, "", summary].join("\n")}\n`;
 }

@@ -207,8 +207,19 @@ describe("terminal table", () => {
     const lines = text.trimEnd().split("\n");
     for (const line of lines) expect(line.length).toBeLessThanOrEqual(120);
     expect(lines.at(-1)).toBe(summaryLine(result));
+    // At 120 columns the other columns leave too little room: messages go under their rows.
+    expect(lines[0]).toMatch(/^SEVERITY +RULE +LOCATION +POLICY$/);
+    expect(lines[1]).toMatch(/^error +fixture-to-services +apps\/shop\/more\.yaml:20:9 +weird/);
+    expect(lines[2]).toBe("          `toServices` with `toPorts` in egress[0] | rejected by <Cilium> 1.14");
+  });
+
+  it("keeps messages in their own column when there is room", () => {
+    const lines = renderTable(result, { width: 200 }).trimEnd().split("\n");
     expect(lines[0]).toMatch(/^SEVERITY +RULE +LOCATION +POLICY +MESSAGE$/);
-    expect(text).toContain("apps/shop/policy.yaml:12:7");
+    const messageColumn = lines[0]!.indexOf("MESSAGE");
+    expect(lines[1]!.slice(messageColumn)).toBe("`toServices` with `toPorts` in egress[0] | rejected by <Cilium> 1.14");
+    expect(lines).toHaveLength(1 + result.findings.length + 2);
+    for (const line of lines) expect(line.length).toBeLessThanOrEqual(200);
   });
 
   it("wraps long words and paths", () => {
