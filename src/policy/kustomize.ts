@@ -450,7 +450,8 @@ export function renderKustomizations(files: readonly ParsedFile[]): KustomizeVie
   const reached = new Set<string>();
   const build = (kustomization: Kustomization, base: readonly Entry[], stack: readonly string[]): Entry[] => {
     if (stack.includes(kustomization.path)) {
-      notes.push({ file: kustomization.path, message: `cycle: ${[...stack, kustomization.path].join(" → ")}` });
+      const from = stack[stack.length - 1] ?? kustomization.path;
+      notes.push({ file: from, message: `cycle: ${[...stack, kustomization.path].join(" → ")}` });
       return [...base];
     }
     reached.add(kustomization.path);

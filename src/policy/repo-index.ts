@@ -157,6 +157,11 @@ export function serviceFrom(view: ManifestView): ServiceInfo | undefined {
   if (name === undefined) return undefined;
   const spec = asRecord(value.spec);
   const selector = asRecord(spec?.selector) ? labelsOf(spec?.selector) : undefined;
+  const writtenSelector = asRecord(asRecord(manifest.value.spec)?.selector);
+  const selectorAdded =
+    selector !== undefined &&
+    Object.keys(selector).length > 0 &&
+    (writtenSelector === undefined || Object.keys(writtenSelector).length === 0);
   const type = asString(spec?.type);
   const externalName = asString(spec?.externalName);
   return {
@@ -169,6 +174,7 @@ export function serviceFrom(view: ManifestView): ServiceInfo | undefined {
     ...(type !== undefined ? { type } : {}),
     ...(externalName !== undefined ? { externalName } : {}),
     ...(manifest.name !== undefined && manifest.name !== name ? { writtenName: manifest.name } : {}),
+    ...(selectorAdded ? { selectorAdded } : {}),
     ...renderedBy(view),
   };
 }

@@ -77,6 +77,8 @@ export interface ServiceInfo {
   readonly writtenName?: string;
   /** Path of the top kustomization that rendered this Service; absent when no kustomization includes its file. */
   readonly kustomization?: string;
+  /** true when the Service as written has no selector and kustomize labels (commonLabels, …) created one. */
+  readonly selectorAdded?: boolean;
   /** Kustomization fields on its way that are not applied (e.g. "base/kustomization.yaml: patches"): verify. */
   readonly unapplied?: readonly string[];
 }

@@ -1,0 +1,321 @@
+import { describe, expect, it } from "vitest";
+import { renderKustomizations } from "../../src/policy/kustomize.js";
+import { isPolicyManifest, parseManifestFile } from "../../src/policy/manifests.js";
+import type { ParsedFile } from "../../src/policy/manifests.js";
+import { buildRepoIndex } from "../../src/policy/repo-index.js";
+import { sources } from "../helpers/sources.js";
+import { loadCase } from "./kustomize-fixtures.js";
+
+const parse = (files: Record<string, string>): ParsedFile[] => sources(files).map(parseManifestFile);
+
+function summary(files: ParsedFile[]) {
+  const index = buildRepoIndex(files);
+  const view = renderKustomizations(files);
+  return {
+    services: index.services.map((s) => ({
+      root: s.kustomization,
+      name: s.name,
+      namespace: s.namespace,
+      labels: s.labels,
+      selector: s.selector,
+    })),
+    workloads: index.workloads.map((w) => ({
+      root: w.kustomization,
+      kind: w.kind,
+      name: w.name,
+      namespace: w.namespace,
+      podLabels: w.podLabels,
+    })),
+    policies: files.flatMap((file) =>
+      file.manifests.filter(isPolicyManifest).map((m) => index.renderings?.(m).map((r) => `${r.namespace}/${r.name}`)),
+    ),
+    notes: view.notes.map((n) => `${n.file}: ${n.message}`),
+    index,
+  };
+}
+
+const app = (name: string) => ({ "app.kubernetes.io/name": name });
+
+describe("kustomize rendering of the fixtures (exact values)", () => {
+  it("namespace: the kustomization's namespace replaces the one written in the manifest", () => {
+    const result = summary(loadCase("namespace"));
+    expect(result.services).toEqual([
+      { root: "kustomization.yaml", name: "api", namespace: "team-a", labels: app("api"), selector: app("api") },
+    ]);
+    expect(result.workloads).toEqual([
+      { root: "kustomization.yaml", kind: "Deployment", name: "api", namespace: "team-a", podLabels: app("api") },
+    ]);
+    expect(result.policies).toEqual([["team-a/allow-api"]]);
+    expect(result.notes).toEqual([]);
+  });
+
+  it("commonLabels: metadata labels, Service selectors (created when absent), workload selectors and templates", () => {
+    const result = summary(loadCase("common-labels"));
+    const common = { team: "payments", "app.kubernetes.io/part-of": "shop" };
+    expect(result.services).toEqual([
+      { root: "kustomization.yaml", name: "legacy-db", namespace: undefined, labels: common, selector: common },
+      {
+        root: "kustomization.yaml",
+        name: "checkout",
+        namespace: undefined,
+        labels: { ...app("checkout"), ...common },
+        selector: { ...app("checkout"), ...common },
+      },
+    ]);
+    expect(result.workloads.map((w) => [w.kind, w.podLabels])).toEqual([
+      ["CronJob", { ...app("report"), ...common }],
+      ["Deployment", { ...app("checkout"), ...common }],
+    ]);
+    expect(result.index.workloads.find((w) => w.kind === "Deployment")?.selector).toEqual({
+      matchLabels: { ...app("checkout"), ...common },
+    });
+    // The selector-less Service's Endpoints keep their addresses: they are still indexed, rendered.
+    expect(result.index.endpoints.map((e) => [e.serviceName, e.addresses])).toEqual([["legacy-db", ["10.20.0.5"]]]);
+    expect(result.index.services.find((s) => s.name === "legacy-db")?.selectorAdded).toBe(true);
+  });
+
+  it("labels: plain pairs go to metadata only, includeSelectors to selectors and templates, includeTemplates to templates", () => {
+    const result = summary(loadCase("labels"));
+    expect(result.services).toEqual([
+      {
+        root: "kustomization.yaml",
+        name: "orders",
+        namespace: undefined,
+        labels: { ...app("orders"), owner: "alice", tier: "backend", release: "stable" },
+        selector: { ...app("orders"), tier: "backend" },
+      },
+    ]);
+    expect(result.workloads.map((w) => w.podLabels)).toEqual([
+      { ...app("orders"), tier: "backend", release: "stable" },
+    ]);
+  });
+
+  it("namePrefix/nameSuffix: inner prefix first, outer around it; references in policies are not renamed", () => {
+    const result = summary(loadCase("name-affixes"));
+    expect(result.services).toEqual([
+      {
+        root: "overlay/kustomization.yaml",
+        name: "prod-app-web-v2",
+        namespace: "web",
+        labels: app("web"),
+        selector: app("web"),
+      },
+    ]);
+    expect(result.index.services[0]?.writtenName).toBe("web");
+    expect(result.policies).toEqual([["web/prod-app-allow-web-v2"]]);
+  });
+
+  it("components: a Component's labels apply to the including kustomization's resources and its own", () => {
+    const result = summary(loadCase("components"));
+    const added = { monitoring: "enabled", env: "prod" };
+    expect(result.services).toEqual([
+      {
+        root: "overlay/kustomization.yaml",
+        name: "cart",
+        namespace: "shop",
+        labels: { ...app("cart"), ...added },
+        selector: { ...app("cart"), ...added },
+      },
+      {
+        root: "overlay/kustomization.yaml",
+        name: "cart-metrics",
+        namespace: "shop",
+        labels: added,
+        selector: { ...app("cart"), ...added },
+      },
+    ]);
+    expect(result.workloads.map((w) => w.podLabels)).toEqual([{ ...app("cart"), ...added }]);
+    expect(result.notes).toEqual([]);
+  });
+
+  it("nested bases two levels deep, shared by two overlays: one rendering per overlay, the outermost namespace wins", () => {
+    const files = loadCase("nested-bases");
+    const result = summary(files);
+    const inner = { ...app("search"), layer: "mid", "app.kubernetes.io/version": "1" };
+    expect(result.services).toEqual([
+      {
+        root: "overlays/prod/kustomization.yaml",
+        name: "mid-base-search-prod",
+        namespace: "prod",
+        labels: { ...inner, "cost-center": "42", env: "prod" },
+        selector: { ...inner, env: "prod" },
+      },
+      {
+        root: "overlays/staging/kustomization.yml",
+        name: "mid-base-search-stg",
+        namespace: "mid-ns",
+        labels: { ...inner, "cost-center": "42" },
+        selector: inner,
+      },
+    ]);
+    expect(result.policies).toEqual([["prod/mid-base-allow-search-prod", "mid-ns/mid-base-allow-search-stg"]]);
+    const policy = files.flatMap((f) => f.manifests).find(isPolicyManifest);
+    expect(policy && result.index.rendered(policy)).toEqual({ name: "mid-base-allow-search-prod", namespace: "prod" });
+  });
+});
+
+const SERVICE = (name: string, extra = "") => `apiVersion: v1
+kind: Service
+metadata:
+  name: ${name}
+${extra}spec:
+  selector: {app: ${name}}
+  ports: [{port: 80}]
+`;
+
+describe("kustomize rendering: edge cases", () => {
+  it("leaves files that no kustomization includes as written", () => {
+    const result = summary(
+      parse({
+        "apps/kustomization.yaml": "namespace: apps\nresources: [a.yaml]\n",
+        "apps/a.yaml": SERVICE("a"),
+        "apps/b.yaml": SERVICE("b", "  namespace: written\n"),
+      }),
+    );
+    expect(result.services.map((s) => [s.root, s.name, s.namespace])).toEqual([
+      ["apps/kustomization.yaml", "a", "apps"],
+      [undefined, "b", "written"],
+    ]);
+  });
+
+  it("does not index kustomization files, patches or generator inputs as resources, and notes what it does not apply", () => {
+    const result = summary(
+      parse({
+        "k/kustomization.yaml": [
+          "resources: [svc.yaml]",
+          "patchesStrategicMerge: [patch.yaml]",
+          "patches: [{path: patch2.yaml, target: {kind: Service}}]",
+          "configMapGenerator: [{name: c, files: [conf=config.yaml]}]",
+          "",
+        ].join("\n"),
+        "k/svc.yaml": SERVICE("svc"),
+        "k/patch.yaml": SERVICE("svc").replace("app: svc", "app: patched"),
+        "k/patch2.yaml": SERVICE("other"),
+        "k/config.yaml": SERVICE("config"),
+      }),
+    );
+    expect(result.services.map((s) => [s.name, s.selector])).toEqual([["svc", { app: "svc" }]]);
+    expect(result.index.services[0]?.unapplied).toEqual([
+      "k/kustomization.yaml: patches",
+      "k/kustomization.yaml: patchesStrategicMerge",
+    ]);
+    expect(result.notes).toEqual(["k/kustomization.yaml: not applied here: patches, patchesStrategicMerge"]);
+  });
+
+  it("survives cycles, missing paths, directories without a kustomization and remote resources", () => {
+    const result = summary(
+      parse({
+        "a/kustomization.yaml": "namespace: a\nresources: [../b, missing.yaml, ../../outside, ../plain]\n",
+        "b/kustomization.yaml": "namespace: b\nresources: [../a, svc.yaml]\n",
+        "b/svc.yaml": SERVICE("svc"),
+        "plain/x.yaml": SERVICE("x"),
+        "top/kustomization.yaml": "resources: [https://github.com/org/repo//base?ref=v1, github.com/org/repo/base]\n",
+      }),
+    );
+    // a and b only include each other: neither is top-level, so their resources keep their metadata as written.
+    expect(result.services.map((s) => [s.root, s.name, s.namespace])).toEqual([
+      [undefined, "svc", undefined],
+      [undefined, "x", undefined],
+    ]);
+    expect(result.notes).toEqual([
+      "top/kustomization.yaml: remote resource https://github.com/org/repo//base?ref=v1 not fetched: ignored",
+      "top/kustomization.yaml: remote resource github.com/org/repo/base not fetched: ignored",
+      "a/kustomization.yaml: not reachable from a top-level kustomization (cycle): its resources are read as written",
+      "b/kustomization.yaml: not reachable from a top-level kustomization (cycle): its resources are read as written",
+    ]);
+  });
+
+  it("notes a cycle below a top-level kustomization and renders what it can", () => {
+    const result = summary(
+      parse({
+        "top/kustomization.yaml": "namespace: top\nresources: [../a]\n",
+        "a/kustomization.yaml": "resources: [../b, missing.yaml, ../plain]\n",
+        "b/kustomization.yaml": "resources: [../a, svc.yaml]\n",
+        "b/svc.yaml": SERVICE("svc"),
+        "plain/x.yaml": SERVICE("x"),
+      }),
+    );
+    expect(result.services.map((s) => [s.root, s.name, s.namespace])).toEqual([
+      ["top/kustomization.yaml", "svc", "top"],
+      [undefined, "x", undefined],
+    ]);
+    expect(result.notes).toEqual([
+      "b/kustomization.yaml: cycle: top/kustomization.yaml → a/kustomization.yaml → b/kustomization.yaml → a/kustomization.yaml",
+      "a/kustomization.yaml: missing.yaml: not found: ignored",
+      "a/kustomization.yaml: ../plain: a directory without a kustomization: ignored",
+    ]);
+  });
+
+  it("reads the three kustomization file names, and a broken kustomization is noted, not fatal", () => {
+    const result = summary(
+      parse({
+        "one/kustomization.yml": "namespace: one\nresources: [s.yaml]\n",
+        "one/s.yaml": SERVICE("s1"),
+        "two/Kustomization": "namespace: two\nresources: [s.yaml]\n",
+        "two/s.yaml": SERVICE("s2"),
+        "three/kustomization.yaml": "namespace: [unclosed\n",
+        "three/s.yaml": SERVICE("s3"),
+      }),
+    );
+    expect(result.services.map((s) => [s.name, s.namespace])).toEqual([
+      ["s1", "one"],
+      ["s2", "two"],
+      ["s3", undefined],
+    ]);
+    expect(result.notes).toEqual([
+      "three/kustomization.yaml: kustomization not read (invalid, templated or skipped): ignored",
+    ]);
+  });
+
+  it("includeTemplates does not create a template, and Pods' labels are their metadata labels", () => {
+    const result = summary(
+      parse({
+        "kustomization.yaml": [
+          "labels:",
+          "  - pairs: {plain: x}",
+          "  - pairs: {tmpl: y}",
+          "    includeTemplates: true",
+          "resources: [w.yaml]",
+          "",
+        ].join("\n"),
+        "w.yaml": [
+          "apiVersion: v1",
+          "kind: Pod",
+          "metadata: {name: p, labels: {app: p}}",
+          "---",
+          "apiVersion: apps/v1",
+          "kind: Deployment",
+          "metadata: {name: d}",
+          "spec: {selector: {matchLabels: {app: d}}}",
+          "",
+        ].join("\n"),
+      }),
+    );
+    expect(result.workloads.map((w) => [w.kind, w.podLabels])).toEqual([
+      ["Pod", { app: "p", plain: "x", tmpl: "y" }],
+      ["Deployment", {}],
+    ]);
+  });
+
+  it("never renames Namespaces or CRDs and never namespaces cluster-scoped kinds", () => {
+    const files = parse({
+      "kustomization.yaml": "namespace: x\nnamePrefix: p-\nresources: [r.yaml]\n",
+      "r.yaml": [
+        "apiVersion: v1",
+        "kind: Namespace",
+        "metadata: {name: ns}",
+        "---",
+        "apiVersion: rbac.authorization.k8s.io/v1",
+        "kind: ClusterRole",
+        "metadata: {name: cr}",
+        "",
+      ].join("\n"),
+    });
+    const view = renderKustomizations(files);
+    const manifests = files.flatMap((f) => f.manifests);
+    expect(manifests.map((m) => view.renderingsOf(m).map((r) => [r.name, r.namespace]))).toEqual([
+      [["ns", undefined]],
+      [["p-cr", undefined]],
+    ]);
+  });
+});
