@@ -2,7 +2,7 @@
 // after its list), then proves it: the result is re-parsed, every document must read exactly as expected, and the
 // text outside the edited ranges must be identical. A plan that cannot be applied that way is refused, never half
 // applied.
-import { Document, isAlias, isMap, isPair, isScalar, isSeq, parseAllDocuments, visit } from "yaml";
+import { Document, isAlias, isMap, isNode, isPair, isScalar, isSeq, parseAllDocuments, visit } from "yaml";
 import type { Node, Pair, Scalar, YAMLMap, YAMLSeq } from "yaml";
 import { MAX_ALIAS_COUNT } from "./manifests.js";
 import type { PlannedRule, RuleValue } from "./rewrite.js";
@@ -147,7 +147,7 @@ function addNotes(document: Document, rule: PlannedRule, at: readonly (string | 
   if (!isSeq(peers)) return;
   for (const note of rule.notes) {
     const item = peers.items[note.index];
-    if (item && typeof item === "object" && "commentBefore" in item) (item as Node).commentBefore = note.text;
+    if (isNode(item)) item.commentBefore = note.text;
   }
 }
 

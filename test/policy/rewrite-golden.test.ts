@@ -68,7 +68,7 @@ const sharedPresent = hasShared();
 
 describe("rewrite golden files", () => {
   it("has the case classes the issue lists", () => {
-    expect(cases.length).toBeGreaterThanOrEqual(5);
+    expect(cases.length).toBeGreaterThanOrEqual(18);
   });
 
   describe.each(cases)("%s", (name) => {
