@@ -1,5 +1,6 @@
 // The rule registry: the only place that lists rules.
 import { combinedPeerTypes } from "./combined-peer-types.js";
+import { endpointsMissingNamespace } from "./endpoints-missing-namespace.js";
 import { invalidPort } from "./invalid-port.js";
 import { invalidYaml } from "./invalid-yaml.js";
 import { requiresDeprecated } from "./requires-deprecated.js";
@@ -7,11 +8,14 @@ import type { Rule } from "./rule.js";
 import { skippedFile } from "./skipped-file.js";
 import { templatedFile } from "./templated-file.js";
 import { toFqdnsWithoutDnsRule } from "./to-fqdns-without-dns-rule.js";
+import { toServicesSelectorBacked } from "./to-services-selector-backed.js";
 import { toServicesWithToPorts } from "./to-services-with-to-ports.js";
 
 export const RULES: readonly Rule[] = [
   toServicesWithToPorts,
+  toServicesSelectorBacked,
   combinedPeerTypes,
+  endpointsMissingNamespace,
   toFqdnsWithoutDnsRule,
   requiresDeprecated,
   invalidPort,

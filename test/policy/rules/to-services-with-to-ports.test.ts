@@ -70,6 +70,12 @@ describe(RULE, () => {
     expect(configured[0]?.fix).toBe("auto");
   });
 
+  it("marks the fix auto through the engine when the repository defines the Service", () => {
+    const service =
+      "apiVersion: v1\nkind: Service\nmetadata: {name: cluster-vault, namespace: vault}\nspec: {selector: {app: vault}}\n";
+    expect(findings(RULE, { "p.yaml": vaultPolicy, "vault/svc.yaml": service })[0]?.fix).toBe("auto");
+  });
+
   it("resolves a Service the repository index holds (by name; any namespace when the entry has none)", () => {
     const index = repoIndex([service("cluster-vault", "vault", { app: "vault" })]);
     const config = resolveConfig({});
