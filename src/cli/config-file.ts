@@ -1,0 +1,37 @@
+// The configuration a command runs with: DIR/.github/cilium-policy-bot.yml or --config, then command-line overrides.
+import { readFileSync } from "node:fs";
+import { join } from "node:path";
+import { CONFIG_PATH, ConfigError, parseConfig } from "../policy/config.js";
+import type { Config } from "../policy/config.js";
+import { CliError, ioError } from "./errors.js";
+
+export interface ConfigOptions {
+  /** An explicit configuration file: must exist. */
+  readonly config?: string;
+  /** --cilium-version: replaces the file's ciliumVersion. */
+  readonly ciliumVersion?: string;
+}
+
+/** Loads the configuration for a scan or fix of `dir`. A missing default file means the defaults. */
+export function loadConfig(dir: string, options: ConfigOptions = {}): Config {
+  const path = options.config ?? join(dir, CONFIG_PATH);
+  let text: string;
+  try {
+    text = readFileSync(path, "utf8");
+  } catch (error) {
+    const missing = (error as NodeJS.ErrnoException).code === "ENOENT";
+    if (!missing || options.config !== undefined) throw ioError(error, path);
+    text = "";
+  }
+  const overrides: Partial<Config> =
+    options.ciliumVersion === undefined ? {} : { ciliumVersion: options.ciliumVersion };
+  try {
+    return parseConfig(text, overrides);
+  } catch (error) {
+    if (!(error instanceof ConfigError)) throw error;
+    if (options.ciliumVersion !== undefined && error.key === "ciliumVersion") {
+      throw new CliError(`--cilium-version: not a semver range: ${JSON.stringify(options.ciliumVersion)}`);
+    }
+    throw new CliError(`${path}: ${error.message}`);
+  }
+}

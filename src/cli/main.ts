@@ -1,0 +1,36 @@
+#!/usr/bin/env node
+// The command line: `scan` and `fix` over a directory. Each command lives in its own module and registers itself.
+import { readFileSync } from "node:fs";
+import { Command } from "commander";
+import { exitCodeFor } from "./errors.js";
+import { registerScanCommand } from "./scan-command.js";
+
+function packageVersion(): string {
+  // Two levels up from both src/cli and dist/cli.
+  const text = readFileSync(new URL("../../package.json", import.meta.url), "utf8");
+  return (JSON.parse(text) as { version: string }).version;
+}
+
+function createProgram(): Command {
+  const program = new Command("cilium-policy-bot")
+    .description("Finds and rewrites CiliumNetworkPolicy rules that Cilium rejects or enforces wrongly.")
+    .version(packageVersion())
+    // Usage errors are one line: no "did you mean" suggestion under them.
+    .showSuggestionAfterError(false)
+    .exitOverride();
+  registerScanCommand(program);
+  return program;
+}
+
+async function main(argv: readonly string[]): Promise<void> {
+  const program = createProgram();
+  // Subcommands inherit exitOverride only when set before they are added: set it on each.
+  for (const command of program.commands) command.exitOverride();
+  try {
+    await program.parseAsync(argv);
+  } catch (error) {
+    process.exitCode = exitCodeFor(error);
+  }
+}
+
+await main(process.argv);

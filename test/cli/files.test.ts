@@ -1,0 +1,106 @@
+import { mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { dirname, join } from "node:path";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { loadConfig } from "../../src/cli/config-file.js";
+import { CliError } from "../../src/cli/errors.js";
+import { readSourceFiles } from "../../src/cli/files.js";
+import { DEFAULT_CONFIG } from "../../src/policy/config.js";
+import { MAX_FILE_BYTES } from "../../src/policy/manifests.js";
+
+let root: string;
+
+function write(path: string, content: string | Buffer = "a: 1\n") {
+  const full = join(root, path);
+  mkdirSync(dirname(full), { recursive: true });
+  writeFileSync(full, content);
+}
+
+beforeAll(() => {
+  root = mkdtempSync(join(tmpdir(), "cpb-files-"));
+  write(".gitignore", "build/\n*.generated.yaml\n!keep.generated.yaml\n");
+  write("apps/a.yaml");
+  write("apps/b.yml");
+  write("apps/README.md", "# not a manifest");
+  write("apps/x.generated.yaml");
+  write("apps/keep.generated.yaml");
+  write("apps/chart/templates/p.tpl", "{{ x }}");
+  write("build/out.yaml");
+  write("nested/.gitignore", "local.yaml\n/only-here.yaml\n");
+  write("nested/local.yaml");
+  write("nested/only-here.yaml");
+  write("nested/deeper/only-here.yaml");
+  write("nested/deeper/local.yaml");
+  write("other/local.yaml");
+  write(".git/config.yaml");
+  write("sub/node_modules/pkg/x.yaml");
+  write("node_modules/y.yaml");
+  write("big.yaml", Buffer.alloc(MAX_FILE_BYTES + 1, 0x61));
+  write("Z.yaml");
+  symlinkSync(join(root, "apps"), join(root, "linked-dir"));
+  symlinkSync(join(root, "apps/a.yaml"), join(root, "linked.yaml"));
+});
+
+afterAll(() => rmSync(root, { recursive: true, force: true }));
+
+describe("readSourceFiles", () => {
+  it("lists manifests only, respecting nested .gitignore files, skipping .git, node_modules and symlinks", () => {
+    expect(readSourceFiles(root).map((file) => file.path)).toEqual([
+      "Z.yaml",
+      "apps/a.yaml",
+      "apps/b.yml",
+      "apps/chart/templates/p.tpl",
+      "apps/keep.generated.yaml",
+      "big.yaml",
+      "nested/deeper/only-here.yaml",
+      "other/local.yaml",
+    ]);
+  });
+
+  it("reads contents, but not of files above the size limit", () => {
+    const files = readSourceFiles(root);
+    const a = files.find((file) => file.path === "apps/a.yaml")!;
+    expect(Buffer.from(a.content!).toString()).toBe("a: 1\n");
+    expect(a.size).toBe(5);
+    const big = files.find((file) => file.path === "big.yaml")!;
+    expect(big).toEqual({ path: "big.yaml", size: MAX_FILE_BYTES + 1, content: null });
+  });
+
+  it("fails with a CliError naming the path for a missing directory or a file", () => {
+    expect(() => readSourceFiles(join(root, "missing"))).toThrow(CliError);
+    expect(() => readSourceFiles(join(root, "missing"))).toThrow(/missing: no such file or directory/);
+    expect(() => readSourceFiles(join(root, "Z.yaml"))).toThrow(/Z\.yaml: not a directory/);
+  });
+});
+
+describe("loadConfig", () => {
+  it("uses the defaults when the repository has no configuration", () => {
+    expect(loadConfig(root)).toEqual(DEFAULT_CONFIG);
+    expect(loadConfig(root, { ciliumVersion: ">=1.15" }).ciliumVersion).toBe(">=1.15");
+  });
+
+  it("reads DIR/.github/cilium-policy-bot.yml, and --config instead when given", () => {
+    write(".github/cilium-policy-bot.yml", "ciliumVersion: '>=1.14'\nunresolved: skip\n");
+    write("elsewhere.yml", "followUp: false\n");
+    try {
+      expect(loadConfig(root)).toMatchObject({ ciliumVersion: ">=1.14", unresolved: "skip" });
+      expect(loadConfig(root, { ciliumVersion: "1.16.x" }).ciliumVersion).toBe("1.16.x");
+      const explicit = loadConfig(root, { config: join(root, "elsewhere.yml") });
+      expect(explicit).toMatchObject({ followUp: false, ciliumVersion: DEFAULT_CONFIG.ciliumVersion });
+    } finally {
+      rmSync(join(root, ".github"), { recursive: true });
+      rmSync(join(root, "elsewhere.yml"));
+    }
+  });
+
+  it("names the file and the key of an invalid setting", () => {
+    write("bad.yml", "services:\n  vault/cluster-vault:\n    selector: {app: vault}\n    prots: {}\n");
+    expect(() => loadConfig(root, { config: join(root, "bad.yml") })).toThrow(
+      /bad\.yml: invalid configuration: `services\.vault\/cluster-vault\.prots` is not a known setting/,
+    );
+    write("bad.yml", "ciliumVersion: banana\n");
+    expect(() => loadConfig(root, { config: join(root, "bad.yml") })).toThrow(/`ciliumVersion`/);
+    expect(() => loadConfig(root, { ciliumVersion: "banana" })).toThrow(/--cilium-version: not a semver range/);
+    expect(() => loadConfig(root, { config: join(root, "none.yml") })).toThrow(/none\.yml: no such file/);
+  });
+});
