@@ -13,6 +13,11 @@ export const PROTOCOLS = ["TCP", "UDP", "SCTP", "ANY"] as const;
 /** Cilium's iana.IsSvcName: 1-15 characters, letters, digits and non-consecutive inner dashes, one letter at least. */
 const SERVICE_NAME = /^([a-zA-Z0-9]-?)*[a-zA-Z](-?[a-zA-Z0-9])*$/;
 const L7_KEYS = ["http", "kafka", "dns", "l7proto"] as const;
+/**
+ * IP protocols without ports that recent Cilium accepts in toPorts when started with --enable-extended-ip-protocols
+ * (isExtendedIPProtocol in rule_validation.go): the port must then be empty or 0.
+ */
+export const EXTENDED_PROTOCOLS = ["VRRP", "IGMP", "GRE", "IPIP", "IPV6", "ESP", "AH"] as const;
 
 export function isPortName(value: string): boolean {
   return value.length > 0 && value.length <= 15 && SERVICE_NAME.test(value);
@@ -78,13 +83,21 @@ function checkPortRule(context: PolicyRuleContext, portRule: YAMLMap): void {
     });
   }
 
-  const numbers: number[] = [];
-  let named = false;
   for (const entry of ports) {
     const portAt = pairOf(entry, "port");
     const raw = scalarAt(entry, "port");
     const port = readPort(raw);
     const at: Node | NonNullable<typeof portAt> = portAt ?? entry;
+    const protocolName = String(scalarAt(entry, "protocol") ?? "").toUpperCase();
+    if ((EXTENDED_PROTOCOLS as readonly string[]).includes(protocolName)) {
+      if (raw !== undefined && raw !== null && raw !== "" && raw !== "0" && raw !== 0) {
+        context.report({
+          at,
+          message: `Protocol ${protocolName} has no ports and Cilium rejects a port with it ("port must be empty or 0"); remove port ${show(raw)}.`,
+        });
+      }
+      continue;
+    }
     if (port.kind === "invalid") {
       const what =
         raw === undefined || raw === null || raw === "" ? "The port is missing" : `Port ${show(raw)} ${port.reason}`;
@@ -100,8 +113,6 @@ function checkPortRule(context: PolicyRuleContext, portRule: YAMLMap): void {
         message: `Port ${show(raw)} starts with 0, so Cilium reads it as octal port ${port.port}; write ${port.port} if that is meant, or drop the leading zeros.`,
       });
     }
-    if (port.kind === "name") named = true;
-    else numbers.push(port.port);
     const number = port.kind === "name" ? undefined : port.port;
     if (number === 0 && l7.length > 0) {
       context.report({
@@ -170,12 +181,6 @@ function checkPortRule(context: PolicyRuleContext, portRule: YAMLMap): void {
         at: rulesAt ?? portRule,
         message: `DNS rules need an explicit port and Cilium rejects them without one ("port 53 must be specified for DNS rules"); add ports: [{port: "53", protocol: ANY}].`,
       });
-    } else if (!named && !numbers.includes(53)) {
-      context.report({
-        at: rulesAt ?? portRule,
-        severity: "warning",
-        message: `DNS rules apply to port ${numbers.join(", ")} here, but Cilium's DNS proxy is meant for port 53; add port 53 so DNS lookups are seen.`,
-      });
     }
   }
 }
@@ -185,7 +190,7 @@ export const invalidPort: PolicyRule = {
     id: "invalid-port",
     defaultSeverity: "error",
     description:
-      "A toPorts entry Cilium or the API server rejects: bad port or protocol, inverted range, over 40 ports, L7 rules on non-TCP, DNS rules without port 53.",
+      "A toPorts entry Cilium or the API server rejects: bad port or protocol, inverted range, over 40 ports, L7 rules on non-TCP, DNS rules without a port.",
     fixable: false,
   },
   scope: "policy",

@@ -5,14 +5,14 @@ import { readPort } from "./invalid-port.js";
 import { mapAt, mapItems, pairOf, scalarAt, seqItems } from "./yaml-access.js";
 import type { YAMLMap } from "yaml";
 
-/** Whether a toPorts entry sends DNS on port 53 through the proxy (`rules.dns` with port 53 or a port name). */
+/**
+ * Whether a toPorts entry sends DNS through the proxy: `rules.dns` with a port. Port 53 is usual; Cilium accepts
+ * others (OpenShift's DNS listens on 5353), so any port counts.
+ */
 function interceptsDns(portRule: YAMLMap): boolean {
   const rules = mapAt(portRule, "rules");
   if (!rules || seqItems(rules, "dns") === undefined) return false;
-  return mapItems(portRule, "ports").some((entry) => {
-    const port = readPort(scalarAt(entry, "port"));
-    return port.kind === "name" || (port.kind === "number" && port.port === 53);
-  });
+  return mapItems(portRule, "ports").some((entry) => readPort(scalarAt(entry, "port")).kind !== "invalid");
 }
 
 export const toFqdnsWithoutDnsRule: PolicyRule = {

@@ -139,7 +139,7 @@ describe(RULE, () => {
     expect(findings(RULE, { "a.yaml": dns, "b.yaml": http })).toEqual([]);
   });
 
-  it("reports DNS rules without ports (rejected) and on other ports only (warning), and DNS port ranges", () => {
+  it("reports DNS rules without ports and DNS port ranges (both rejected), accepts DNS on another port", () => {
     const noPorts = cnp(
       "dns",
       "app",
@@ -158,14 +158,23 @@ describe(RULE, () => {
       ["            - port: '5353'", "              protocol: UDP"],
       ["          rules:", "            dns: [{matchPattern: '*'}]"],
     );
-    const other = findings(RULE, { "p.yaml": otherPort });
-    expect(other.map((f) => [f.line, f.severity])).toEqual([[16, "warning"]]);
-    expect(other[0]?.message).toContain("port 5353");
+    // Cilium only requires a port; OpenShift's DNS runs on 5353 (Cilium's own example does this).
+    expect(findings(RULE, { "p.yaml": otherPort })).toEqual([]);
     const range = withPorts(
       ["            - port: '53'", "              endPort: 54"],
       ["          rules:", "            dns: [{matchPattern: '*'}]"],
     );
     expect(findings(RULE, { "p.yaml": range })[0]?.message).toContain("DNS rules do not support port ranges");
+  });
+
+  it("accepts port-less extended IP protocols and rejects a port with them", () => {
+    const vrrp = withPorts(["            - protocol: VRRP", "            - protocol: GRE", "              port: '0'"]);
+    expect(findings(RULE, { "p.yaml": vrrp })).toEqual([]);
+    const withPort = findings(RULE, {
+      "p.yaml": withPorts(["            - protocol: ESP", "              port: '50'"]),
+    });
+    expect(withPort.map((f) => [f.line, f.column])).toEqual([[15, 15]]);
+    expect(withPort[0]?.message).toContain("Protocol ESP has no ports");
   });
 
   it("checks ingress and deny rules too, and can be turned off", () => {

@@ -42,6 +42,11 @@ describe(RULE, () => {
     expect(findings(RULE, { "p.yaml": specs })).toEqual([]);
   });
 
+  it("is satisfied by DNS rules on another port (OpenShift's 5353)", () => {
+    const openshift = [...fqdnRule, ...dnsRule].join("\n").replace("port: '53'", "port: '5353'");
+    expect(findings(RULE, { "p.yaml": cnp("fqdn", "app", openshift) })).toEqual([]);
+  });
+
   it("is not satisfied by port 53 without L7 DNS rules, nor by DNS rules on ingress", () => {
     const plainDns = [
       ...fqdnRule,
