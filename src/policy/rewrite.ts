@@ -99,7 +99,12 @@ function hasSelector(service: ResolvedService): boolean {
 /** Whether a rule is one the rewrite acts on (whatever the resolution then says). */
 export function needsRewrite(rule: unknown, options: PlanOptions): boolean {
   if (!isRecord(rule) || !Array.isArray(rule.toServices) || rule.toServices.length === 0) return false;
-  return rule.toPorts !== undefined || options.translateSelectorServices;
+  return hasPorts(rule) || options.translateSelectorServices;
+}
+
+/** Whether a rule has toPorts that restrict it (Cilium ignores an empty list, and so does its validation). */
+function hasPorts(rule: RuleValue): boolean {
+  return Array.isArray(rule.toPorts) && rule.toPorts.length > 0;
 }
 
 function peerOf(service: ResolvedService): { key: PeerKey; items: unknown[] } | undefined {
@@ -205,7 +210,7 @@ function ruleWith(original: RuleValue, peerKey: PeerKey, peers: unknown[], toPor
 export function planRule(rule: unknown, entries: readonly EntryResolution[], options: PlanOptions): RulePlan {
   if (!needsRewrite(rule, options)) return { kind: "unchanged" };
   const original = rule as RuleValue;
-  const withPorts = original.toPorts !== undefined;
+  const withPorts = hasPorts(original);
   // Without toPorts, only Services with a selector need translating; selector-less ones work as they are.
   const translated = entries.filter((e) => withPorts || e.services.some(hasSelector));
   if (translated.length === 0) return { kind: "unchanged" };

@@ -5,6 +5,7 @@ import { join } from "node:path";
 import { parse, parseAllDocuments } from "yaml";
 import { describe, expect, it } from "vitest";
 import { resolveConfig } from "../../src/policy/config.js";
+import { scan } from "../../src/policy/engine.js";
 import { fix } from "../../src/policy/fix.js";
 import type { ServiceResolver } from "../../src/policy/fix.js";
 import type { ResolvedService } from "../../src/policy/resolve.js";
@@ -92,6 +93,20 @@ describe("rewrite golden files", () => {
       const manual = spec.statuses.filter((s) => s === "manual").length;
       expect(result.rewrites.filter((r) => r.status === "manual")).toHaveLength(manual);
       expect(result.rewrites.filter((r) => r.status !== "manual")).toEqual([]);
+    });
+
+    it("leaves nothing for scan's to-services-with-to-ports but the manual rules", () => {
+      const findings = scan([source("input.yaml", expected)], { config }).findings.filter(
+        (finding) => finding.ruleId === "to-services-with-to-ports",
+      );
+      const before = scan([source("input.yaml", input)], { config }).findings.filter(
+        (finding) => finding.ruleId === "to-services-with-to-ports",
+      );
+      const manualWithPorts = fix([source("input.yaml", input)], { config, resolve }).rewrites.filter(
+        (r) => r.status === "manual",
+      ).length;
+      expect(findings).toHaveLength(manualWithPorts);
+      if (name !== "no-toports-below-1.17" && name !== "no-toports-1.17") expect(before.length).toBeGreaterThan(0);
     });
 
     it.skipIf(!sharedPresent)("expected.yaml validates against Cilium's CRD schema", () => {
