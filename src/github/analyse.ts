@@ -10,7 +10,7 @@ import { closeFollowUp, syncFollowUp } from "./follow-up.js";
 import type { FollowUp } from "./follow-up.js";
 import { planForkRewrite, postSuggestions } from "./fork.js";
 import type { PullRequestJob } from "./queue.js";
-import { commentBody, findingsTable, MAX_BODY_CHARS } from "./render.js";
+import { commentBody, findingsReport, MAX_BODY_CHARS } from "./render.js";
 import { listChangedFiles, readSnapshot } from "./snapshot.js";
 import type { GitHub, PullRequestInfo, RepoRef } from "./types.js";
 
@@ -29,6 +29,8 @@ export interface JobContext {
   readonly octokit: GitHub;
   readonly identity: AppIdentity;
   readonly log: Logger;
+  /** GitHub's web address, for links (https://github.com, or the GHE host). */
+  readonly webUrl: string;
 }
 
 export type JobOutcome = "dropped-stale" | "dropped-not-open" | "closed-follow-up" | "invalid-config" | "analysed";
@@ -76,7 +78,11 @@ export async function runPullRequestJob(job: PullRequestJob, ctx: JobContext): P
       repo,
       pr.number,
       identity.botLogin,
-      commentBody({ findings: [], headSha: pr.headSha, configError: loaded.error }),
+      commentBody({
+        report: { filesScanned: 0, policies: 0, findings: [] },
+        headSha: pr.headSha,
+        configError: loaded.error,
+      }),
       true,
     );
     await publishCheckRun(octokit, repo, pr.headSha, identity.id, {
@@ -92,7 +98,11 @@ export async function runPullRequestJob(job: PullRequestJob, ctx: JobContext): P
   const changed = await listChangedFiles(octokit, repo, pr);
   const sources = await readSnapshot(octokit, repo, pr.headSha);
   const only = changed.truncated ? undefined : new Set(changed.files.map((file) => file.path));
-  const { findings } = scan(sources, { config, ...(only ? { only } : {}) });
+  const scanned = scan(sources, { config, ...(only ? { only } : {}) });
+  const { findings } = scanned;
+  const report = { filesScanned: scanned.filesScanned, policies: scanned.policies, findings };
+  const fileUrl = (file: string, line: number) =>
+    `${ctx.webUrl}/${job.owner}/${job.repo}/blob/${pr.headSha}/${file.split("/").map(encodeURIComponent).join("/")}#L${line}`;
 
   let fixResult: FixResult | null = null;
   let fixError: string | undefined;
@@ -119,7 +129,8 @@ export async function runPullRequestJob(job: PullRequestJob, ctx: JobContext): P
   }
 
   const body = commentBody({
-    findings,
+    report,
+    fileUrl,
     headSha: pr.headSha,
     truncatedFileList: changed.truncated,
     followUp,
@@ -130,12 +141,11 @@ export async function runPullRequestJob(job: PullRequestJob, ctx: JobContext): P
   });
   const commentOutcome = await upsertComment(octokit, repo, pr.number, identity.botLogin, body, findings.length > 0);
 
-  const summary =
-    findings.length === 0 ? "No findings in the files this pull request changes." : findingsTable(findings);
+  const summary = findingsReport(report, MAX_BODY_CHARS, fileUrl);
   await publishCheckRun(octokit, repo, pr.headSha, identity.id, {
     conclusion: conclusionFor(findings, config.failOnError),
     title: findings.length === 0 ? "No findings" : `${findings.length} finding(s)`,
-    summary: summary.length > MAX_BODY_CHARS ? summary.slice(0, MAX_BODY_CHARS) + "\n…" : summary,
+    summary,
     findings,
   });
   log.info({ ...where, findings: findings.length, comment: commentOutcome, followUp: followUp?.number }, "analysed");

@@ -47,10 +47,13 @@ export function createApp(options: AppOptions = {}): ApplicationFunction {
       }));
     options.onQueue?.(queue);
     const identity = identityLoader(app);
+    const webUrl = process.env.GHE_HOST
+      ? `${process.env.GHE_PROTOCOL ?? "https"}://${process.env.GHE_HOST}`
+      : "https://github.com";
 
     queue.start(async (job) => {
       const octokit = (await app.auth(job.installationId)) as GitHub;
-      await runPullRequestJob(job, { octokit, identity: await identity(), log: app.log });
+      await runPullRequestJob(job, { octokit, identity: await identity(), log: app.log, webUrl });
     });
 
     app.on(

@@ -3,6 +3,8 @@
 import { structuredPatch } from "diff";
 import type { FileChange, FixResult, RuleRewrite } from "../policy/fix.js";
 import type { Finding } from "../policy/types.js";
+import { renderMarkdown } from "../report/markdown.js";
+import type { ReportInput } from "../report/rule-docs.js";
 import { COMMENT_MARKER } from "./types.js";
 
 /** GitHub rejects comment and PR bodies above 65,536 characters; stay clear of it. */
@@ -12,11 +14,13 @@ function escapeCell(text: string): string {
   return text.replace(/\|/g, "\\|").replace(/\r?\n/g, " ");
 }
 
-export function findingsTable(findings: readonly Finding[]): string {
-  const rows = findings.map(
-    (f) => `| ${f.severity} | \`${escapeCell(f.file)}\`:${f.line} | \`${f.ruleId}\` | ${escapeCell(f.message)} |`,
-  );
-  return ["| Severity | Where | Rule | Message |", "| --- | --- | --- | --- |", ...rows].join("\n");
+/** The shared Markdown report (src/report/markdown.ts), within a length budget. */
+export function findingsReport(
+  report: ReportInput,
+  maxLength: number,
+  fileUrl?: (file: string, line: number) => string,
+): string {
+  return renderMarkdown(report, { maxLength, ...(fileUrl ? { fileUrl } : {}) });
 }
 
 function countBy(findings: readonly Finding[]): string {
@@ -48,7 +52,9 @@ function fence(text: string, language: string): string {
 }
 
 export interface CommentInput {
-  readonly findings: readonly Finding[];
+  readonly report: ReportInput;
+  /** Links each finding to its line at the head commit. */
+  readonly fileUrl?: (file: string, line: number) => string;
   readonly headSha: string;
   readonly configError?: string;
   readonly truncatedFileList?: boolean;
@@ -70,7 +76,7 @@ export function commentBody(input: CommentInput): string {
     );
     return parts.join("\n\n") + "\n";
   }
-  if (input.findings.length === 0) {
+  if (input.report.findings.length === 0) {
     parts.push(
       "### Cilium policy: all clear",
       `No findings remain in the policies this pull request changes (at ${input.headSha.slice(0, 7)}).`,
@@ -78,8 +84,8 @@ export function commentBody(input: CommentInput): string {
     return parts.join("\n\n") + "\n";
   }
   parts.push(
-    `### Cilium policy: ${countBy(input.findings)} in the files this pull request changes`,
-    findingsTable(input.findings),
+    `### Cilium policy: ${countBy(input.report.findings)} in the files this pull request changes`,
+    findingsReport(input.report, Math.floor(MAX_BODY_CHARS / 2), input.fileUrl),
   );
   if (input.truncatedFileList) {
     parts.push(
@@ -116,15 +122,21 @@ export function commentBody(input: CommentInput): string {
   return parts.join("\n\n") + "\n";
 }
 
-function selectorText(rewrite: RuleRewrite["services"][number]): string {
-  if (!rewrite.selector) return "—";
-  return Object.entries(rewrite.selector)
-    .map(([key, value]) => `\`${key}=${value}\``)
-    .join(", ");
+type ServiceRewrite = RuleRewrite["services"][number];
+
+function targetText(service: ServiceRewrite): string {
+  if (service.selector) {
+    return Object.entries(service.selector)
+      .map(([key, value]) => `\`${key}=${value}\``)
+      .join(", ");
+  }
+  if (service.entities?.length) return `entities: ${service.entities.map((e) => `\`${e}\``).join(", ")}`;
+  if (service.cidrs?.length) return `CIDRs: ${service.cidrs.map((c) => `\`${c}\``).join(", ")}`;
+  return "–";
 }
 
-export function isGuessed(rewrite: RuleRewrite["services"][number]): boolean {
-  return rewrite.resolution === "guessed" || rewrite.resolution === "manual";
+export function isGuessed(service: ServiceRewrite): boolean {
+  return service.resolution === "guessed";
 }
 
 export function followUpTitle(pullNumber: number): string {
@@ -135,24 +147,29 @@ export function followUpBody(pullNumber: number, result: FixResult): string {
   const parts: string[] = [
     COMMENT_MARKER,
     `Follow-up for #${pullNumber}.`,
-    "Cilium 1.14 and later reject any egress rule that combines `toServices` with `toPorts`, which drops the whole " +
+    "Cilium 1.14 to 1.16 reject any egress rule that combines `toServices` with `toPorts`, which drops the whole " +
       "policy; up to 1.13 such a rule allowed egress to **any** destination on those ports. This pull request " +
       "rewrites each such rule to `toEndpoints`, selecting the Service's pods by their labels and namespace, and " +
       "keeps `toPorts` (with the Services' target ports). Nothing else in the files changes.",
   ];
   const rows: string[] = [
-    "| File | Line | Policy | Service | Selector | Resolved from |",
+    "| File | Line | Policy | Service | Now selects | Resolved from |",
     "| --- | --- | --- | --- | --- | --- |",
   ];
   const guessed: string[] = [];
+  const manual: string[] = [];
   for (const rewrite of result.rewrites) {
+    if (rewrite.status !== "rewritten") {
+      manual.push(`- \`${rewrite.file}\`:${rewrite.line}: ${escapeCell(rewrite.message ?? rewrite.status)}`);
+      continue;
+    }
     for (const service of rewrite.services) {
       rows.push(
-        `| \`${escapeCell(rewrite.file)}\` | ${rewrite.line} | ${escapeCell(rewrite.policy ?? "—")} | \`${escapeCell(service.service)}\` | ${selectorText(service)} | ${service.resolution} |`,
+        `| \`${escapeCell(rewrite.file)}\` | ${rewrite.line} | ${escapeCell(rewrite.policy ?? "–")} | \`${escapeCell(service.service)}\` | ${targetText(service)} | ${service.resolution} |`,
       );
       if (isGuessed(service)) {
         guessed.push(
-          `- [ ] \`${rewrite.file}\`:${rewrite.line}: \`${service.service}\` → ${selectorText(service)} (${service.resolution}: check these labels select the Service's pods)`,
+          `- [ ] \`${rewrite.file}\`:${rewrite.line}: \`${service.service}\` → ${targetText(service)}${service.note ? ` (${escapeCell(service.note)})` : ""}`,
         );
       }
     }
@@ -160,14 +177,17 @@ export function followUpBody(pullNumber: number, result: FixResult): string {
   parts.push(rows.join("\n"));
   if (guessed.length > 0) {
     parts.push(
-      "**Guessed selectors: review each before merging** (this pull request stays a draft until then):",
+      "**Guessed selectors: check that each selects the Service's pods before merging** (this pull request stays a draft until then):",
       guessed.join("\n"),
     );
   }
+  if (manual.length > 0) parts.push("**Left for a human** (not rewritten):", manual.join("\n"));
   const body = parts.join("\n\n") + "\n";
   return body.length > MAX_BODY_CHARS ? body.slice(0, MAX_BODY_CHARS) + "\n\n…(truncated)\n" : body;
 }
 
 export function anyGuessed(result: FixResult): boolean {
-  return result.rewrites.some((rewrite) => rewrite.services.some(isGuessed));
+  return result.rewrites.some(
+    (rewrite) => rewrite.status === "rewritten" && rewrite.services.some((service) => isGuessed(service)),
+  );
 }
