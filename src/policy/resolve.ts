@@ -1,6 +1,11 @@
 // A toServices entry → the pods it means: selector, namespace, port map, and which source answered.
-// Contract only for now; the implementation lands with the kustomize-aware repository index.
-import type { Labels } from "./types.js";
+// Order: the repository rendered as kustomize would (`repo`), the configuration (`config`), well-known cluster Services
+// (`builtin`), a selector guessed from naming conventions (`guessed`, only with `unresolved: guess`), else `manual`.
+// Pure: everything comes from the RepoIndex and the Config.
+import type { Config, ServiceOverride } from "./config.js";
+import type { RepoIndex } from "./repo-index.js";
+import { labelSelectorFrom, matchesLabels } from "./selectors.js";
+import type { EndpointsInfo, LabelSelector, Labels, ServiceInfo, ServicePort } from "./types.js";
 
 /** Where an answer came from, most to least certain. */
 export type Resolution = "repo" | "config" | "builtin" | "guessed" | "manual";
@@ -24,7 +29,459 @@ export interface ResolvedService {
   readonly entities?: readonly string[];
   /** Instead of toEndpoints: a selector-less Service's Endpoints addresses, as /32 or /128. */
   readonly cidrs?: readonly string[];
+  /** The Service's ports and their backend ports; [] when unknown (toPorts then stays as written). */
   readonly ports: readonly ResolvedPort[];
   /** Why an answer is a guess or could not be given; shown in reports and as a YAML comment. */
   readonly note?: string;
+  /** The manifest that answered (repo), for reports. */
+  readonly location?: ServiceInfo["location"];
+}
+
+/** What resolution needs about the policy holding the entry. */
+export interface ResolveContext {
+  readonly policy: { readonly namespace: string | undefined; readonly clusterwide: boolean };
+  readonly index: Pick<RepoIndex, "services" | "workloads" | "endpoints" | "releases">;
+  readonly config: Pick<Config, "services" | "unresolved">;
+}
+
+/** A toServices entry as written. */
+export type ServiceEntry =
+  | { readonly by: "name"; readonly name: string; readonly namespace: string | undefined }
+  | { readonly by: "selector"; readonly selector: LabelSelector; readonly namespace: string | undefined }
+  | { readonly by: "invalid" };
+
+// ---- well-known cluster Services ----
+
+interface BuiltinService {
+  readonly selector?: Labels;
+  readonly entities?: readonly string[];
+  readonly ports: readonly ResolvedPort[];
+  readonly note?: string;
+}
+
+/** Services every cluster has, with the labels their pods carry in standard installations. */
+export const BUILTIN_SERVICES: Readonly<Record<string, BuiltinService>> = {
+  "kube-system/kube-dns": {
+    // kube-dns and CoreDNS deployments both label their pods k8s-app=kube-dns and serve DNS on 53.
+    selector: { "k8s-app": "kube-dns" },
+    ports: [
+      { port: 53, protocol: "UDP", targetPort: 53 },
+      { port: 53, protocol: "TCP", targetPort: 53 },
+      { port: 9153, protocol: "TCP", targetPort: 9153 },
+    ],
+  },
+  "default/kubernetes": {
+    entities: ["kube-apiserver"],
+    ports: [{ port: 443, protocol: "TCP", targetPort: 443 }],
+    note:
+      "the API server is reached with toEntities: [kube-apiserver]; its port behind the Service is 443 on most " +
+      "managed clusters but 6443 on kubeadm-style clusters: verify toPorts",
+  },
+};
+
+// ---- reading the entry ----
+
+function nonEmptyString(value: unknown): string | undefined {
+  return typeof value === "string" && value !== "" ? value : undefined;
+}
+
+/** Reads one `toServices` item: `k8sService` or `k8sServiceSelector`. */
+export function readServiceEntry(entry: unknown): ServiceEntry {
+  if (entry === null || typeof entry !== "object") return { by: "invalid" };
+  const { k8sService, k8sServiceSelector } = entry as { k8sService?: unknown; k8sServiceSelector?: unknown };
+  if (k8sService !== null && typeof k8sService === "object") {
+    const { serviceName, namespace } = k8sService as { serviceName?: unknown; namespace?: unknown };
+    const name = nonEmptyString(serviceName);
+    if (name !== undefined) return { by: "name", name, namespace: nonEmptyString(namespace) };
+  }
+  if (k8sServiceSelector !== null && typeof k8sServiceSelector === "object") {
+    const { selector: raw, namespace } = k8sServiceSelector as { selector?: unknown; namespace?: unknown };
+    const selector = labelSelectorFrom(raw);
+    if (selector) return { by: "selector", selector, namespace: nonEmptyString(namespace) };
+  }
+  return { by: "invalid" };
+}
+
+function idOf(name: string, namespace: string | undefined): string {
+  return namespace === undefined ? name : `${namespace}/${name}`;
+}
+
+function hasLabels(labels: Labels | undefined): labels is Labels {
+  return labels !== undefined && Object.keys(labels).length > 0;
+}
+
+function joinNotes(...notes: (string | undefined)[]): string | undefined {
+  const present = notes.filter((note): note is string => note !== undefined && note !== "");
+  return present.length === 0 ? undefined : present.join("; ");
+}
+
+// ---- ports ----
+
+/**
+ * A named targetPort → the container port number, through the workloads of the Service's namespace whose pod labels
+ * its selector matches. Only when all of them agree; otherwise the name stays (Cilium accepts named ports) and a note
+ * says why.
+ */
+function resolveNamedPort(
+  name: string,
+  protocol: string,
+  service: ServiceInfo,
+  selector: Labels,
+  index: ResolveContext["index"],
+): { targetPort: number | string; note?: string } {
+  const workloads = index.workloads.filter(
+    (workload) =>
+      workload.namespace === service.namespace && matchesLabels({ matchLabels: selector }, workload.podLabels),
+  );
+  const numbers = new Set<number>();
+  for (const workload of workloads) {
+    const found = workload.containerPorts.filter((port) => port.name === name && port.protocol === protocol);
+    if (found.length === 0) {
+      return {
+        targetPort: name,
+        note: `named targetPort ${name}: ${workload.kind} ${workload.name} has no such container port, kept the name`,
+      };
+    }
+    for (const port of found) numbers.add(port.containerPort);
+  }
+  if (workloads.length === 0) {
+    return { targetPort: name, note: `named targetPort ${name}: no workload in the repository matches, kept the name` };
+  }
+  if (numbers.size !== 1) {
+    return {
+      targetPort: name,
+      note: `named targetPort ${name}: the matching workloads disagree (${[...numbers].join(", ")}), kept the name`,
+    };
+  }
+  return { targetPort: [...numbers][0] as number };
+}
+
+function servicePorts(
+  service: ServiceInfo,
+  selector: Labels,
+  index: ResolveContext["index"],
+): { ports: ResolvedPort[]; notes: string[] } {
+  const notes: string[] = [];
+  const ports = service.ports.map((port): ResolvedPort => {
+    if (typeof port.targetPort === "string") {
+      const resolved = resolveNamedPort(port.targetPort, port.protocol, service, selector, index);
+      if (resolved.note) notes.push(resolved.note);
+      return { port: port.port, protocol: port.protocol, targetPort: resolved.targetPort };
+    }
+    return { port: port.port, protocol: port.protocol, targetPort: port.targetPort ?? port.port };
+  });
+  return { ports, notes };
+}
+
+/** For a selector-less Service, the backend port of a Service port is the Endpoints port of the same name. */
+function endpointPorts(service: ServiceInfo, endpoints: EndpointsInfo): ResolvedPort[] {
+  return service.ports.map((port: ServicePort) => {
+    const single = service.ports.length === 1 && endpoints.ports.length === 1;
+    const match = single
+      ? endpoints.ports[0]
+      : endpoints.ports.find((candidate) => (candidate.name ?? "") === (port.name ?? ""));
+    const fallback = typeof port.targetPort === "number" ? port.targetPort : port.port;
+    return { port: port.port, protocol: port.protocol, targetPort: match?.port ?? fallback };
+  });
+}
+
+function cidrOf(address: string): string {
+  return address.includes(":") ? `${address}/128` : `${address}/32`;
+}
+
+// ---- sources ----
+
+function manual(name: string, namespace: string | undefined, note: string): ResolvedService {
+  return { service: idOf(name, namespace), name, namespace, resolution: "manual", ports: [], note };
+}
+
+/** A repository Service → its answer. */
+function fromRepository(service: ServiceInfo, index: ResolveContext["index"], extraNote?: string): ResolvedService {
+  const base = { service: idOf(service.name, service.namespace), name: service.name, namespace: service.namespace };
+  const where = `${service.location.file}:${service.location.line}`;
+  if (service.type === "ExternalName") {
+    return {
+      ...manual(
+        service.name,
+        service.namespace,
+        `ExternalName Service (${service.externalName ?? "?"}) at ${where}: it has no pods or addresses to select; consider toFQDNs`,
+      ),
+      location: service.location,
+    };
+  }
+  if (service.namespace === undefined) {
+    return {
+      ...manual(
+        service.name,
+        undefined,
+        `the Service at ${where} has no namespace, neither in its manifest nor from a kustomization`,
+      ),
+      location: service.location,
+    };
+  }
+  const caveats: string[] = [];
+  if (extraNote) caveats.push(extraNote);
+  if (service.unapplied && service.unapplied.length > 0) {
+    caveats.push(`kustomize fields not applied here may change this Service (${service.unapplied.join(", ")}): verify`);
+  }
+  const uncertain = service.unapplied !== undefined && service.unapplied.length > 0;
+  if (hasLabels(service.selector)) {
+    if (service.selectorAdded) {
+      caveats.push(
+        "its selector comes only from kustomize labels (commonLabels or labels with includeSelectors): verify",
+      );
+    }
+    const { ports, notes } = servicePorts(service, service.selector, index);
+    return {
+      ...base,
+      resolution: uncertain || extraNote !== undefined ? "guessed" : "repo",
+      selector: service.selector,
+      ports,
+      location: service.location,
+      ...optionalNote(joinNotes(...caveats, ...notes)),
+    };
+  }
+  const endpoints = index.endpoints.filter(
+    (entry) => entry.serviceName === service.name && entry.namespace === service.namespace,
+  );
+  if (endpoints.length === 0) {
+    return {
+      ...manual(
+        service.name,
+        service.namespace,
+        `selector-less Service at ${where} without Endpoints or EndpointSlices in the repository`,
+      ),
+      location: service.location,
+    };
+  }
+  const portSets = endpoints.map((entry) => endpointPorts(service, entry));
+  const first = portSets[0] ?? [];
+  if (!portSets.every((ports) => JSON.stringify(ports) === JSON.stringify(first))) {
+    return {
+      ...manual(
+        service.name,
+        service.namespace,
+        `the Endpoints of the selector-less Service at ${where} serve different ports per subset`,
+      ),
+      location: service.location,
+    };
+  }
+  const cidrs = [...new Set(endpoints.flatMap((entry) => entry.addresses.map(cidrOf)))];
+  return {
+    ...base,
+    resolution: uncertain || extraNote !== undefined ? "guessed" : "repo",
+    cidrs,
+    ports: first,
+    location: service.location,
+    ...optionalNote(joinNotes(...caveats)),
+  };
+}
+
+function optionalNote(note: string | undefined): { note?: string } {
+  return note === undefined ? {} : { note };
+}
+
+/**
+ * Several renderings of the same namespace/name (a base shared by overlays): one answer when they agree; when they
+ * differ (selector, ports, addresses), no answer is right for all of them.
+ */
+function mergeSameService(answers: readonly ResolvedService[]): ResolvedService[] {
+  const groups = new Map<string, ResolvedService[]>();
+  for (const answer of answers) {
+    const group = groups.get(answer.service);
+    if (group) group.push(answer);
+    else groups.set(answer.service, [answer]);
+  }
+  return [...groups.values()].map((group) => {
+    const first = group[0] as ResolvedService;
+    const key = (a: ResolvedService) =>
+      JSON.stringify([
+        a.resolution,
+        a.selector ? Object.entries(a.selector).sort() : null,
+        a.cidrs,
+        a.entities,
+        a.ports,
+      ]);
+    if (group.every((answer) => key(answer) === key(first))) return first;
+    const where = group.map((answer) => (answer.location ? `${answer.location.file}:${answer.location.line}` : "?"));
+    return manual(
+      first.name,
+      first.namespace,
+      `rendered differently by several kustomizations (${[...new Set(where)].join(", ")})`,
+    );
+  });
+}
+
+function fromConfig(key: string, override: ServiceOverride): ResolvedService {
+  const slash = key.indexOf("/");
+  const namespace = key.slice(0, slash);
+  const name = key.slice(slash + 1);
+  // The configuration's port map has no protocol: it applies to whichever protocol toPorts names.
+  const ports = Object.entries(override.ports ?? {}).flatMap(([port, target]) =>
+    ["TCP", "UDP", "SCTP"].map((protocol) => ({ port: Number(port), protocol, targetPort: target })),
+  );
+  return {
+    service: key,
+    name,
+    namespace,
+    resolution: "config",
+    selector: override.selector,
+    ports,
+    ...(override.ports === undefined ? { note: "no ports in the configuration: toPorts kept as written" } : {}),
+  };
+}
+
+function fromBuiltin(key: string, builtin: BuiltinService): ResolvedService {
+  const slash = key.indexOf("/");
+  return {
+    service: key,
+    name: key.slice(slash + 1),
+    namespace: key.slice(0, slash),
+    resolution: "builtin",
+    ...(builtin.selector ? { selector: builtin.selector } : {}),
+    ...(builtin.entities ? { entities: builtin.entities } : {}),
+    ports: builtin.ports,
+    ...optionalNote(builtin.note),
+  };
+}
+
+/** A selector from naming conventions: a Helm release that explains the name, else app.kubernetes.io/name. */
+function guess(name: string, namespace: string, index: ResolveContext["index"]): ResolvedService {
+  // The longest release name that explains the Service's name: Helm charts name Services <release>[-<suffix>].
+  const release = index.releases
+    .filter(
+      (candidate) =>
+        candidate.chart !== undefined &&
+        (candidate.namespace === undefined || candidate.namespace === namespace) &&
+        (name === candidate.releaseName || name.startsWith(`${candidate.releaseName}-`)),
+    )
+    .sort((a, b) => b.releaseName.length - a.releaseName.length)[0];
+  const base = { service: idOf(name, namespace), name, namespace, resolution: "guessed" as const, ports: [] };
+  if (release?.chart !== undefined) {
+    const where = `${release.location.file}:${release.location.line}`;
+    return {
+      ...base,
+      selector: { "app.kubernetes.io/name": release.chart, "app.kubernetes.io/instance": release.releaseName },
+      note:
+        `no Service ${idOf(name, namespace)} in the repository; guessed from the Helm release ${release.releaseName} ` +
+        `(chart ${release.chart}, ${release.kind} at ${where}) using the chart's conventional labels; target ports ` +
+        "unknown, toPorts kept as written: verify",
+    };
+  }
+  return {
+    ...base,
+    selector: { "app.kubernetes.io/name": name },
+    note:
+      `no Service ${idOf(name, namespace)} in the repository, the configuration or the builtins; guessed the ` +
+      "conventional label app.kubernetes.io/name; target ports unknown, toPorts kept as written: verify",
+  };
+}
+
+function byName(entry: Extract<ServiceEntry, { by: "name" }>, context: ResolveContext): ResolvedService[] {
+  const { index, config, policy } = context;
+  const { name, namespace } = entry;
+  // repo: every rendered Service of that name (any namespace when the entry has none: Cilium's semantics).
+  const exact = index.services.filter(
+    (service) => service.name === name && (namespace === undefined || service.namespace === namespace),
+  );
+  if (exact.length > 0) return mergeSameService(exact.map((service) => fromRepository(service, index)));
+  {
+    const renamed = index.services.filter(
+      (service) => service.writtenName === name && (namespace === undefined || service.namespace === namespace),
+    );
+    if (renamed.length > 0) {
+      return mergeSameService(
+        renamed.map((service) =>
+          fromRepository(
+            service,
+            index,
+            `no Service named ${name} is rendered; kustomize renamed ${name} to ${service.name} (namePrefix/nameSuffix) ` +
+              "and does not rename references inside Cilium policies: verify which one the policy means",
+          ),
+        ),
+      );
+    }
+  }
+  // config
+  const configured = Object.entries(config.services).filter(([key]) =>
+    namespace === undefined ? key.endsWith(`/${name}`) : key === `${namespace}/${name}`,
+  );
+  if (configured.length > 0) return configured.map(([key, override]) => fromConfig(key, override));
+  // builtin
+  const builtins = Object.entries(BUILTIN_SERVICES).filter(([key]) =>
+    namespace === undefined ? key.endsWith(`/${name}`) : key === `${namespace}/${name}`,
+  );
+  if (builtins.length > 0) return builtins.map(([key, builtin]) => fromBuiltin(key, builtin));
+  // guessed or manual
+  if (config.unresolved !== "guess") {
+    return [
+      manual(name, namespace, "not found in the repository, the configuration or the builtins (unresolved: skip)"),
+    ];
+  }
+  const guessNamespace = namespace ?? (policy.clusterwide ? undefined : policy.namespace);
+  if (guessNamespace === undefined) {
+    return [
+      manual(
+        name,
+        undefined,
+        "not found in the repository, the configuration or the builtins, and its namespace is unknown " +
+          "(the entry names none and the policy's namespace is not known): add it to the configuration's services",
+      ),
+    ];
+  }
+  const sameNameNoNamespace = index.services.find(
+    (service) => service.name === name && service.namespace === undefined,
+  );
+  if (sameNameNoNamespace && hasLabels(sameNameNoNamespace.selector)) {
+    const where = `${sameNameNoNamespace.location.file}:${sameNameNoNamespace.location.line}`;
+    return [
+      {
+        ...fromRepository({ ...sameNameNoNamespace, namespace: guessNamespace }, index),
+        resolution: "guessed",
+        note:
+          `the Service ${name} at ${where} has no namespace in the repository; assumed to be ${guessNamespace}` +
+          `${namespace === undefined ? " (the policy's namespace)" : ""}: verify`,
+      },
+    ];
+  }
+  return [guess(name, guessNamespace, index)];
+}
+
+function bySelector(entry: Extract<ServiceEntry, { by: "selector" }>, context: ResolveContext): ResolvedService[] {
+  const { index } = context;
+  const services = index.services.filter(
+    (service) =>
+      (entry.namespace === undefined || service.namespace === entry.namespace) &&
+      matchesLabels(entry.selector, service.labels),
+  );
+  if (services.length === 0) {
+    const labels = Object.entries(entry.selector.matchLabels ?? {}).map(([key, value]) => `${key}=${value}`);
+    const what = labels.length > 0 ? `labelled ${labels.join(",")}` : "matching the selector";
+    const where = entry.namespace === undefined ? "" : ` in ${entry.namespace}`;
+    return [manual(`(Services ${what}${where})`, entry.namespace, `no Service ${what}${where} in the repository`)];
+  }
+  return mergeSameService(services.map((service) => fromRepository(service, index)));
+}
+
+/**
+ * Resolves one toServices entry (the plain-JS value of the list item) to the Services it names, each with its pods'
+ * selector (or entities, or CIDRs), namespace, port map and the source of the answer. Never throws; every guess and
+ * every failure carries a note.
+ */
+export function resolveServices(entry: unknown, context: ResolveContext): ResolvedService[] {
+  const read = readServiceEntry(entry);
+  switch (read.by) {
+    case "name":
+      return byName(read, context);
+    case "selector":
+      return bySelector(read, context);
+    default:
+      return [
+        manual(
+          "(unreadable toServices entry)",
+          undefined,
+          "neither k8sService.serviceName nor k8sServiceSelector.selector",
+        ),
+      ];
+  }
 }
