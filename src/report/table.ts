@@ -44,6 +44,13 @@ export function wrap(text: string, width: number): string[] {
   return lines.length > 0 ? lines : [""];
 }
 
+function spread(natural: readonly number[], capped: readonly number[], width: number): number[] {
+  const [severity, rule, location, policy] = [capped[0]!, capped[1]!, natural[2]!, natural[3]!];
+  const free = width - 3 * GAP.length - severity - rule;
+  const locationWidth = Math.min(location, Math.max(free - Math.min(policy, 16), 20));
+  return [severity, rule, locationWidth, Math.max(Math.min(policy, free - locationWidth), 8)];
+}
+
 /**
  * Renders one row per finding. When the other columns leave the message less than MIN_MESSAGE_WIDTH columns, each
  * message goes on the lines under its row instead, indented to the rule column, so it stays readable.
@@ -52,12 +59,15 @@ export function renderTable(input: ReportInput, options: TableOptions = {}): str
   const summary = summaryLine(input);
   if (input.findings.length === 0) return `${summary}\n`;
   const width = Math.max(options.width ?? DEFAULT_TABLE_WIDTH, 60);
-  const widths = COLUMNS.map((column) =>
-    Math.min(column.cap, Math.max(column.title.length, ...input.findings.map((f) => column.cell(f).length))),
+  const natural = COLUMNS.map((column) =>
+    Math.max(column.title.length, ...input.findings.map((f) => column.cell(f).length)),
   );
-  const used = widths.reduce((sum, w) => sum + w + GAP.length, 0);
-  const inline = width - used >= MIN_MESSAGE_WIDTH;
-  const allWidths = inline ? [...widths, width - used] : widths;
+  const capped = natural.map((w, i) => Math.min(COLUMNS[i]!.cap, w));
+  const usedBy = (ws: readonly number[]) => ws.reduce((sum, w) => sum + w + GAP.length, 0);
+  const inline = width - usedBy(capped) >= MIN_MESSAGE_WIDTH;
+  // With messages under their rows, the columns may take the whole width: the location first, the policy the rest.
+  const widths = inline ? capped : spread(natural, capped, width);
+  const allWidths = inline ? [...widths, width - usedBy(widths)] : widths;
   const row = (cells: readonly string[]): string[] => {
     const wrapped = cells.map((cell, i) => wrap(cell, allWidths[i]!));
     const height = Math.max(...wrapped.map((lines) => lines.length));
