@@ -2,6 +2,7 @@
 // allow exactly the (peer, backend port) pairs the original rule meant, computed here from the inputs.
 import fc from "fast-check";
 import { Document, parse, visit } from "yaml";
+import type { Node } from "yaml";
 import { describe, expect, it } from "vitest";
 import { resolveConfig } from "../../src/policy/config.js";
 import { fix } from "../../src/policy/fix.js";
@@ -40,30 +41,36 @@ const servicePort = fc.record({
   targetPort: fc.oneof(fc.constantFrom(53, 80, 8080, 9000, 9443), fc.constantFrom("http", "grpc")),
 });
 
-const generatedService: fc.Arbitrary<GeneratedService> = fc.record({
-  name: fc.constantFrom("api", "web", "db", "cache", "auth"),
-  namespace: fc.constantFrom("shop", "data", "kube-system"),
-  target: fc.oneof(
-    {
-      weight: 4,
-      arbitrary: fc
-        .dictionary(fc.constantFrom("app", "tier", "app.kubernetes.io/name"), fc.constantFrom("a", "b", "true", "1"), {
-          minKeys: 1,
-          maxKeys: 2,
-        })
-        .map((labels) => ({ kind: "selector" as const, labels })),
-    },
-    { weight: 1, arbitrary: fc.constant({ kind: "entities" as const, entities: ["kube-apiserver"] }) },
-    {
-      weight: 1,
-      arbitrary: fc
-        .uniqueArray(fc.integer({ min: 1, max: 254 }), { minLength: 1, maxLength: 2 })
-        .map((hosts) => ({ kind: "cidrs" as const, cidrs: hosts.map((h) => `10.0.0.${h}/32`) })),
-    },
-  ),
-  ports: fc.uniqueArray(servicePort, { maxLength: 3, selector: (p) => `${p.port}/${p.protocol}` }),
-  guessed: fc.boolean(),
-});
+const generatedService: fc.Arbitrary<GeneratedService> = fc
+  .record({
+    name: fc.constantFrom("api", "web", "db", "cache", "auth"),
+    namespace: fc.constantFrom("shop", "data", "kube-system"),
+    target: fc.oneof(
+      {
+        weight: 4,
+        arbitrary: fc
+          .dictionary(
+            fc.constantFrom("app", "tier", "app.kubernetes.io/name"),
+            fc.constantFrom("a", "b", "true", "1"),
+            {
+              minKeys: 1,
+              maxKeys: 2,
+            },
+          )
+          .map((labels) => ({ kind: "selector" as const, labels })),
+      },
+      { weight: 1, arbitrary: fc.constant({ kind: "entities" as const, entities: ["kube-apiserver"] }) },
+      {
+        weight: 1,
+        arbitrary: fc
+          .uniqueArray(fc.integer({ min: 1, max: 254 }), { minLength: 1, maxLength: 2 })
+          .map((hosts) => ({ kind: "cidrs" as const, cidrs: hosts.map((h) => `10.0.0.${h}/32`) })),
+      },
+    ),
+    ports: fc.uniqueArray(servicePort, { maxLength: 3, selector: (p) => `${p.port}/${p.protocol}` }),
+    guessed: fc.boolean(),
+  })
+  .map((s): GeneratedService => s as GeneratedService);
 
 const portEntry: fc.Arbitrary<PortEntry> = fc.record(
   { port: fc.constantFrom("53", "80", "443", "8080", "9090", "http"), protocol: fc.constantFrom(...PROTOCOLS) },
@@ -108,7 +115,7 @@ function policyText(s: Scenario): string {
   };
   const document = new Document(policy);
   if (s.style.flowRule) {
-    const node = document.getIn(["spec", "egress", s.extraBefore ? 1 : 0], true);
+    const node = document.getIn(["spec", "egress", s.extraBefore ? 1 : 0], true) as Node;
     visit(node, {
       Collection(_, collection) {
         collection.flow = true;
