@@ -1,7 +1,10 @@
 // The rule registry: the only place that lists rules.
 import { combinedPeerTypes } from "./combined-peer-types.js";
 import { endpointsMissingNamespace } from "./endpoints-missing-namespace.js";
+import { icmpsWithToPorts } from "./icmps-with-to-ports.js";
+import { invalidL7Rules } from "./invalid-l7-rules.js";
 import { invalidPort } from "./invalid-port.js";
+import { invalidSubjectSelector } from "./invalid-subject-selector.js";
 import { invalidYaml } from "./invalid-yaml.js";
 import { requiresDeprecated } from "./requires-deprecated.js";
 import type { Rule } from "./rule.js";
@@ -19,6 +22,9 @@ export const RULES: readonly Rule[] = [
   toFqdnsWithoutDnsRule,
   requiresDeprecated,
   invalidPort,
+  invalidL7Rules,
+  icmpsWithToPorts,
+  invalidSubjectSelector,
   invalidYaml,
   templatedFile,
   skippedFile,

@@ -1,0 +1,127 @@
+import { describe, expect, it } from "vitest";
+import { cnp, findings } from "./scan.js";
+
+describe("invalid-l7-rules", () => {
+  const RULE = "invalid-l7-rules";
+
+  it("reports mixed L7 protocols, l7 without l7proto, DNS on ingress and listener conflicts at their keys", () => {
+    const text = cnp(
+      "l7",
+      "app",
+      [
+        "  egress:",
+        "    - toEndpoints: [{}]",
+        "      toPorts:",
+        "        - ports: [{port: '80', protocol: TCP}]",
+        "          rules: {http: [{}], kafka: [{topic: t}]}", // 14, column 11
+        "        - ports: [{port: '9000', protocol: TCP}]",
+        "          rules:",
+        "            l7: [{k: v}]", // 17, column 13
+        "        - ports: [{port: '80', protocol: TCP}]",
+        "          listener: {name: l, envoyConfig: {kind: CiliumEnvoyConfig, name: c}}", // 19
+        "          rules: {http: [{}]}",
+        "  ingress:",
+        "    - fromEndpoints: [{}]",
+        "      toPorts:",
+        "        - ports: [{port: '53', protocol: UDP}]",
+        "          rules:",
+        "            dns: [{matchPattern: '*'}]", // 26, column 13
+      ].join("\n"),
+    );
+    const result = findings(RULE, { "p.yaml": text });
+    expect(result.map((f) => [f.line, f.column, f.severity])).toEqual([
+      [14, 11, "error"],
+      [17, 13, "error"],
+      [19, 11, "error"],
+      [26, 13, "error"],
+    ]);
+    expect(result[0]?.message).toContain("mixes http and kafka rules");
+    expect(result[1]?.message).toContain("l7proto");
+    expect(result[2]?.message).toContain("Listener is not allowed with L7 rules");
+    expect(result[3]?.message).toContain("DNS rules are not allowed on ingress");
+  });
+
+  it("warns about L7 rules on deny rules, and accepts ordinary L7 rules", () => {
+    const deny = cnp(
+      "deny",
+      "app",
+      [
+        "  egressDeny:",
+        "    - toEntities: [world]",
+        "      toPorts: [{ports: [{port: '80'}], rules: {http: [{method: GET}]}}]",
+      ].join("\n"),
+    );
+    expect(findings(RULE, { "p.yaml": deny }).map((f) => f.severity)).toEqual(["warning"]);
+    const ok = cnp(
+      "ok",
+      "app",
+      [
+        "  egress:",
+        "    - toEndpoints: [{}]",
+        "      toPorts: [{ports: [{port: '53', protocol: ANY}], rules: {dns: [{matchPattern: '*'}]}}]",
+        "    - toEndpoints: [{}]",
+        "      toPorts: [{ports: [{port: '80', protocol: TCP}], rules: {http: [{method: GET}]}}]",
+        "    - toEndpoints: [{}]",
+        "      toPorts: [{ports: [{port: '6379', protocol: TCP}], rules: {l7proto: r2d2, l7: [{cmd: READ}]}}]",
+      ].join("\n"),
+    );
+    expect(findings(RULE, { "p.yaml": ok })).toEqual([]);
+    expect(findings(RULE, { "p.yaml": deny }, { rules: { [RULE]: "off" } })).toEqual([]);
+  });
+});
+
+describe("icmps-with-to-ports", () => {
+  const RULE = "icmps-with-to-ports";
+
+  it("reports icmps next to toPorts at the icmps key, not icmps alone", () => {
+    const text = cnp(
+      "icmp",
+      "app",
+      [
+        "  egress:",
+        "    - toEndpoints: [{}]",
+        "      icmps: [{fields: [{type: 8, family: IPv4}]}]", // 12, column 7
+        "      toPorts: [{ports: [{port: '80'}]}]",
+        "    - toEndpoints: [{}]",
+        "      icmps: [{fields: [{type: 8}]}]",
+      ].join("\n"),
+    );
+    const result = findings(RULE, { "p.yaml": text });
+    expect(result.map((f) => [f.line, f.column, f.severity])).toEqual([[12, 7, "error"]]);
+    expect(result[0]?.message).toContain("move icmps into a separate rule");
+    expect(findings(RULE, { "p.yaml": text }, { rules: { [RULE]: "off" } })).toEqual([]);
+  });
+});
+
+describe("invalid-subject-selector", () => {
+  const RULE = "invalid-subject-selector";
+  const header = ["apiVersion: cilium.io/v2", "kind: CiliumClusterwideNetworkPolicy", "metadata: {name: host}"];
+
+  it("reports a spec with both selectors at nodeSelector, and one with neither at the spec", () => {
+    const text = [
+      ...header,
+      "specs:",
+      "  - endpointSelector: {}",
+      "    nodeSelector: {}", // 6, column 5
+      "    ingress: [{fromEntities: [world]}]",
+      "  - ingress: [{fromEntities: [world]}]", // 8, column 5
+      "  - nodeSelector: {matchLabels: {role: worker}}",
+      "    ingress: [{fromEntities: [cluster]}]",
+    ].join("\n");
+    const result = findings(RULE, { "p.yaml": text });
+    expect(result.map((f) => [f.line, f.column, f.severity, f.policy])).toEqual([
+      [6, 5, "error", "host"],
+      [8, 5, "error", "host"],
+    ]);
+    expect(result[0]?.message).toContain("both endpointSelector and nodeSelector");
+    expect(result[1]?.message).toContain("selects no subject");
+  });
+
+  it("accepts an empty endpointSelector and can be turned off", () => {
+    const ok = [...header, "spec:", "  endpointSelector: {}", "  egress: [{toEntities: [world]}]"].join("\n");
+    expect(findings(RULE, { "p.yaml": ok })).toEqual([]);
+    const bad = [...header, "spec:", "  egress: [{toEntities: [world]}]"].join("\n");
+    expect(findings(RULE, { "p.yaml": bad })).toHaveLength(1);
+    expect(findings(RULE, { "p.yaml": bad }, { rules: { [RULE]: "off" } })).toEqual([]);
+  });
+});
