@@ -37,7 +37,7 @@ heading(`What the follow-up pull request would change (fix --dry-run)`);
 // The fix command lands separately: show it once it is built and registered.
 const fixAvailable =
   existsSync(join(root, "dist/cli/fix-command.js")) &&
-  spawnSync(process.execPath, [main, "fix", "--help"], { cwd: root, stdio: "ignore" }).status === 0;
+  /^\s+fix\b/m.test(spawnSync(process.execPath, [main, "--help"], { cwd: root, encoding: "utf8" }).stdout);
 if (fixAvailable) {
   run(["fix", example, "--dry-run"]);
 } else {
