@@ -103,6 +103,15 @@ export interface KustomizeLayer {
   readonly labels: readonly LabelTransform[];
   /** Fields this layer has that are not applied here (patches, replacements, …): a reason to double-check. */
   readonly unapplied: readonly string[];
+  /** The resources those fields may change. */
+  readonly unappliedTargets: readonly UnappliedTarget[];
+}
+
+/** A resource an unapplied field may change: an absent kind or name matches any (kustomize reads names as regexes). */
+export interface UnappliedTarget {
+  readonly field: string;
+  readonly kind?: string;
+  readonly name?: string;
 }
 
 /** One manifest as one top-level kustomization renders it. */
@@ -280,7 +289,83 @@ function auxiliaryPathsOf(dir: string, value: Json): string[] {
   });
 }
 
-function readKustomization(file: ParsedFile, notes: KustomizeNote[]): Kustomization | undefined {
+/** What patches, replacements and transformers may change, as far as their targets or patch files tell. */
+function unappliedTargetsOf(
+  dir: string,
+  value: Json,
+  fileAt: (path: string) => ParsedFile | undefined,
+): UnappliedTarget[] {
+  const targets: UnappliedTarget[] = [];
+  const fromFile = (field: string, reference: string) => {
+    const path = isRemote(reference) ? undefined : joinPath(dir, reference);
+    const file = path === undefined ? undefined : fileAt(path);
+    if (!file || file.manifests.length === 0) targets.push({ field });
+    else for (const m of file.manifests) targets.push({ field, kind: m.kind, ...(m.name ? { name: m.name } : {}) });
+  };
+  const fromTarget = (field: string, raw: unknown): boolean => {
+    const target = asRecord(raw);
+    if (!target) return false;
+    targets.push({
+      field,
+      ...(typeof target.kind === "string" ? { kind: target.kind } : {}),
+      ...(typeof target.name === "string" ? { name: target.name } : {}),
+    });
+    return true;
+  };
+  for (const entry of Array.isArray(value.patchesStrategicMerge) ? value.patchesStrategicMerge : []) {
+    if (typeof entry === "string" && !entry.includes("\n")) fromFile("patchesStrategicMerge", entry);
+    else targets.push({ field: "patchesStrategicMerge" });
+  }
+  for (const raw of Array.isArray(value.patches) ? value.patches : []) {
+    const entry = asRecord(raw);
+    if (fromTarget("patches", entry?.target)) continue;
+    if (typeof entry?.path === "string") fromFile("patches", entry.path);
+    else targets.push({ field: "patches" });
+  }
+  for (const raw of Array.isArray(value.patchesJson6902) ? value.patchesJson6902 : []) {
+    if (!fromTarget("patchesJson6902", asRecord(raw)?.target)) targets.push({ field: "patchesJson6902" });
+  }
+  for (const field of ["replacements", "transformers"]) {
+    if (Array.isArray(value[field]) && value[field].length > 0) targets.push({ field });
+  }
+  return targets;
+}
+
+function nameMatches(pattern: string, name: string | undefined): boolean {
+  if (name === undefined) return true;
+  try {
+    return new RegExp(`^(?:${pattern})$`).test(name);
+  } catch {
+    return true;
+  }
+}
+
+/**
+ * The unapplied fields (as "kustomization: field") that may change this rendering of a manifest: a patch whose target
+ * kind and name could be it, given its name at that layer (inner prefixes applied, as kustomize patches before it
+ * renames).
+ */
+export function unappliedChanges(rendering: KustomizeRendering, manifest: Manifest): string[] {
+  const found = new Set<string>();
+  let name = manifest.name;
+  const group = groupVersion(manifest.apiVersion).group;
+  for (const layer of rendering.layers) {
+    for (const target of layer.unappliedTargets) {
+      const kindMatches = target.kind === undefined || target.kind === manifest.kind;
+      if (kindMatches && (target.name === undefined || nameMatches(target.name, name))) {
+        found.add(`${layer.kustomization}: ${target.field}`);
+      }
+    }
+    if (name !== undefined && !keepsName(group, manifest.kind)) name = `${layer.namePrefix}${name}${layer.nameSuffix}`;
+  }
+  return [...found];
+}
+
+function readKustomization(
+  file: ParsedFile,
+  notes: KustomizeNote[],
+  fileAt: (path: string) => ParsedFile | undefined,
+): Kustomization | undefined {
   const document = file.documents[0];
   if (file.skipped !== undefined || file.templated || !document || document.errors.length > 0) {
     notes.push({ file: file.path, message: "kustomization not read (invalid, templated or skipped): ignored" });
@@ -314,6 +399,7 @@ function readKustomization(file: ParsedFile, notes: KustomizeNote[]): Kustomizat
       nameSuffix: typeof value.nameSuffix === "string" ? value.nameSuffix : "",
       labels: labelTransformsOf(value),
       unapplied,
+      unappliedTargets: unappliedTargetsOf(dir, value, fileAt),
     },
   };
 }
@@ -408,7 +494,7 @@ export function renderKustomizations(files: readonly ParsedFile[]): KustomizeVie
         notes.push({ file: file.path, message: "more than one kustomization file in this directory: ignored" });
         continue;
       }
-      const kustomization = readKustomization(file, notes);
+      const kustomization = readKustomization(file, notes, (path) => byPath.get(path));
       if (!kustomization) continue;
       kustomizations.set(file.path, kustomization);
       kustomizationOfDir.set(dir, kustomization);

@@ -1,6 +1,6 @@
 // What service resolution and cross-file rules need from the whole repository, rendered as kustomize would.
-import { renderKustomizations } from "./kustomize.js";
-import type { KustomizeNote, KustomizeRendering } from "./kustomize.js";
+import { renderKustomizations, unappliedChanges } from "./kustomize.js";
+import type { KustomizeNote } from "./kustomize.js";
 import type { Manifest, ParsedFile } from "./manifests.js";
 import type {
   ContainerPort,
@@ -344,10 +344,6 @@ export function indexViews(
   return { services, workloads, endpoints, releases };
 }
 
-function unappliedOf(rendering: KustomizeRendering): string[] {
-  return rendering.layers.flatMap((layer) => layer.unapplied.map((field) => `${layer.kustomization}: ${field}`));
-}
-
 /**
  * Indexes the repository as kustomize would render it: a manifest that top-level kustomizations include is indexed
  * once per such kustomization, with their namespace, name prefix/suffix and labels applied; a manifest no
@@ -367,7 +363,7 @@ export function buildRepoIndex(files: readonly ParsedFile[]): RepoIndex {
           manifest,
           value: rendering.value,
           kustomization: rendering.root,
-          unapplied: unappliedOf(rendering),
+          unapplied: unappliedChanges(rendering, manifest),
         });
       }
     }

@@ -101,6 +101,8 @@ export interface WorkloadInfo {
   readonly selector?: LabelSelector;
   /** Path of the top kustomization that rendered this workload; absent when no kustomization includes its file. */
   readonly kustomization?: string;
+  /** Kustomization fields on its way that are not applied and may change it (patches targeting it, …). */
+  readonly unapplied?: readonly string[];
 }
 
 /** Addresses behind a selector-less Service, from Endpoints or EndpointSlices. */

@@ -196,10 +196,35 @@ describe("kustomize rendering: edge cases", () => {
     );
     expect(result.services.map((s) => [s.name, s.selector])).toEqual([["svc", { app: "svc" }]]);
     expect(result.index.services[0]?.unapplied).toEqual([
-      "k/kustomization.yaml: patches",
       "k/kustomization.yaml: patchesStrategicMerge",
+      "k/kustomization.yaml: patches",
     ]);
     expect(result.notes).toEqual(["k/kustomization.yaml: not applied here: patches, patchesStrategicMerge"]);
+  });
+
+  it("flags only the resources a patch may target (kind, and name as a regex at that layer)", () => {
+    const result = summary(
+      parse({
+        "base/kustomization.yaml": [
+          "namePrefix: b-",
+          "resources: [s.yaml]",
+          "patches:",
+          "  - {target: {kind: Deployment}, patch: '[]'}",
+          "  - {target: {kind: Service, name: 'web|api'}, patch: '[]'}",
+          "",
+        ].join("\n"),
+        "base/s.yaml": SERVICE("web") + "---\n" + SERVICE("db"),
+        "top/kustomization.yaml": [
+          "resources: [../base]",
+          "patchesJson6902: [{target: {kind: Service, name: b-db}, path: p.json}]",
+          "",
+        ].join("\n"),
+      }),
+    );
+    expect(result.index.services.map((s) => [s.name, s.unapplied])).toEqual([
+      ["b-web", ["base/kustomization.yaml: patches"]],
+      ["b-db", ["top/kustomization.yaml: patchesJson6902"]],
+    ]);
   });
 
   it("survives cycles, missing paths, directories without a kustomization and remote resources", () => {

@@ -254,6 +254,26 @@ spec: {selector: {expose: "true"}, ports: [{port: 80}]}
     expect(result?.note).toContain("kustomize renamed web to prod-web (namePrefix/nameSuffix)");
   });
 
+  it("a Service an unapplied kustomize patch may change is only a guess, with a note", () => {
+    const ctx = context({
+      "app/kustomization.yaml": "namespace: web\nresources: [s.yaml]\npatchesStrategicMerge: [patch.yaml]\n",
+      "app/s.yaml":
+        "apiVersion: v1\nkind: Service\nmetadata: {name: web}\nspec: {selector: {app: web}, ports: [{port: 80}]}\n",
+      "app/patch.yaml": "apiVersion: v1\nkind: Service\nmetadata: {name: web}\nspec: {selector: {tier: api}}\n",
+    });
+    expect(strip(resolveServices(byName("web", "web"), ctx))).toEqual([
+      {
+        service: "web/web",
+        name: "web",
+        namespace: "web",
+        resolution: "guessed",
+        selector: { app: "web" },
+        ports: [{ port: 80, protocol: "TCP", targetPort: 80 }],
+        note: "kustomize fields not applied here may change this Service (app/kustomization.yaml: patchesStrategicMerge): verify",
+      },
+    ]);
+  });
+
   it("a base rendered into two namespaces gives one answer per namespace; the same name rendered differently → manual", () => {
     const base = {
       "base/kustomization.yaml": "resources: [s.yaml]\n",
