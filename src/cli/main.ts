@@ -3,6 +3,7 @@
 import { readFileSync } from "node:fs";
 import { Command } from "commander";
 import { exitCodeFor } from "./errors.js";
+import { registerFixCommand } from "./fix-command.js";
 import { registerScanCommand } from "./scan-command.js";
 
 function packageVersion(): string {
@@ -19,6 +20,7 @@ function createProgram(): Command {
     .showSuggestionAfterError(false)
     .exitOverride();
   registerScanCommand(program);
+  registerFixCommand(program);
   return program;
 }
 

@@ -8,7 +8,8 @@ import { rulesOf } from "./policy.js";
 import type { Policy, PolicyRule } from "./policy.js";
 import { buildRepoIndex } from "./repo-index.js";
 import type { RepoIndex } from "./repo-index.js";
-import type { Resolution, ResolvedService } from "./resolve.js";
+import { resolveServices } from "./resolve.js";
+import type { Resolution, ResolveContext, ResolvedService } from "./resolve.js";
 import { NAMESPACE_LABEL, needsRewrite, planRule } from "./rewrite.js";
 import type { EntryResolution, PlanOptions } from "./rewrite.js";
 import { spliceRule } from "./splice.js";
@@ -64,37 +65,14 @@ export interface FixResult {
   readonly rewrites: readonly RuleRewrite[];
 }
 
-export interface ResolveContext {
-  readonly policy: Policy;
-  readonly index: RepoIndex;
-  readonly config: Config;
-}
-
 /** One toServices entry → the Services it names, each with its answer and where the answer came from. */
 export type ServiceResolver = (entry: unknown, context: ResolveContext) => readonly ResolvedService[];
 
 export interface FixOptions {
   readonly config: Config;
-  /** Resolution of toServices entries; tests pass their own. */
+  /** Resolution of toServices entries (default: resolve.ts, repository → config → builtin → guessed → manual). */
   readonly resolve?: ServiceResolver;
 }
-
-/** Until repository resolution lands: every Service is left to a human. */
-const resolveNothing: ServiceResolver = (entry) => {
-  const k8sService = (entry as { k8sService?: { serviceName?: unknown; namespace?: unknown } } | null)?.k8sService;
-  const name = typeof k8sService?.serviceName === "string" ? k8sService.serviceName : "(selector)";
-  const namespace = typeof k8sService?.namespace === "string" ? k8sService.namespace : undefined;
-  return [
-    {
-      service: namespace ? `${namespace}/${name}` : name,
-      name,
-      namespace,
-      resolution: "manual",
-      ports: [],
-      note: "service resolution is not available",
-    },
-  ];
-};
 
 function serviceRewrite(service: ResolvedService, manual: boolean): ServiceRewrite {
   const selector =
@@ -133,7 +111,7 @@ function ruleValue(policy: Policy, rule: PolicyRule): unknown {
 }
 
 function fixFile(file: ParsedFile, index: RepoIndex, options: FixOptions, plan: PlanOptions) {
-  const resolve = options.resolve ?? resolveNothing;
+  const resolve = options.resolve ?? resolveServices;
   const rewrites: RuleRewrite[] = [];
   let text = file.text;
   for (const policy of policiesOf(file, index)) {
