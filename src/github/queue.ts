@@ -1,5 +1,6 @@
 // Work per pull request goes through a queue: one job per PR, so redeliveries and bursts collapse and
 // never run concurrently for the same PR. In process by default; on Redis (BullMQ) with REDIS_URL.
+import type { QueueLogger } from "./redis-queue.js";
 
 export interface PullRequestJob {
   readonly installationId: number;
@@ -147,12 +148,22 @@ export interface QueueOptions extends InProcessQueueOptions {
   /** With a Redis URL, jobs go to BullMQ (src/github/redis-queue.ts) so several instances share them. */
   readonly redisUrl?: string;
   readonly warn?: (message: string) => void;
+  /** Pino-style logger (Probot's app.log) for the Redis queue's outage reports; `warn` otherwise. */
+  readonly log?: QueueLogger;
 }
 
 /** The queue the app uses: in process unless REDIS_URL names a Redis. */
 export async function createQueue(options: QueueOptions = {}): Promise<JobQueue> {
   if (options.redisUrl) {
-    options.warn?.("REDIS_URL is set but the Redis queue is not available in this build: using the in-process queue");
+    const { RedisJobQueue } = await import("./redis-queue.js");
+    const warn = options.warn ?? ((message: string) => process.stderr.write(`${message}\n`));
+    const viaWarn = (object: object, message?: string) => warn(`${message ?? ""} ${JSON.stringify(object)}`);
+    return new RedisJobQueue({
+      url: options.redisUrl,
+      logger: options.log ?? { info: viaWarn, warn: viaWarn, error: viaWarn },
+      ...(options.concurrency !== undefined ? { concurrency: options.concurrency } : {}),
+      ...(options.onError ? { onError: options.onError } : {}),
+    });
   }
   return new InProcessQueue(options);
 }

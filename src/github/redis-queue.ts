@@ -55,6 +55,8 @@ export interface RedisQueueOptions {
   readonly sweepIntervalMs?: number;
   /** How long per-PR state is kept after the last event. */
   readonly stateTtlSeconds?: number;
+  /** Called when a handler throws (the queue goes on); by default the error is logged. */
+  readonly onError?: (error: unknown, job: PullRequestJob) => void;
 }
 
 const QUEUE_NAME = "pull-requests";
@@ -107,6 +109,7 @@ export class RedisJobQueue implements JobQueue {
   readonly #jobLockMs: number;
   readonly #sweepIntervalMs: number;
   readonly #stateTtlSeconds: number;
+  readonly #onError: ((error: unknown, job: PullRequestJob) => void) | undefined;
   /** Our own commands and the producer: fail fast while Redis is away, so no event is accepted unstored. */
   readonly #redis: Redis;
   readonly #queue: Queue<JobData>;
@@ -132,6 +135,7 @@ export class RedisJobQueue implements JobQueue {
     this.#jobLockMs = options.jobLockMs ?? 30_000;
     this.#sweepIntervalMs = options.sweepIntervalMs ?? 30_000;
     this.#stateTtlSeconds = options.stateTtlSeconds ?? 7 * 24 * 3600;
+    this.#onError = options.onError;
     if (this.#jobLockMs >= this.#lockTtlMs) throw new Error("jobLockMs must be shorter than lockTtlMs");
     this.#redis = new Redis(options.url, { enableOfflineQueue: false, maxRetriesPerRequest: 1 });
     this.#watch(this.#redis, "producer");
@@ -319,10 +323,13 @@ export class RedisJobQueue implements JobQueue {
       try {
         await handler(event);
       } catch (error) {
-        this.#logger.error(
-          { key, deliveryId: event.deliveryId, err: errorMessage(error) },
-          "queue: the job failed; the next event for this pull request retries",
-        );
+        if (this.#onError) this.#onError(error, event);
+        else {
+          this.#logger.error(
+            { key, deliveryId: event.deliveryId, err: errorMessage(error) },
+            "queue: the job failed; the next event for this pull request retries",
+          );
+        }
       }
       await this.#redis.eval(MARK_PROCESSED, 1, stateKey, seq);
     }

@@ -11,7 +11,7 @@ import { Queue } from "bullmq";
 import { Redis } from "ioredis";
 import { afterAll, afterEach, describe, expect, it } from "vitest";
 import type { PullRequestJob } from "../../src/github/queue.js";
-import { jobKey } from "../../src/github/queue.js";
+import { createQueue, jobKey } from "../../src/github/queue.js";
 import { RedisJobQueue } from "../../src/github/redis-queue.js";
 import type { QueueLogger, RedisQueueOptions } from "../../src/github/redis-queue.js";
 import { available, hasCommand } from "../helpers/external.js";
@@ -226,6 +226,19 @@ describe.skipIf(!hasRedis)("RedisJobQueue (real Redis)", () => {
     worker.start(track.handler("w", 1));
     await worker.idle();
     expect(track.runs.map((run) => run.sha)).toEqual(["sha-1"]);
+  });
+
+  it("is what createQueue() builds when a Redis URL is given", async () => {
+    const warnings: string[] = [];
+    const queue = await createQueue({ redisUrl: REDIS_URL as string, warn: (message) => void warnings.push(message) });
+    try {
+      expect(queue).toBeInstanceOf(RedisJobQueue);
+      await waitFor(async () => (await queue.health()).ok, 5000);
+      expect((await queue.health()).detail).toMatch(/^redis: /);
+    } finally {
+      await queue.close();
+    }
+    expect(await createQueue({})).not.toBeInstanceOf(RedisJobQueue);
   });
 
   it("keeps going after a handler error, logs it, and reports healthy", async () => {
