@@ -1,32 +1,16 @@
 // toServices entries as the rules see them: what they name, which repository Services they match, how sure a fix is.
 import type { Config } from "../config.js";
 import type { RepoIndex } from "../repo-index.js";
-import { labelSelectorFrom, matchesLabels } from "../selectors.js";
-import type { FixKind, LabelSelector, ServiceInfo } from "../types.js";
+import { readServiceEntry, resolveServices } from "../resolve.js";
+import type { ResolveContext, ServiceEntry } from "../resolve.js";
+import { matchesLabels } from "../selectors.js";
+import type { FixKind, ServiceInfo } from "../types.js";
 
-export type ServiceReference =
-  | { readonly by: "name"; readonly name: string; readonly namespace: string | undefined }
-  | { readonly by: "selector"; readonly selector: LabelSelector; readonly namespace: string | undefined }
-  | { readonly by: "unknown" };
+/** A toServices entry as written (resolve.ts reads it; one reader for the rules and the resolver). */
+export type ServiceReference = ServiceEntry;
 
 /** Reads one `toServices` item (`k8sService` or `k8sServiceSelector`). */
-export function serviceReference(value: unknown): ServiceReference {
-  if (value === null || typeof value !== "object") return { by: "unknown" };
-  const entry = value as { k8sService?: unknown; k8sServiceSelector?: unknown };
-  const namespaceOf = (raw: unknown) => {
-    const namespace = (raw as { namespace?: unknown }).namespace;
-    return typeof namespace === "string" && namespace !== "" ? namespace : undefined;
-  };
-  if (entry.k8sService !== null && typeof entry.k8sService === "object") {
-    const name = (entry.k8sService as { serviceName?: unknown }).serviceName;
-    if (typeof name === "string" && name !== "") return { by: "name", name, namespace: namespaceOf(entry.k8sService) };
-  }
-  if (entry.k8sServiceSelector !== null && typeof entry.k8sServiceSelector === "object") {
-    const selector = labelSelectorFrom((entry.k8sServiceSelector as { selector?: unknown }).selector);
-    if (selector) return { by: "selector", selector, namespace: namespaceOf(entry.k8sServiceSelector) };
-  }
-  return { by: "unknown" };
-}
+export const serviceReference = readServiceEntry;
 
 /** How a reference reads in a message: "vault/cluster-vault", "cluster-vault (any namespace)", "Services labelled app=x". */
 export function describeReference(reference: ServiceReference): string {
@@ -55,7 +39,7 @@ export function serviceId(service: ServiceInfo): string {
  */
 export function servicesMatching(reference: ServiceReference, index: RepoIndex): ServiceInfo[] {
   const inNamespace = (service: ServiceInfo) =>
-    reference.by !== "unknown" && (reference.namespace === undefined || service.namespace === reference.namespace);
+    reference.by !== "invalid" && (reference.namespace === undefined || service.namespace === reference.namespace);
   switch (reference.by) {
     case "name":
       return index.services.filter((service) => service.name === reference.name && inNamespace(service));
@@ -68,28 +52,24 @@ export function servicesMatching(reference: ServiceReference, index: RepoIndex):
   }
 }
 
-/** Services whose backends Cilium reaches without the repository: `default/kubernetes` is the API server. */
-function isBuiltin(reference: ServiceReference): boolean {
-  return reference.by === "name" && reference.name === "kubernetes" && reference.namespace === "default";
-}
-
-function isConfigured(reference: ServiceReference, config: Config): boolean {
-  if (reference.by !== "name") return false;
-  return Object.keys(config.services).some((key) =>
-    reference.namespace === undefined
-      ? key.endsWith(`/${reference.name}`)
-      : key === `${reference.namespace}/${reference.name}`,
-  );
-}
-
 /**
- * "auto" when every entry resolves from the repository, the configuration or a builtin; "guessed" otherwise.
- * The one place to switch to the resolver (src/policy/resolve.ts) once it exports one.
+ * How sure the rewrite of a toServices + toPorts rule is, from the resolver (repository → config → builtin → guessed
+ * → manual): "auto" when every entry resolves from the repository, the configuration or a builtin; "guessed" when a
+ * selector had to be guessed; "manual" when the rewrite leaves the rule alone (an entry it cannot resolve).
  */
-export function toServicesFixKind(references: readonly ServiceReference[], index: RepoIndex, config: Config): FixKind {
-  const resolves = (reference: ServiceReference) =>
-    isBuiltin(reference) ||
-    isConfigured(reference, config) ||
-    (reference.by === "name" && servicesMatching(reference, index).length > 0);
-  return references.length > 0 && references.every(resolves) ? "auto" : "guessed";
+export function toServicesFixKind(
+  entries: readonly unknown[],
+  policy: ResolveContext["policy"],
+  index: RepoIndex,
+  config: Config,
+): FixKind {
+  const context: ResolveContext = { policy, index, config: resolutionConfig(config) };
+  const resolved = entries.flatMap((entry) => resolveServices(entry, context));
+  if (resolved.length === 0 || resolved.some((service) => service.resolution === "manual")) return "manual";
+  if (resolved.some((service) => service.resolution === "guessed")) return "guessed";
+  return "auto";
+}
+
+function resolutionConfig(config: Config): ResolveContext["config"] {
+  return { services: config.services, unresolved: config.unresolved };
 }

@@ -1,7 +1,9 @@
 // toServices + toPorts in one egress rule: what it does depends on the Cilium version (cilium/cilium#20067).
 import type { CiliumVersions } from "../versions.js";
 import { CILIUM } from "../versions.js";
+import type { YAMLMap } from "yaml";
 import { rulesOf } from "../policy.js";
+import { peerKeysOf } from "./combined-peer-types.js";
 import type { PolicyRule } from "./rule.js";
 import { describeReference, serviceReference, toServicesFixKind } from "./services.js";
 import { documentOf, hasItems, pairOf, plain, seqItems } from "./yaml-access.js";
@@ -27,6 +29,10 @@ export function toServicesWithToPortsConsequence(versions: CiliumVersions): {
   return { severity: "error", consequence: consequences.join(", and ") };
 }
 
+function otherPeer(rule: YAMLMap): boolean {
+  return peerKeysOf("egress").some((key) => key !== "toServices" && hasItems(rule, key));
+}
+
 export const toServicesWithToPorts: PolicyRule = {
   meta: {
     id: "to-services-with-to-ports",
@@ -43,7 +49,8 @@ export const toServicesWithToPorts: PolicyRule = {
       const services = seqItems(rule.node, "toServices");
       const at = pairOf(rule.node, "toServices");
       if (!services || !at || !hasItems(rule.node, "toPorts")) continue;
-      const references = services.map((item) => serviceReference(plain(item, document)));
+      const entries = services.map((item) => plain(item, document));
+      const references = entries.map(serviceReference);
       const { severity, consequence } = toServicesWithToPortsConsequence(context.versions);
       const named = references.map(describeReference).join(", ");
       const action =
@@ -53,7 +60,10 @@ export const toServicesWithToPorts: PolicyRule = {
       context.report({
         at,
         severity,
-        fix: toServicesFixKind(references, context.index, context.config),
+        // Another peer kind in the rule: the rewrite leaves it to a human (combined-peer-types reports it).
+        fix: otherPeer(rule.node)
+          ? "manual"
+          : toServicesFixKind(entries, context.policy, context.index, context.config),
         message: `toServices (${named}) is combined with toPorts: ${consequence}${action}.`,
       });
     }

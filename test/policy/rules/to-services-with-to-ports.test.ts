@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { resolveConfig } from "../../../src/policy/config.js";
-import { serviceReference, toServicesFixKind } from "../../../src/policy/rules/services.js";
+import { toServicesFixKind } from "../../../src/policy/rules/services.js";
 import { cnp, findings, repoIndex, service } from "./scan.js";
 
 const RULE = "to-services-with-to-ports";
@@ -76,15 +76,23 @@ describe(RULE, () => {
     expect(findings(RULE, { "p.yaml": vaultPolicy, "vault/svc.yaml": service })[0]?.fix).toBe("auto");
   });
 
-  it("resolves a Service the repository index holds (by name; any namespace when the entry has none)", () => {
+  it("takes the fix kind from the resolver: repo, config, builtin → auto; a guess → guessed; unresolved → manual", () => {
     const index = repoIndex([service("cluster-vault", "vault", { app: "vault" })]);
-    const config = resolveConfig({});
-    const kind = (value: unknown) => toServicesFixKind([serviceReference(value)], index, config);
+    const policy = { namespace: "minio", clusterwide: false };
+    const kind = (value: unknown, config = resolveConfig({})) => toServicesFixKind([value], policy, index, config);
     expect(kind({ k8sService: { serviceName: "cluster-vault", namespace: "vault" } })).toBe("auto");
     expect(kind({ k8sService: { serviceName: "cluster-vault" } })).toBe("auto");
-    expect(kind({ k8sService: { serviceName: "cluster-vault", namespace: "other" } })).toBe("guessed");
     expect(kind({ k8sService: { serviceName: "kubernetes", namespace: "default" } })).toBe("auto");
-    expect(kind({ k8sServiceSelector: { selector: { matchLabels: { app: "vault" } } } })).toBe("guessed");
+    expect(kind({ k8sService: { serviceName: "cluster-vault", namespace: "other" } })).toBe("guessed");
+    const skip = resolveConfig({ unresolved: "skip" });
+    expect(kind({ k8sService: { serviceName: "cluster-vault", namespace: "other" } }, skip)).toBe("manual");
+    expect(kind({ k8sServiceSelector: { selector: { matchLabels: { app: "nothing" } } } })).toBe("manual");
+    expect(kind({ bogus: true })).toBe("manual");
+  });
+
+  it("marks the fix manual when the rule also has another peer kind (the rewrite leaves it alone)", () => {
+    const mixed = vaultPolicy.replace("      toPorts:", "      toCIDR: [10.0.0.0/8]\n      toPorts:");
+    expect(findings(RULE, { "p.yaml": mixed })[0]?.fix).toBe("manual");
   });
 
   it("says nothing about toServices without toPorts, toPorts alone, ingress, or an empty toPorts list", () => {
@@ -125,7 +133,7 @@ describe(RULE, () => {
     ].join("\n");
     const result = findings(RULE, { "list.yaml": text });
     expect(result).toHaveLength(1);
-    expect(result[0]).toMatchObject({ line: 11, column: 13, policy: "wide", fix: "guessed" });
+    expect(result[0]).toMatchObject({ line: 11, column: 13, policy: "wide", fix: "manual" });
     expect(result[0]?.message).toContain("dns (any namespace), Services labelled tier=db in data");
   });
 
