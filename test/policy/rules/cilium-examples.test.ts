@@ -1,0 +1,35 @@
+// Cilium's own example policies are (nearly all) valid: every rule finding on them is listed here and explained,
+// so a rule that starts reporting valid policies fails this test.
+import { describe, expect, it } from "vitest";
+import { readSourceFiles } from "../../../src/cli/files.js";
+import { resolveConfig } from "../../../src/policy/config.js";
+import { scan } from "../../../src/policy/engine.js";
+import { CILIUM_EXAMPLES_DIR, hasShared } from "../../helpers/external.js";
+
+const EXPECTED = [
+  // An old example: current Cilium rejects toCIDR with toCIDRSet in one rule (l3/cidr/cidr.yaml splits them).
+  "combined-peer-types cidr.yaml:12:5",
+  // These rely on a DNS-proxy rule from another policy, or have a port-53 rule without rules.dns.
+  "to-fqdns-without-dns-rule l3/fqdn/fqdn.yaml:14:7",
+  "to-fqdns-without-dns-rule l4/envoy_listener_redirect.yaml:10:7",
+  "to-fqdns-without-dns-rule other/minikube/dns_policy.yaml:10:9",
+  "to-fqdns-without-dns-rule other/minikube/dns_policy_with_l7.yaml:10:9",
+  // The deliberately malformed example uses podSelector, which Cilium does not know.
+  "invalid-subject-selector other/minikube/malformed_policy.yaml:8:3",
+  // fromRequires examples: removed in 1.19, within the default range >=1.13.
+  "requires-deprecated l3/requires/requires.yaml:11:7",
+  "requires-deprecated requires.yaml:10:7",
+];
+
+describe.skipIf(!hasShared())("rules on Cilium's example policies", () => {
+  it("report exactly the known findings", () => {
+    const result = scan(readSourceFiles(CILIUM_EXAMPLES_DIR), { config: resolveConfig({}) });
+    const found = result.findings.map((f) => `${f.ruleId} ${f.file}:${f.line}:${f.column}`).sort();
+    expect(found).toEqual([...EXPECTED].sort());
+  });
+
+  it("report no requires-deprecated finding when every version is below 1.17", () => {
+    const result = scan(readSourceFiles(CILIUM_EXAMPLES_DIR), { config: resolveConfig({ ciliumVersion: "<1.17" }) });
+    expect(result.findings.filter((f) => f.ruleId === "requires-deprecated")).toEqual([]);
+  });
+});
