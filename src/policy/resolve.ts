@@ -5,7 +5,7 @@
 import type { Config, ServiceOverride } from "./config.js";
 import type { RepoIndex } from "./repo-index.js";
 import { labelSelectorFrom, matchesLabels } from "./selectors.js";
-import type { EndpointsInfo, LabelSelector, Labels, ServiceInfo, ServicePort } from "./types.js";
+import type { EndpointsInfo, LabelSelector, Labels, ServiceInfo, ServicePort, WorkloadInfo } from "./types.js";
 
 /** Where an answer came from, most to least certain. */
 export type Resolution = "repo" | "config" | "builtin" | "guessed" | "manual";
@@ -115,6 +115,49 @@ function joinNotes(...notes: (string | undefined)[]): string | undefined {
   return present.length === 0 ? undefined : present.join("; ");
 }
 
+// ---- lookups (indexed once per index: resolution runs for every toServices entry of a repository) ----
+
+function groupBy<T>(items: readonly T[], key: (item: T) => string): Map<string, T[]> {
+  const groups = new Map<string, T[]>();
+  for (const item of items) {
+    const k = key(item);
+    const group = groups.get(k);
+    if (group) group.push(item);
+    else groups.set(k, [item]);
+  }
+  return groups;
+}
+
+interface Lookups {
+  readonly servicesByName: Map<string, ServiceInfo[]>;
+  readonly servicesByWrittenName: Map<string, ServiceInfo[]>;
+  readonly workloadsByNamespace: Map<string, WorkloadInfo[]>;
+  readonly endpointsByService: Map<string, EndpointsInfo[]>;
+}
+
+const lookupCache = new WeakMap<object, Lookups>();
+
+/** Lookups over an index, cached per index (keyed by its services array, which an index never replaces). */
+function lookups(index: ResolveContext["index"]): Lookups {
+  const cached = lookupCache.get(index.services);
+  if (cached && lookupCache.get(index.workloads) === cached && lookupCache.get(index.endpoints) === cached) {
+    return cached;
+  }
+  const built: Lookups = {
+    servicesByName: groupBy(index.services, (service) => service.name),
+    servicesByWrittenName: groupBy(
+      index.services.filter((service) => service.writtenName !== undefined),
+      (service) => service.writtenName as string,
+    ),
+    workloadsByNamespace: groupBy(index.workloads, (workload) => workload.namespace ?? ""),
+    endpointsByService: groupBy(index.endpoints, (entry) => `${entry.namespace ?? ""}/${entry.serviceName}`),
+  };
+  lookupCache.set(index.services, built);
+  lookupCache.set(index.workloads, built);
+  lookupCache.set(index.endpoints, built);
+  return built;
+}
+
 // ---- ports ----
 
 /**
@@ -129,7 +172,7 @@ function resolveNamedPort(
   selector: Labels,
   index: ResolveContext["index"],
 ): { targetPort: number | string; note?: string } {
-  const workloads = index.workloads.filter(
+  const workloads = (lookups(index).workloadsByNamespace.get(service.namespace ?? "") ?? []).filter(
     (workload) =>
       workload.namespace === service.namespace && matchesLabels({ matchLabels: selector }, workload.podLabels),
   );
@@ -241,7 +284,7 @@ function fromRepository(service: ServiceInfo, index: ResolveContext["index"], ex
       ...optionalNote(joinNotes(...caveats, ...notes)),
     };
   }
-  const endpoints = index.endpoints.filter(
+  const endpoints = (lookups(index).endpointsByService.get(`${service.namespace ?? ""}/${service.name}`) ?? []).filter(
     (entry) => entry.serviceName === service.name && entry.namespace === service.namespace,
   );
   if (endpoints.length === 0) {
@@ -381,12 +424,12 @@ function byName(entry: Extract<ServiceEntry, { by: "name" }>, context: ResolveCo
   const { index, config, policy } = context;
   const { name, namespace } = entry;
   // repo: every rendered Service of that name (any namespace when the entry has none: Cilium's semantics).
-  const exact = index.services.filter(
+  const exact = (lookups(index).servicesByName.get(name) ?? []).filter(
     (service) => service.name === name && (namespace === undefined || service.namespace === namespace),
   );
   if (exact.length > 0) return mergeSameService(exact.map((service) => fromRepository(service, index)));
   {
-    const renamed = index.services.filter(
+    const renamed = (lookups(index).servicesByWrittenName.get(name) ?? []).filter(
       (service) => service.writtenName === name && (namespace === undefined || service.namespace === namespace),
     );
     if (renamed.length > 0) {
