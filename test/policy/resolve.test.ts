@@ -1,10 +1,13 @@
+import { readdirSync, readFileSync } from "node:fs";
+import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { resolveConfig } from "../../src/policy/config.js";
 import { parseManifestFile } from "../../src/policy/manifests.js";
 import { buildRepoIndex } from "../../src/policy/repo-index.js";
 import { resolveServices } from "../../src/policy/resolve.js";
 import type { ResolveContext } from "../../src/policy/resolve.js";
-import { sources } from "../helpers/sources.js";
+import { PROJECT_ROOT } from "../helpers/external.js";
+import { source, sources } from "../helpers/sources.js";
 
 function context(
   files: Record<string, string>,
@@ -438,5 +441,37 @@ spec:
       const results = resolveServices(entry, context({}));
       expect(results.map((r) => r.resolution)).toEqual(["manual"]);
     }
+  });
+});
+
+describe("resolveServices on the example repository", () => {
+  it("resolves the vault case: the Service's full selector, its namespace from the kustomization, port 8200", () => {
+    const root = join(PROJECT_ROOT, "examples/gitops-repo");
+    const files = readdirSync(root, { recursive: true, withFileTypes: true })
+      .filter((entry) => entry.isFile() && /\.ya?ml$/.test(entry.name))
+      .map((entry) => {
+        const full = join(entry.parentPath, entry.name);
+        return parseManifestFile(
+          source(
+            full
+              .slice(root.length + 1)
+              .split("\\")
+              .join("/"),
+            readFileSync(full),
+          ),
+        );
+      });
+    const ctx: ResolveContext = {
+      policy: { namespace: "minio", clusterwide: false },
+      index: buildRepoIndex(files),
+      config: resolveConfig({}),
+    };
+    const [vault] = resolveServices(byName("cluster-vault", "vault"), ctx);
+    expect([vault?.resolution, vault?.namespace, vault?.selector, vault?.ports[0]]).toEqual([
+      "repo",
+      "vault",
+      { "app.kubernetes.io/name": "vault", "app.kubernetes.io/instance": "cluster-vault", component: "server" },
+      { port: 8200, protocol: "TCP", targetPort: 8200 },
+    ]);
   });
 });
