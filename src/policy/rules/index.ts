@@ -4,6 +4,7 @@ import { endpointsMissingNamespace } from "./endpoints-missing-namespace.js";
 import { icmpsWithToPorts } from "./icmps-with-to-ports.js";
 import { invalidL7Rules } from "./invalid-l7-rules.js";
 import { invalidPort } from "./invalid-port.js";
+import { invalidSelector } from "./invalid-selector.js";
 import { invalidSubjectSelector } from "./invalid-subject-selector.js";
 import { invalidYaml } from "./invalid-yaml.js";
 import { requiresDeprecated } from "./requires-deprecated.js";
@@ -25,6 +26,7 @@ export const RULES: readonly Rule[] = [
   invalidL7Rules,
   icmpsWithToPorts,
   invalidSubjectSelector,
+  invalidSelector,
   invalidYaml,
   templatedFile,
   skippedFile,

@@ -16,6 +16,11 @@ const EXPECTED = [
   "to-fqdns-without-dns-rule other/minikube/dns_policy_with_l7.yaml:10:9",
   // The deliberately malformed example uses podSelector, which Cilium does not know.
   "invalid-subject-selector other/minikube/malformed_policy.yaml:8:3",
+  // Lower-case "in" operators: older CRDs took them, the current CRD schema's enum (In, NotIn, …) does not.
+  "invalid-selector l3/match-expressions/and-statement.yaml:10:9",
+  "invalid-selector l3/match-expressions/and-statement.yaml:14:9",
+  "invalid-selector l3/match-expressions/or-statement.yaml:10:9",
+  "invalid-selector l3/match-expressions/or-statement.yaml:15:9",
   // fromRequires examples: removed in 1.19, within the default range >=1.13.
   "requires-deprecated l3/requires/requires.yaml:11:7",
   "requires-deprecated requires.yaml:10:7",

@@ -125,3 +125,81 @@ describe("invalid-subject-selector", () => {
     expect(findings(RULE, { "p.yaml": bad }, { rules: { [RULE]: "off" } })).toEqual([]);
   });
 });
+
+describe("invalid-selector", () => {
+  const RULE = "invalid-selector";
+
+  it("reports bad operators, missing or extra values, and bad keys and values where they are written", () => {
+    const text = cnp(
+      "sel",
+      "app",
+      [
+        "  egress:",
+        "    - toEndpoints:",
+        "        - matchExpressions:",
+        "            - {key: app, operator: Equals, values: [x]}", // 13, column 15
+        "            - {key: tier, operator: In}", // 14
+        "            - {key: tier, operator: Exists, values: [a]}", // 15
+        "            - {key: tier, operator: In, values: ['bad value']}", // 16, value at column 50
+        "        - matchLabels:",
+        '            "": x', // 18, column 13
+        "            k8s:app: -bad-", // 19
+      ].join("\n"),
+    );
+    const result = findings(RULE, { "p.yaml": text });
+    expect(result.map((f) => [f.line, f.column])).toEqual([
+      [13, 15],
+      [14, 15],
+      [15, 15],
+      [16, 50],
+      [18, 13],
+      [19, 13],
+    ]);
+    expect(result[0]?.message).toContain('the operator "Equals" of app is not one of In, NotIn, Exists, DoesNotExist');
+    expect(result[1]?.message).toContain("the In expression on tier has no values");
+    expect(result[2]?.message).toContain("must not list values");
+    expect(result[3]?.message).toContain('the value "bad value" of tier is not a label value');
+    expect(result[4]?.message).toContain('label key "" is empty');
+    expect(result[5]?.message).toContain('the value "-bad-" of k8s:app');
+    expect(result[0]?.message).toContain("In egress toEndpoints");
+  });
+
+  it("checks the spec's endpointSelector and accepts valid selectors with sources and Cilium keys", () => {
+    const bad = cnp("s", "app", "  ingress: [{fromEntities: [world]}]").replace(
+      "      app: client",
+      "      app: client\n      'app/': x",
+    );
+    expect(findings(RULE, { "p.yaml": bad }).map((f) => f.message)).toEqual([
+      expect.stringContaining('In endpointSelector, label key "app/" is not a label name'),
+    ]);
+    const ok = cnp(
+      "ok",
+      "app",
+      [
+        "  ingress:",
+        "    - fromEndpoints:",
+        "        - matchLabels: {k8s:io.kubernetes.pod.namespace: vault, app.kubernetes.io/name: vault, any:tier: ''}",
+        "        - matchLabels: {k8s:io.cilium.k8s.namespace.labels.kubernetes.io/metadata.name: x, reserved:host: ''}",
+        "        - matchExpressions: [{key: app, operator: NotIn, values: [a, b]}, {key: x, operator: DoesNotExist}]",
+      ].join("\n"),
+    );
+    expect(findings(RULE, { "p.yaml": ok })).toEqual([]);
+    expect(findings(RULE, { "p.yaml": bad }, { rules: { [RULE]: "off" } })).toEqual([]);
+  });
+});
+
+describe("invalid-selector operator spelling", () => {
+  it("names the right spelling of a lower-case operator", () => {
+    const text = cnp(
+      "case",
+      "app",
+      [
+        "  ingress:",
+        "    - fromEndpoints:",
+        "        - matchExpressions: [{key: app, operator: notin, values: [a]}]",
+      ].join("\n"),
+    );
+    const [finding] = findings("invalid-selector", { "p.yaml": text });
+    expect(finding?.message).toContain('the operator "notin" of app must be written NotIn');
+  });
+});
