@@ -1,9 +1,12 @@
 // The Probot app: turns pull_request events into queued jobs, one per PR, and serves a health route.
 import type { IncomingMessage, ServerResponse } from "node:http";
 import type { ApplicationFunction, Probot } from "probot";
+import type { ServiceResolver } from "../policy/fix.js";
 import type { AppIdentity } from "./analyse.js";
 import { runPullRequestJob } from "./analyse.js";
 import { createQueue, jobKey } from "./queue.js";
+import { retrySecondaryRateLimits } from "./retry.js";
+import type { BackoffOptions } from "./retry.js";
 import type { JobQueue, PullRequestJob } from "./queue.js";
 import type { GitHub } from "./types.js";
 import { BRANCH_PREFIX } from "./types.js";
@@ -16,6 +19,10 @@ export interface AppOptions {
   readonly queue?: JobQueue;
   /** Called with each app instance's queue once it is ready (tests await its idle()). */
   readonly onQueue?: (queue: JobQueue) => void;
+  /** Service resolution for the rewrite; by default the engine's own (tests pass theirs). */
+  readonly resolve?: ServiceResolver;
+  /** Back-off for secondary rate limits (tests shorten it). */
+  readonly backoff?: BackoffOptions;
 }
 
 /** The app's own id and bot login, read once per process. */
@@ -52,8 +59,16 @@ export function createApp(options: AppOptions = {}): ApplicationFunction {
       : "https://github.com";
 
     queue.start(async (job) => {
-      const octokit = (await app.auth(job.installationId)) as GitHub;
-      await runPullRequestJob(job, { octokit, identity: await identity(), log: app.log, webUrl });
+      const octokit = retrySecondaryRateLimits((await app.auth(job.installationId)) as GitHub, options.backoff, (m) =>
+        app.log.warn(m),
+      );
+      await runPullRequestJob(job, {
+        octokit,
+        identity: await identity(),
+        log: app.log,
+        webUrl,
+        ...(options.resolve ? { resolve: options.resolve } : {}),
+      });
     });
 
     app.on(

@@ -2,12 +2,24 @@
 // talking to a GitHub stand-in; webhooks are POSTed signed with X-Hub-Signature-256.
 import { createHmac, generateKeyPairSync, randomUUID } from "node:crypto";
 import type { KeyObject } from "node:crypto";
+import { createServer } from "node:net";
+import type { AddressInfo } from "node:net";
 import Bottleneck from "bottleneck";
 import { pino } from "pino";
 import { Probot, ProbotOctokit, Server } from "probot";
 import { createApp } from "../../src/github/app.js";
 import type { JobQueue } from "../../src/github/queue.js";
+import type { ServiceResolver } from "../../src/policy/fix.js";
 import { InProcessQueue } from "../../src/github/queue.js";
+
+/** A port nothing listens on right now (Probot's Server cannot be asked for an ephemeral one). */
+export async function freePort(): Promise<number> {
+  const probe = createServer();
+  await new Promise<void>((resolve) => probe.listen(0, "127.0.0.1", resolve));
+  const { port } = probe.address() as AddressInfo;
+  await new Promise<void>((resolve) => probe.close(() => resolve()));
+  return port;
+}
 
 export interface AppKeys {
   readonly privateKeyPem: string;
@@ -23,14 +35,15 @@ export function generateAppKeys(): AppKeys {
  * Probot's Octokit with its retry and throttling plugins as in production, but with back-off in milliseconds
  * instead of seconds and no 1 s spacing between writes, so fault tests stay fast.
  */
-export const FastRetryOctokit = ProbotOctokit.defaults({
+export const FastRetryOctokit = ProbotOctokit.defaults((instanceOptions: Record<string, unknown>) => ({
+  ...instanceOptions,
   retry: { retryAfterBaseValue: 5 },
   throttle: {
-    retryAfterBaseValue: 5,
-    fallbackSecondaryRateRetryAfter: 1,
+    ...(instanceOptions.throttle as object),
     write: new Bottleneck.Group({ maxConcurrent: 1, minTime: 0 }),
+    notifications: new Bottleneck.Group({ maxConcurrent: 1, minTime: 0 }),
   },
-});
+}));
 
 export interface RunningApp {
   readonly url: string;
@@ -51,12 +64,13 @@ export async function startApp(options: {
   secret: string;
   baseUrl: string;
   queue?: JobQueue;
+  resolve?: ServiceResolver;
 }): Promise<RunningApp> {
   const log = pino({ level: process.env.TEST_LOG_LEVEL ?? "silent" });
   const queue = options.queue ?? new InProcessQueue({ onError: (error) => log.error({ err: error }, "job failed") });
   const server = new Server({
     host: "127.0.0.1",
-    port: 0,
+    port: await freePort(), // Probot takes 0 for "unset" and falls back to 3000
     log,
     Probot: Probot.defaults({
       appId: options.appId,
@@ -67,11 +81,11 @@ export async function startApp(options: {
       Octokit: FastRetryOctokit,
     }),
   });
-  await server.load(createApp({ queue }));
-  const http = await server.start();
-  const address = http.address();
-  const port = typeof address === "object" && address ? address.port : server.port;
-  const url = `http://127.0.0.1:${port}`;
+  await server.load(
+    createApp({ queue, backoff: { secondMs: 5 }, ...(options.resolve ? { resolve: options.resolve } : {}) }),
+  );
+  await server.start();
+  const url = `http://127.0.0.1:${server.port}`;
   const webhookUrl = `${url}/api/github/webhooks`;
   return {
     url,

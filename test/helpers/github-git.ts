@@ -65,8 +65,10 @@ export class GitRepo {
       if (base) this.run(["read-tree", base], { env });
       else this.run(["read-tree", "--empty"], { env });
       for (const entry of entries) {
-        if (entry.sha === null) this.run(["update-index", "--force-remove", "--", entry.path], { env });
-        else this.run(["update-index", "--add", "--cacheinfo", `${entry.mode},${entry.sha},${entry.path}`], { env });
+        if (entry.sha === null) {
+          // mode 0 removes the entry; --force-remove would need a work tree
+          this.run(["update-index", "--index-info"], { env, input: `0 ${"0".repeat(40)}\t${entry.path}\n` });
+        } else this.run(["update-index", "--add", "--cacheinfo", `${entry.mode},${entry.sha},${entry.path}`], { env });
       }
       return this.run(["write-tree"], { env }).trim();
     } finally {

@@ -15,6 +15,8 @@ export interface LoggedRequest {
   readonly route: string;
   readonly status: number;
   readonly body?: unknown;
+  /** Milliseconds since the stand-in started, when the answer was sent. */
+  readonly at: number;
 }
 
 export interface Fault {
@@ -125,6 +127,7 @@ export class GitHubStandIn {
   #url = "";
   #nextId = 1000;
   #tokens = new Set<string>();
+  readonly #started = Date.now();
 
   constructor(options: StandInOptions) {
     this.options = options;
@@ -320,7 +323,14 @@ export class GitHubStandIn {
         }),
       );
     } finally {
-      this.requests.push({ method, path, route, status, ...(body !== undefined ? { body } : {}) });
+      this.requests.push({
+        method,
+        path,
+        route,
+        status,
+        at: Date.now() - this.#started,
+        ...(body !== undefined ? { body } : {}),
+      });
     }
   }
 
@@ -452,7 +462,7 @@ export class GitHubStandIn {
         text = files.get(params.path!)?.toString("utf8");
       }
       if (text === undefined) throw new HttpError(404, "Not Found");
-      if ((req.headers.accept ?? "").includes("raw")) return { raw: text, contentType: "application/vnd.github.raw" };
+      if ((req.headers.accept ?? "").includes("raw")) return { raw: text, contentType: "text/plain; charset=utf-8" };
       return {
         json: { type: "file", encoding: "base64", content: Buffer.from(text).toString("base64"), path: params.path },
       };
