@@ -49,9 +49,11 @@ export const COMMON_LABELS_FIELD_SPECS: readonly FieldSpec[] = [
   ...METADATA_LABELS,
 ];
 
-/** `labels` entries without includeSelectors: metadata only; `includeTemplates: true` adds pod templates (not created). */
+/**
+ * `labels` entries without includeSelectors: metadata only. `includeTemplates: true` adds the pod templates of the
+ * kinds kustomize knows (created when absent; CronJob job templates included), as kustomize v5.5 renders it.
+ */
 const PLAIN_LABELS: readonly FieldSpec[] = [{ path: "metadata/labels", create: true }];
-const TEMPLATE_LABELS: FieldSpec = { path: "spec/template/metadata/labels", create: false };
 
 /** Kinds kustomize knows to be cluster-scoped: its namespace transformer leaves them alone. Unknown kinds get one. */
 const CLUSTER_SCOPED_KINDS = new Set([
@@ -248,7 +250,7 @@ function labelTransformsOf(value: Json): LabelTransform[] {
       const fieldSpecs =
         entry.includeSelectors === true
           ? [...custom, ...COMMON_LABELS_FIELD_SPECS]
-          : [...custom, ...PLAIN_LABELS, ...(entry.includeTemplates === true ? [TEMPLATE_LABELS] : [])];
+          : [...custom, ...(entry.includeTemplates === true ? METADATA_LABELS : PLAIN_LABELS)];
       transforms.push({ pairs, fieldSpecs });
     }
   }
@@ -452,7 +454,11 @@ export function applyLayer(value: Mutable, layer: KustomizeLayer): void {
   const kind = typeof value.kind === "string" ? value.kind : "";
   if (!isObject(value.metadata)) value.metadata = {};
   const metadata = value.metadata as Mutable;
-  if (layer.namespace !== undefined && !CLUSTER_SCOPED_KINDS.has(kind)) metadata.namespace = layer.namespace;
+  if (layer.namespace !== undefined) {
+    // kustomize moves namespaced resources, and renames a Namespace object to the kustomization's namespace.
+    if (kind === "Namespace" && group === "") metadata.name = layer.namespace;
+    else if (!CLUSTER_SCOPED_KINDS.has(kind)) metadata.namespace = layer.namespace;
+  }
   if ((layer.namePrefix !== "" || layer.nameSuffix !== "") && !keepsName(group, kind)) {
     if (typeof metadata.name === "string") metadata.name = `${layer.namePrefix}${metadata.name}${layer.nameSuffix}`;
   }

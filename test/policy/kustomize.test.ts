@@ -85,8 +85,9 @@ describe("kustomize rendering of the fixtures (exact values)", () => {
         selector: { ...app("orders"), tier: "backend" },
       },
     ]);
-    expect(result.workloads.map((w) => w.podLabels)).toEqual([
-      { ...app("orders"), tier: "backend", release: "stable" },
+    expect(result.workloads.map((w) => [w.kind, w.podLabels])).toEqual([
+      ["CronJob", { ...app("orders-cleanup"), tier: "backend", release: "stable" }],
+      ["Deployment", { ...app("orders"), tier: "backend", release: "stable" }],
     ]);
   });
 
@@ -292,7 +293,7 @@ describe("kustomize rendering: edge cases", () => {
     ]);
   });
 
-  it("includeTemplates does not create a template, and Pods' labels are their metadata labels", () => {
+  it("includeTemplates creates missing templates of known kinds, and Pods' labels are their metadata labels", () => {
     const result = summary(
       parse({
         "kustomization.yaml": [
@@ -318,11 +319,11 @@ describe("kustomize rendering: edge cases", () => {
     );
     expect(result.workloads.map((w) => [w.kind, w.podLabels])).toEqual([
       ["Pod", { app: "p", plain: "x", tmpl: "y" }],
-      ["Deployment", {}],
+      ["Deployment", { tmpl: "y" }],
     ]);
   });
 
-  it("never renames Namespaces or CRDs and never namespaces cluster-scoped kinds", () => {
+  it("renames a Namespace object to the kustomization's namespace, and never namespaces cluster-scoped kinds", () => {
     const files = parse({
       "kustomization.yaml": "namespace: x\nnamePrefix: p-\nresources: [r.yaml]\n",
       "r.yaml": [
@@ -339,7 +340,7 @@ describe("kustomize rendering: edge cases", () => {
     const view = renderKustomizations(files);
     const manifests = files.flatMap((f) => f.manifests);
     expect(manifests.map((m) => view.renderingsOf(m).map((r) => [r.name, r.namespace]))).toEqual([
-      [["ns", undefined]],
+      [["x", undefined]],
       [["p-cr", undefined]],
     ]);
   });
