@@ -63,8 +63,9 @@ export interface PlanOptions {
   readonly translateSelectorServices: boolean;
 }
 
-export function guessedNote(service: ResolvedService): string {
-  return ` cilium-policy-bot: guessed selector for ${service.service}, verify it`;
+/** The YAML comment above a guessed selector (leading space: yaml writes `#` + text). */
+export function guessedNote(services: readonly string[]): string {
+  return ` cilium-policy-bot: guessed selector for ${services.join(", ")}, verify it`;
 }
 
 function isRecord(value: unknown): value is Record<string, unknown> {
@@ -190,7 +191,8 @@ interface Group {
   readonly peerKey: PeerKey;
   readonly toPorts: unknown;
   items: unknown[];
-  notes: PeerNote[];
+  /** item index → the guessed Services it stands for */
+  guesses: Map<number, string[]>;
 }
 
 function ruleWith(original: RuleValue, peerKey: PeerKey, peers: unknown[], toPorts: unknown): RuleValue {
@@ -211,8 +213,11 @@ export function planRule(rule: unknown, entries: readonly EntryResolution[], opt
   if (!needsRewrite(rule, options)) return { kind: "unchanged" };
   const original = rule as RuleValue;
   const withPorts = hasPorts(original);
-  // Without toPorts, only Services with a selector need translating; selector-less ones work as they are.
-  const translated = entries.filter((e) => withPorts || e.services.some(hasSelector));
+  // Without toPorts, only Services known to have a selector need translating: selector-less ones work as they are,
+  // and a guessed selector is no evidence that the Service has one.
+  const translated = entries.filter(
+    (e) => withPorts || e.services.some((s) => hasSelector(s) && s.resolution !== "guessed"),
+  );
   if (translated.length === 0) return { kind: "unchanged" };
   const services = translated.flatMap((e) => e.services);
   const otherPeer = PEER_KEYS.find((key) => key !== "toServices" && original[key] !== undefined);
@@ -230,7 +235,7 @@ export function planRule(rule: unknown, entries: readonly EntryResolution[], opt
   const groupFor = (peerKey: PeerKey, toPorts: unknown): Group => {
     let group = groups.find((g) => g.peerKey === peerKey && deepEqual(g.toPorts, toPorts));
     if (!group) {
-      group = { peerKey, toPorts, items: [], notes: [] };
+      group = { peerKey, toPorts, items: [], guesses: new Map() };
       groups.push(group);
     }
     return group;
@@ -247,8 +252,10 @@ export function planRule(rule: unknown, entries: readonly EntryResolution[], opt
       for (const item of peer.items) {
         const at = group.items.findIndex((seen) => deepEqual(seen, item));
         const index = at === -1 ? group.items.push(item) - 1 : at;
-        if (service.resolution === "guessed" && !group.notes.some((n) => n.index === index)) {
-          group.notes.push({ index, text: guessedNote(service) });
+        if (service.resolution === "guessed") {
+          const guessed = group.guesses.get(index) ?? [];
+          if (!guessed.includes(service.service)) guessed.push(service.service);
+          group.guesses.set(index, guessed);
         }
       }
     }
@@ -256,7 +263,7 @@ export function planRule(rule: unknown, entries: readonly EntryResolution[], opt
   const planned = groups.map((g): PlannedRule => ({
     value: ruleWith(original, g.peerKey, g.items, g.toPorts),
     peerKey: g.peerKey,
-    notes: g.notes,
+    notes: [...g.guesses].map(([index, services]) => ({ index, text: guessedNote(services) })),
   }));
   const [inPlace, ...appended] = planned as [PlannedRule, ...PlannedRule[]];
   return { kind: "rewrite", inPlace, appended, services };

@@ -403,7 +403,13 @@ function verify(before: string, after: string, edits: readonly Edit[], expected:
   documents.forEach((document, i) => {
     if (document.errors.length > 0)
       throw new SpliceError(`the rewritten file does not parse: ${document.errors[0]?.message}`);
-    if (!deepEqual(toJs(document), expected[i])) {
+    let value: unknown;
+    try {
+      value = toJs(document);
+    } catch (error) {
+      throw new SpliceError(`the rewritten file does not parse: ${(error as Error).message}`);
+    }
+    if (!deepEqual(value, expected[i])) {
       throw new SpliceError("the rewritten file does not read as the planned rules");
     }
   });

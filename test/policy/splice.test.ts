@@ -1,0 +1,171 @@
+// The splice's own guarantees: style detection, and refusing (never half-applying) edits it cannot prove.
+import { readdirSync, readFileSync } from "node:fs";
+import { join, relative } from "node:path";
+import { parseAllDocuments } from "yaml";
+import { describe, expect, it } from "vitest";
+import { resolveConfig } from "../../src/policy/config.js";
+import { fix } from "../../src/policy/fix.js";
+import type { PlannedRule } from "../../src/policy/rewrite.js";
+import { detectStyle, spliceRule } from "../../src/policy/splice.js";
+import type { SourceFile } from "../../src/policy/types.js";
+import { CILIUM_EXAMPLES_DIR, hasShared } from "../helpers/external.js";
+import { schemaErrors } from "../helpers/schema.js";
+import { source } from "../helpers/sources.js";
+import type { ServiceResolver } from "../../src/policy/fix.js";
+
+const config = resolveConfig({});
+
+function styleOf(text: string) {
+  const documents = parseAllDocuments(text);
+  return detectStyle(text, Array.isArray(documents) ? documents : []);
+}
+
+describe("detectStyle", () => {
+  it("reads indentation, sequence indentation, line endings, quotes and flow padding", () => {
+    expect(styleOf("a:\n  b:\n    - x\n")).toMatchObject({ indent: 2, indentSeq: true, eol: "\n" });
+    expect(styleOf("a:\n    b:\n    - x\n")).toMatchObject({ indent: 4, indentSeq: false });
+    expect(styleOf("a:\r\n  b: 'x'\r\n  c: 'y'\r\n  d: \"z\"\r\n")).toMatchObject({ eol: "\r\n", singleQuote: true });
+    expect(styleOf("a: { b: 1 }\nc: [ 1 ]\n")).toMatchObject({ flowPadding: true });
+    expect(styleOf("a: {b: 1}\n")).toMatchObject({ flowPadding: false });
+  });
+});
+
+const POLICY = `apiVersion: cilium.io/v2
+kind: CiliumNetworkPolicy
+metadata:
+  name: p
+  namespace: shop
+spec:
+  endpointSelector: {}
+  egress:
+    - toServices:
+        - k8sService:
+            serviceName: api
+            namespace: shop
+      toPorts:
+        - ports:
+            - port: "80"
+`;
+
+/** Every entry is shop/api, selected by app=api. */
+const api: ServiceResolver = () => [
+  { service: "shop/api", name: "api", namespace: "shop", resolution: "repo", selector: { app: "api" }, ports: [] },
+];
+
+describe("spliceRule", () => {
+  const planned = (value: Record<string, unknown>): PlannedRule => ({ value, peerKey: "toEndpoints", notes: [] });
+
+  it("refuses a plan its edit cannot produce, and says so", () => {
+    // The planned rule has a key the edit does not write: the re-parse shows it, and nothing is returned.
+    const value = {
+      toEndpoints: [{ matchLabels: { app: "api" } }],
+      toPorts: [{ ports: [{ port: "80" }] }],
+      extra: true,
+    };
+    const outcome = spliceRule(
+      POLICY,
+      { documentIndex: 0, path: ["spec", "egress", 0] },
+      {
+        inPlace: planned(value),
+        appended: [],
+      },
+    );
+    expect(outcome).toEqual({ ok: false, error: "the rewritten file does not read as the planned rules" });
+  });
+
+  it("refuses a rule that is not where the plan says", () => {
+    const outcome = spliceRule(
+      POLICY,
+      { documentIndex: 0, path: ["spec", "egress", 3] },
+      {
+        inPlace: planned({}),
+        appended: [],
+      },
+    );
+    expect(outcome.ok).toBe(false);
+  });
+
+  it("leaves a rule alone when an alias elsewhere points into it, and still fixes the rule holding the alias", () => {
+    const text = `apiVersion: cilium.io/v2
+kind: CiliumNetworkPolicy
+metadata:
+  name: p
+  namespace: shop
+spec:
+  endpointSelector: {}
+  egress:
+    - toServices: &api
+        - k8sService:
+            serviceName: api
+            namespace: shop
+      toPorts:
+        - ports:
+            - port: "80"
+    - toServices: *api
+      toPorts:
+        - ports:
+            - port: "81"
+`;
+    const result = fix([source("p.yaml", text)], { config, resolve: api });
+    expect(result.rewrites.map((r) => [r.status, r.message])).toEqual([
+      ["error", expect.stringContaining("the rewritten file does not parse")],
+      ["rewritten", undefined],
+    ]);
+    const after = result.changes[0]?.after ?? "";
+    expect(after.slice(0, after.indexOf("    - toEndpoints"))).toBe(
+      text.slice(0, text.indexOf("    - toServices: *api")),
+    );
+  });
+
+  it("rewrites policies inside a kind: List", () => {
+    const text = `apiVersion: v1
+kind: List
+items:
+  - apiVersion: cilium.io/v2
+    kind: CiliumNetworkPolicy
+    metadata: {name: p, namespace: shop}
+    spec:
+      endpointSelector: {}
+      egress:
+        - toServices:
+            - k8sService: {serviceName: api, namespace: shop}
+          toPorts: [{ports: [{port: "80"}]}]
+`;
+    const result = fix([source("list.yaml", text)], { config, resolve: api });
+    expect(result.changes[0]?.after).toBe(
+      text.replace(
+        "toServices:\n            - k8sService: {serviceName: api, namespace: shop}",
+        "toEndpoints:\n            - matchLabels:\n                app: api\n                k8s:io.kubernetes.pod.namespace: shop",
+      ),
+    );
+  });
+});
+
+function readTree(root: string, dir = root): SourceFile[] {
+  const out: SourceFile[] = [];
+  for (const entry of readdirSync(dir, { withFileTypes: true })) {
+    const full = join(dir, entry.name);
+    if (entry.isDirectory()) out.push(...readTree(root, full));
+    else if (entry.isFile()) out.push(source(relative(root, full), readFileSync(full)));
+  }
+  return out;
+}
+
+describe.skipIf(!hasShared())("on Cilium's example policies (real resolver)", () => {
+  it("never fails, writes schema-valid policies, and is a fixed point", () => {
+    const sources = readTree(CILIUM_EXAMPLES_DIR);
+    const result = fix(sources, { config });
+    expect(result.rewrites.filter((r) => r.status === "error")).toEqual([]);
+    for (const change of result.changes) {
+      for (const document of parseAllDocuments(change.after.replace(/^\uFEFF/, ""))) {
+        const value = document.toJS() as Record<string, unknown> | null;
+        if (value && String(value.kind).startsWith("Cilium")) expect(schemaErrors(value)).toEqual([]);
+      }
+    }
+    const fixed = sources.map((s) => {
+      const change = result.changes.find((c) => c.path === s.path);
+      return change ? source(s.path, change.after) : s;
+    });
+    expect(fix(fixed, { config }).changes).toEqual([]);
+  });
+});
