@@ -107,6 +107,13 @@ function checkPortRule(context: PolicyRuleContext, portRule: YAMLMap): void {
       });
       continue;
     }
+    if (typeof raw === "number" && port.kind === "number") {
+      // The CRD types port as a string: `port: 80` fails at apply time ("must be of type string").
+      context.report({
+        at,
+        message: `Port ${raw} is written as a number, and the API server rejects it (the CRD types port as a string: "must be of type string"); quote it: "${raw}".`,
+      });
+    }
     if (port.kind === "octal") {
       context.report({
         at,

@@ -64,11 +64,11 @@ describe(RULE, () => {
     expect(result[2]?.message).toContain("reads it as octal port 8");
   });
 
-  it("accepts numbers, numeric strings, names, port 0 without L7 rules and any protocol case Cilium's CRD allows", () => {
+  it("accepts numeric strings, names, port 0 without L7 rules and any protocol case Cilium's CRD allows", () => {
     const ok = withPorts([
       "            - port: '8200'",
       "              protocol: TCP",
-      "            - port: 53",
+      "            - port: '53'",
       "              protocol: UDP",
       "            - port: metrics",
       "              protocol: SCTP",
@@ -78,6 +78,12 @@ describe(RULE, () => {
       "              endPort: 8100",
     ]);
     expect(findings(RULE, { "p.yaml": ok })).toEqual([]);
+  });
+
+  it("reports a port written as a YAML number, which the CRD's string type rejects", () => {
+    const result = findings(RULE, { "p.yaml": withPorts(["            - port: 8200", "              protocol: TCP"]) });
+    expect(result.map((f) => [f.line, f.column, f.severity])).toEqual([[14, 15, "error"]]);
+    expect(result[0]?.message).toContain('quote it: "8200"');
   });
 
   it("reports an inverted range, unknown and lower-case protocols, and ICMP", () => {
