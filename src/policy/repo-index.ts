@@ -256,6 +256,7 @@ function endpointPortsOf(value: unknown): EndpointPort[] {
 /** One entry per Endpoints subset (a subset's addresses only serve that subset's ports) or per EndpointSlice. */
 export function endpointsFrom(view: ManifestView): EndpointsInfo[] {
   const { manifest, value } = view;
+  const rendering = view.kustomization !== undefined ? { kustomization: view.kustomization } : {};
   const { name, namespace, labels } = metadataOf(value);
   if (manifest.kind === "Endpoints" && manifest.apiVersion === "v1") {
     if (name === undefined) return [];
@@ -266,7 +267,14 @@ export function endpointsFrom(view: ManifestView): EndpointsInfo[] {
         .filter((ip): ip is string => ip !== undefined && ip !== "");
       if (addresses.length === 0) return [];
       return [
-        { serviceName: name, namespace, addresses, ports: endpointPortsOf(subset?.ports), location: manifest.location },
+        {
+          serviceName: name,
+          namespace,
+          addresses,
+          ports: endpointPortsOf(subset?.ports),
+          location: manifest.location,
+          ...rendering,
+        },
       ];
     });
   }
@@ -278,7 +286,16 @@ export function endpointsFrom(view: ManifestView): EndpointsInfo[] {
       asArray(asRecord(raw)?.addresses).filter((ip): ip is string => typeof ip === "string" && ip !== ""),
     );
     if (addresses.length === 0) return [];
-    return [{ serviceName, namespace, addresses, ports: endpointPortsOf(value.ports), location: manifest.location }];
+    return [
+      {
+        serviceName,
+        namespace,
+        addresses,
+        ports: endpointPortsOf(value.ports),
+        location: manifest.location,
+        ...rendering,
+      },
+    ];
   }
   return [];
 }

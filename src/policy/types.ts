@@ -112,6 +112,8 @@ export interface EndpointsInfo {
   readonly addresses: readonly string[];
   readonly ports: ReadonlyArray<{ readonly name?: string; readonly port: number; readonly protocol: string }>;
   readonly location: SourceLocation;
+  /** Path of the top kustomization that rendered it; absent when no kustomization includes its file. */
+  readonly kustomization?: string;
 }
 
 /** A Helm release or Argo CD Application: explains Service names that charts create. */

@@ -7,7 +7,7 @@ import { describe, expect, it } from "vitest";
 import { renderKustomizations } from "../../src/policy/kustomize.js";
 import { parseManifestFile, isPolicyManifest } from "../../src/policy/manifests.js";
 import { buildRepoIndex, indexViews } from "../../src/policy/repo-index.js";
-import type { ServiceInfo, WorkloadInfo } from "../../src/policy/types.js";
+import type { EndpointsInfo, ServiceInfo, WorkloadInfo } from "../../src/policy/types.js";
 import { hasCommand } from "../helpers/external.js";
 import { source } from "../helpers/sources.js";
 import { KUSTOMIZE_CASES, KUSTOMIZE_FIXTURES, loadCase } from "./kustomize-fixtures.js";
@@ -54,6 +54,17 @@ describe.skipIf(!hasKubectl)("kustomize rendering agrees with kubectl kustomize"
         );
         expect(byJson(index.workloads.filter((w) => w.kustomization === root).map(workloadKey)), root).toEqual(
           byJson(expected.workloads.map(workloadKey)),
+        );
+        const endpointsKey = (e: EndpointsInfo) => ({
+          service: e.serviceName,
+          namespace: e.namespace,
+          addresses: e.addresses,
+        });
+        expect(byJson(index.endpoints.filter((e) => e.kustomization === root).map(endpointsKey)), root).toEqual(
+          byJson(expected.endpoints.map(endpointsKey)),
+        );
+        expect(byJson(index.services.filter((s) => s.kustomization === root).map((s) => s.type ?? null))).toEqual(
+          byJson(expected.services.map((s) => s.type ?? null)),
         );
         const policies = files.flatMap((file) =>
           file.manifests

@@ -155,6 +155,28 @@ describe("kustomize rendering of the fixtures (exact values)", () => {
   });
 });
 
+describe("kustomize rendering of every workload kind (exact values)", () => {
+  it("commonLabels and includeTemplates reach the pod templates of the kinds kustomize knows, not Rollouts", () => {
+    const result = summary(loadCase("workload-kinds"));
+    const added = { "app.kubernetes.io/part-of": "kinds", slot: "blue", tracing: "on" };
+    expect(result.workloads.map((w) => [w.kind, w.name, w.namespace, w.podLabels])).toEqual([
+      ["StatefulSet", "base-db-blue", "kinds", { app: "db", ...added }],
+      ["DaemonSet", "base-agent-blue", "kinds", { app: "agent", ...added }],
+      ["ReplicaSet", "base-legacy-blue", "kinds", { app: "legacy", ...added }],
+      ["Job", "base-migrate-blue", "kinds", { app: "migrate", ...added }],
+      ["Pod", "base-debug-blue", "kinds", { app: "debug", ...added }],
+      ["Rollout", "base-canary-blue", "kinds", { app: "canary" }],
+    ]);
+    const selector = { "app.kubernetes.io/part-of": "kinds", slot: "blue" };
+    expect(result.services.map((s) => [s.name, s.selector])).toEqual([
+      ["base-db-blue", { app: "db", ...selector }],
+      ["base-bare-blue", selector],
+      ["base-external-blue", selector],
+    ]);
+    expect(result.policies).toEqual([["kinds/base-allow-db-blue"], ["kinds/base-cluster-dns-blue"]]);
+  });
+});
+
 const SERVICE = (name: string, extra = "") => `apiVersion: v1
 kind: Service
 metadata:

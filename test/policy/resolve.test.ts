@@ -8,6 +8,7 @@ import { resolveServices } from "../../src/policy/resolve.js";
 import type { ResolveContext } from "../../src/policy/resolve.js";
 import { PROJECT_ROOT } from "../helpers/external.js";
 import { source, sources } from "../helpers/sources.js";
+import { loadCase } from "./kustomize-fixtures.js";
 
 function context(
   files: Record<string, string>,
@@ -441,6 +442,26 @@ spec:
       const results = resolveServices(entry, context({}));
       expect(results.map((r) => r.resolution)).toEqual(["manual"]);
     }
+  });
+});
+
+describe("resolveServices on a kustomize fixture", () => {
+  it("a reference to a Service renamed by the kustomization: guessed, with its named targetPort resolved", () => {
+    const ctx: ResolveContext = {
+      policy: { namespace: "kinds", clusterwide: false },
+      index: buildRepoIndex(loadCase("workload-kinds")),
+      config: resolveConfig({}),
+    };
+    const [db] = resolveServices(byName("db"), ctx);
+    expect([db?.service, db?.resolution, db?.selector, db?.ports]).toEqual([
+      "kinds/base-db-blue",
+      "guessed",
+      { app: "db", "app.kubernetes.io/part-of": "kinds", slot: "blue" },
+      [{ port: 5432, protocol: "TCP", targetPort: 5432 }],
+    ]);
+    expect(db?.note).toContain("kustomize renamed db to base-db-blue");
+    const [external] = resolveServices(byName("base-external-blue", "kinds"), ctx);
+    expect(external?.resolution).toBe("manual");
   });
 });
 
