@@ -64,7 +64,15 @@ function checkSelector(context: PolicyRuleContext, selector: YAMLMap, where: str
     }
     const value = isScalar(pair.value) ? pair.value.value : undefined;
     if (value === null || value === undefined || typeof value === "object") continue;
-    const valueProblem = labelValueProblem(String(value));
+    if (typeof value !== "string") {
+      // The CRD types label values as strings: `version: 2` or `enabled: true` fail at apply time.
+      context.report({
+        at: pair,
+        message: `In ${where}, the value of ${key} is written as a ${typeof value} (${String(value)}), and the API server rejects it (label values are strings); quote it: "${String(value)}".`,
+      });
+      continue;
+    }
+    const valueProblem = labelValueProblem(value);
     if (valueProblem) report(pair, `the value "${String(value)}" of ${key} ${valueProblem}`);
   }
   for (const expression of mapItems(selector, "matchExpressions")) {

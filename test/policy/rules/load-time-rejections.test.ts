@@ -188,6 +188,25 @@ describe("invalid-selector", () => {
   });
 });
 
+describe("invalid-selector value types", () => {
+  it("reports label values written as numbers or booleans", () => {
+    const text = cnp(
+      "types",
+      "app",
+      ["  ingress:", "    - fromEndpoints:", "        - matchLabels: {version: 2, enabled: true, tier: '2'}"].join(
+        "\n",
+      ),
+    );
+    const result = findings("invalid-selector", { "p.yaml": text });
+    expect(result.map((f) => [f.line, f.column])).toEqual([
+      [12, 25],
+      [12, 37],
+    ]);
+    expect(result[0]?.message).toContain("the value of version is written as a number (2)");
+    expect(result[1]?.message).toContain('quote it: "true"');
+  });
+});
+
 describe("invalid-selector operator spelling", () => {
   it("names the right spelling of a lower-case operator", () => {
     const text = cnp(
