@@ -1,12 +1,17 @@
 // A file → its YAML documents and the Kubernetes objects in them, with source positions on every node.
-import { isMap, isSeq, LineCounter, parseAllDocuments } from "yaml";
-import type { Document, Node, YAMLMap } from "yaml";
+import { Composer, isMap, isSeq, LineCounter, Parser } from "yaml";
+import type { CST, Document, Node, YAMLMap } from "yaml";
 import type { Position, SourceFile, SourceLocation } from "./types.js";
 
 /** Files above this size are not read (GitHub's own limit for blobs shown in diffs is of the same order). */
 export const MAX_FILE_BYTES = 1024 * 1024;
 /** Alias expansion budget per document: bounds YAML "billion laughs" bombs. */
 export const MAX_ALIAS_COUNT = 100;
+/**
+ * Deepest collection nesting read. The yaml package composes documents recursively: a few thousand levels overflow
+ * the stack, and near that limit V8 may even abort the process. Real manifests stay far below (CRD schemas: ~60).
+ */
+export const MAX_NESTING_DEPTH = 256;
 
 const MANIFEST_PATH = /\.(ya?ml)(\.(tpl|template|gotmpl))?$|\.(tpl|template)$/i;
 const TEMPLATE_PATH = /\.(tpl|template|gotmpl)$/i;
@@ -137,6 +142,25 @@ function manifestFrom(
   };
 }
 
+/** The collection nesting depth of a CST token, counted without recursion; stops counting past `limit`. */
+function nestingDepth(root: CST.Token, limit: number): number {
+  let max = 0;
+  const stack: Array<[CST.Token, number]> = [[root, 0]];
+  while (stack.length > 0) {
+    const [token, depth] = stack.pop()!;
+    if (depth > max) max = depth;
+    if (max > limit) return max;
+    if (token.type === "document" && token.value) stack.push([token.value, depth]);
+    if (token.type === "block-map" || token.type === "block-seq" || token.type === "flow-collection") {
+      for (const item of token.items) {
+        if (item.key) stack.push([item.key, depth + 1]);
+        if (item.value) stack.push([item.value, depth + 1]);
+      }
+    }
+  }
+  return max;
+}
+
 /**
  * Reads one file. Never throws for any input: problems become `skipped`, `templated` or `problems`.
  */
@@ -163,11 +187,29 @@ export function parseManifestFile(source: SourceFile): ParsedFile {
     for (let i = text.indexOf("\n"); i !== -1; i = text.indexOf("\n", i + 1)) lineCounter.addNewLine(i + 1);
     return { ...base, text, bom, skipped: undefined, templated: true, documents: [], problems: [], manifests: [] };
   }
-  const documents = parseAllDocuments(text, { lineCounter, prettyErrors: false, keepSourceTokens: false });
-  const parsed = Array.isArray(documents) ? documents : [];
+  const fileRef = { path: source.path, lineCounter };
+  // The CST parser is iterative: measure the nesting on its tokens before anything recursive sees them.
+  const tokens = Array.from(new Parser(lineCounter.addNewLine).parse(text));
+  const deep = tokens.find((token) => nestingDepth(token, MAX_NESTING_DEPTH) > MAX_NESTING_DEPTH);
+  if (deep) {
+    const problem = {
+      message: `nesting deeper than ${MAX_NESTING_DEPTH} levels: the file was not read`,
+      position: positionAt(fileRef, "offset" in deep ? deep.offset : 0),
+    };
+    return {
+      ...base,
+      text,
+      bom,
+      skipped: undefined,
+      templated: false,
+      documents: [],
+      problems: [problem],
+      manifests: [],
+    };
+  }
+  const parsed = Array.from(new Composer({ prettyErrors: false, keepSourceTokens: false }).compose(tokens));
   const problems: YamlProblem[] = [];
   const manifests: Manifest[] = [];
-  const fileRef = { path: source.path, lineCounter };
   parsed.forEach((document, documentIndex) => {
     if (document.errors.length > 0) {
       for (const error of document.errors) {

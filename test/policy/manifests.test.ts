@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { MAX_FILE_BYTES, parseManifestFile, positionOf } from "../../src/policy/manifests.js";
+import { MAX_FILE_BYTES, MAX_NESTING_DEPTH, parseManifestFile, positionOf } from "../../src/policy/manifests.js";
 import { source } from "../helpers/sources.js";
 
 describe("parseManifestFile", () => {
@@ -70,5 +70,30 @@ describe("parseManifestFile", () => {
     const file = parseManifestFile(source("t.yaml", "kind: {{ .Values.kind }}\n"));
     expect(file.templated).toBe(true);
     expect(file.manifests).toEqual([]);
+  });
+
+  it("refuses nesting deep enough to overflow the stack, whatever the syntax", () => {
+    const deep = 20_000;
+    for (const text of [
+      "[".repeat(deep),
+      "- ".repeat(deep) + "x",
+      "{a: ".repeat(deep),
+      "a:\n" + "[".repeat(deep) + "]".repeat(deep),
+    ]) {
+      const file = parseManifestFile(source("deep.yaml", `apiVersion: v1\nkind: ConfigMap\n---\n${text}\n`));
+      expect(file.problems).toHaveLength(1);
+      expect(file.problems[0]?.message).toBe(`nesting deeper than ${MAX_NESTING_DEPTH} levels: the file was not read`);
+      // At the start of the offending document, its `---` marker.
+      expect(file.problems[0]?.position.line).toBe(3);
+      expect(file.manifests).toEqual([]);
+    }
+  });
+
+  it("reads nesting up to the limit", () => {
+    const depth = MAX_NESTING_DEPTH - 1;
+    const text = `apiVersion: v1\nkind: ConfigMap\ndata: ${"[".repeat(depth)}${"]".repeat(depth)}\n`;
+    const file = parseManifestFile(source("nested.yaml", text));
+    expect(file.problems).toEqual([]);
+    expect(file.manifests.map((m) => m.kind)).toEqual(["ConfigMap"]);
   });
 });
