@@ -198,6 +198,7 @@ describe("scan on bad input", () => {
       "apiVersion: cilium.io/v2\nkind: CiliumNetworkPolicy\nmetadata:\n  name: {{ .Release }}\n",
     ),
     source("bomb.yaml", bomb),
+    source("deep.yaml", "- ".repeat(50_000) + "x\n"),
     { path: "huge.yaml", size: MAX_FILE_BYTES + 1, content: null },
     source("huge-read.yaml", new Uint8Array(MAX_FILE_BYTES + 10).fill(0x61)),
     source("binary.yaml", new Uint8Array([0x6b, 0x3a, 0x00, 0x01, 0x02])),
@@ -227,6 +228,7 @@ describe("scan on bad input", () => {
     expect(messagesOf("templated.yaml")).toEqual(["templated"]);
     expect(messagesOf("bomb.yaml")).toHaveLength(1);
     expect(messagesOf("bomb.yaml")[0]).toMatch(/alias/i);
+    expect(messagesOf("deep.yaml")).toEqual(["problem: nesting deeper than 256 levels: the file was not read"]);
     expect(messagesOf("huge.yaml")).toEqual(["skipped: too-large"]);
     expect(messagesOf("huge-read.yaml")).toEqual(["skipped: too-large"]);
     expect(messagesOf("binary.yaml")).toEqual(["skipped: binary"]);
