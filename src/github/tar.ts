@@ -162,5 +162,8 @@ export async function readTar(
   }
   if (pending !== null && (pending.remaining > 0 || pending.padding > 0)) throw new Error("tar: archive is truncated");
   if (pending !== null) finishEntry(pending);
+  // Every tar ends with zero blocks: a stream that stops before them lost entries, and a partial snapshot would
+  // make files look deleted.
+  if (!ended) throw new Error("tar: archive is truncated (no end-of-archive marker)");
   return { files, globalPax };
 }

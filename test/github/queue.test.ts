@@ -1,0 +1,94 @@
+import { describe, expect, test } from "vitest";
+import { InProcessQueue, jobKey } from "../../src/github/queue.js";
+import type { PullRequestJob } from "../../src/github/queue.js";
+
+function job(pullNumber: number, headSha: string): PullRequestJob {
+  return {
+    installationId: 1,
+    owner: "acme",
+    repo: "gitops",
+    pullNumber,
+    headSha,
+    action: "synchronize",
+    deliveryId: headSha,
+  };
+}
+
+function deferred() {
+  let resolve!: () => void;
+  const promise = new Promise<void>((r) => (resolve = r));
+  return { promise, resolve };
+}
+
+describe("InProcessQueue", () => {
+  test("never runs two jobs of one PR at once; a burst collapses to the running job and the latest one", async () => {
+    const queue = new InProcessQueue();
+    const gate = deferred();
+    const ran: string[] = [];
+    let running = 0;
+    let maxRunning = 0;
+    queue.start(async (j) => {
+      running++;
+      maxRunning = Math.max(maxRunning, running);
+      ran.push(j.headSha);
+      if (j.headSha === "a") await gate.promise;
+      running--;
+    });
+    const key = jobKey("acme", "gitops", 1);
+    await queue.enqueue(key, job(1, "a"));
+    await queue.enqueue(key, job(1, "b"));
+    await queue.enqueue(key, job(1, "c"));
+    await queue.enqueue(key, job(1, "d"));
+    gate.resolve();
+    await queue.idle();
+    expect(ran).toEqual(["a", "d"]);
+    expect(maxRunning).toBe(1);
+  });
+
+  test("runs different PRs concurrently, up to the concurrency limit", async () => {
+    const queue = new InProcessQueue({ concurrency: 2 });
+    const gate = deferred();
+    let running = 0;
+    let maxRunning = 0;
+    queue.start(async () => {
+      running++;
+      maxRunning = Math.max(maxRunning, running);
+      await gate.promise;
+      running--;
+    });
+    for (let n = 1; n <= 4; n++) await queue.enqueue(jobKey("acme", "gitops", n), job(n, `s${n}`));
+    await new Promise((r) => setTimeout(r, 10));
+    expect(running).toBe(2);
+    gate.resolve();
+    await queue.idle();
+    expect(maxRunning).toBe(2);
+  });
+
+  test("a failing job is reported and the queue goes on", async () => {
+    const errors: unknown[] = [];
+    const queue = new InProcessQueue({ onError: (error) => errors.push(error) });
+    const ran: number[] = [];
+    queue.start(async (j) => {
+      ran.push(j.pullNumber);
+      if (j.pullNumber === 1) throw new Error("boom");
+    });
+    await queue.enqueue("k1", job(1, "x"));
+    await queue.enqueue("k2", job(2, "y"));
+    await queue.idle();
+    expect(ran.sort()).toEqual([1, 2]);
+    expect(errors).toHaveLength(1);
+    expect((await queue.health()).ok).toBe(true);
+    await queue.close();
+    expect((await queue.health()).ok).toBe(false);
+    await expect(queue.enqueue("k3", job(3, "z"))).rejects.toThrow(/closed/);
+  });
+
+  test("jobs enqueued before start() wait for it", async () => {
+    const queue = new InProcessQueue();
+    await queue.enqueue("k", job(1, "x"));
+    const ran: string[] = [];
+    queue.start(async (j) => void ran.push(j.headSha));
+    await queue.idle();
+    expect(ran).toEqual(["x"]);
+  });
+});
