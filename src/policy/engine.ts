@@ -186,14 +186,15 @@ export function scan(sources: readonly SourceFile[], options: ScanOptions): Scan
     }
     // Each rule runs on its own: one rule failing on one file or policy costs only that rule's findings there.
     const failedRules = new Set<string>();
-    const run = (rule: Rule | null, policy: Policy | null, check: () => void) => {
+    const run = (rule: Rule | null, policy: Policy | null, check: () => void, at?: Position) => {
       try {
         check();
       } catch (error) {
         const key = rule?.meta.id ?? "";
         if (failedRules.has(key)) return;
         failedRules.add(key);
-        const where = policy ? { line: policy.manifest.location.line, column: policy.manifest.location.column } : top;
+        const { line, column } = at ?? policy?.manifest.location ?? top;
+        const where = { line, column };
         const what = rule ? `in rule ${rule.meta.id}` : "while reading the policies of this file";
         findings.push(internalError(file.path, where, policy?.id ?? null, `${what}: ${describeError(error)}`));
       }
@@ -217,10 +218,18 @@ export function scan(sources: readonly SourceFile[], options: ScanOptions): Scan
     for (const rule of rules) {
       if (rule.scope === "file") run(rule, null, () => rule.check({ ...base, report: reporter(rule.meta, null) }));
     }
-    let policies: Policy[] = [];
-    run(null, null, () => {
-      policies = policiesOf(file, index);
-    });
+    const policies: Policy[] = [];
+    for (const manifest of file.manifests) {
+      run(
+        null,
+        null,
+        () => {
+          const policy = policyFrom(manifest, index.rendered(manifest));
+          if (policy) policies.push(policy);
+        },
+        manifest.location,
+      );
+    }
     for (const policy of policies) {
       policyCount += policy.specs.length;
       for (const rule of rules) {

@@ -25,7 +25,14 @@ vi.mock("../../src/policy/repo-index.js", async (importOriginal) => {
     buildRepoIndex: (files: Parameters<typeof actual.buildRepoIndex>[0]) => {
       if (files.some((file) => file.path.includes("poison"))) throw new RangeError("index poisoned");
       if (files.length > 1 && files.every((file) => file.path.includes("pair"))) throw new Error("only together");
-      return actual.buildRepoIndex(files);
+      const index = actual.buildRepoIndex(files);
+      return {
+        ...index,
+        rendered: (manifest: Parameters<typeof index.rendered>[0]) => {
+          if (manifest.name === "cursed") throw new Error("cannot render");
+          return index.rendered(manifest);
+        },
+      };
     },
   };
 });
@@ -79,5 +86,16 @@ describe("scan when the parser or the index throws", () => {
     ]);
     expect(result.findings[0]?.message).toContain("only together");
     expect(result.index.services).toEqual([]);
+  });
+
+  it("loses only the policy whose rendering throws, not the others in its file", () => {
+    const text = `${policy("first")}---\n${policy("cursed")}---\n${policy("last")}`;
+    const result = scan(sources({ "p.yaml": text }), { config: DEFAULT_CONFIG, rules: [seen] });
+    expect(result.findings.map((f) => [f.ruleId, f.line, f.message.split(";")[0]])).toEqual([
+      ["test-seen", 1, "seen ns/first"],
+      ["internal-error", 6, "internal error while reading the policies of this file: cannot render"],
+      ["test-seen", 11, "seen ns/last"],
+    ]);
+    expect(result.policies).toBe(2);
   });
 });
