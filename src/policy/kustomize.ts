@@ -353,6 +353,7 @@ export function unappliedChanges(rendering: KustomizeRendering, manifest: Manife
   const group = groupVersion(manifest.apiVersion).group;
   for (const layer of rendering.layers) {
     for (const target of layer.unappliedTargets) {
+      if (target.field === "postBuild" && !JSON.stringify(manifest.value).includes("${")) continue;
       const kindMatches = target.kind === undefined || target.kind === manifest.kind;
       if (kindMatches && (target.name === undefined || nameMatches(target.name, name))) {
         found.add(`${layer.kustomization}: ${target.field}`);
@@ -473,6 +474,92 @@ export function applyLayer(value: Mutable, layer: KustomizeLayer): void {
   }
 }
 
+// ---- Flux Kustomizations (kustomize.toolkit.fluxcd.io): top-level kustomizations of their own ----
+
+const FLUX_GROUP = "kustomize.toolkit.fluxcd.io";
+
+/**
+ * A Flux Kustomization builds `spec.path` (of its source, assumed to be this repository when the path exists here):
+ * its kustomization, or one Flux generates from every manifest below it (subdirectories holding a kustomization are
+ * included as such), then sets `spec.targetNamespace` as that kustomization's namespace and `spec.commonMetadata`
+ * labels on every object's metadata. It is modelled as one more, outermost, kustomization.
+ */
+function fluxKustomizations(
+  files: readonly ParsedFile[],
+  kustomizationOfDir: ReadonlyMap<string, Kustomization>,
+  notes: KustomizeNote[],
+): Kustomization[] {
+  const result: Kustomization[] = [];
+  for (const file of files) {
+    for (const manifest of file.manifests) {
+      if (manifest.kind !== "Kustomization" || groupVersion(manifest.apiVersion).group !== FLUX_GROUP) continue;
+      const spec = asRecord(manifest.value.spec) ?? {};
+      const id = `${file.path}#${manifest.namespace ?? ""}/${manifest.name ?? ""}`;
+      const sourceKind = asRecord(spec.sourceRef)?.kind;
+      if (sourceKind !== undefined && sourceKind !== "GitRepository") continue;
+      const dir = joinPath("", typeof spec.path === "string" ? spec.path : "");
+      const inside = (path: string) => dir === "" || path.startsWith(`${dir}/`);
+      if (dir === undefined || !files.some((candidate) => inside(candidate.path))) {
+        notes.push({
+          file: file.path,
+          message: `Flux Kustomization ${manifest.name ?? "?"}: path not in this repository: ignored`,
+        });
+        continue;
+      }
+      let resources: string[];
+      if (kustomizationOfDir.has(dir)) resources = ["."];
+      else {
+        const found = new Set<string>();
+        for (const candidate of files) {
+          if (!inside(candidate.path) || candidate.manifests.length === 0 || isKustomizationPath(candidate.path))
+            continue;
+          const relative = dir === "" ? candidate.path : candidate.path.slice(dir.length + 1);
+          // The shallowest subdirectory holding a kustomization stands for everything below it.
+          const segments = relative.split("/");
+          let reference = relative;
+          for (let depth = 1; depth < segments.length; depth++) {
+            const sub = segments.slice(0, depth).join("/");
+            if (kustomizationOfDir.has(dir === "" ? sub : `${dir}/${sub}`)) {
+              reference = sub;
+              break;
+            }
+          }
+          found.add(reference);
+        }
+        resources = [...found].sort();
+      }
+      const targetNamespace =
+        typeof spec.targetNamespace === "string" && spec.targetNamespace !== "" ? spec.targetNamespace : undefined;
+      const commonLabels = labelPairs(asRecord(spec.commonMetadata)?.labels);
+      const unapplied = ["patches", "patchesStrategicMerge", "patchesJson6902", "postBuild"].filter((key) => {
+        const field = spec[key];
+        return Array.isArray(field) ? field.length > 0 : field !== undefined && field !== null;
+      });
+      result.push({
+        path: id,
+        dir,
+        component: false,
+        resources,
+        components: strings(spec.components),
+        auxiliary: [],
+        layer: {
+          kustomization: id,
+          namespace: targetNamespace,
+          namePrefix: typeof spec.namePrefix === "string" ? spec.namePrefix : "",
+          nameSuffix: typeof spec.nameSuffix === "string" ? spec.nameSuffix : "",
+          labels: Object.keys(commonLabels).length > 0 ? [{ pairs: commonLabels, fieldSpecs: PLAIN_LABELS }] : [],
+          unapplied,
+          unappliedTargets: [
+            ...unappliedTargetsOf(dir, spec, () => undefined),
+            ...(unapplied.includes("postBuild") ? [{ field: "postBuild" }] : []),
+          ],
+        },
+      });
+    }
+  }
+  return result;
+}
+
 // ---- the view ----
 
 interface Entry {
@@ -506,6 +593,8 @@ export function renderKustomizations(files: readonly ParsedFile[]): KustomizeVie
       kustomizationOfDir.set(dir, kustomization);
     }
   }
+
+  for (const flux of fluxKustomizations(files, kustomizationOfDir, notes)) kustomizations.set(flux.path, flux);
 
   const nonResourceFiles = new Set<string>();
   for (const kustomization of kustomizations.values()) {

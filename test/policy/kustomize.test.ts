@@ -367,3 +367,71 @@ describe("kustomize rendering: edge cases", () => {
     ]);
   });
 });
+
+const FLUX = (name: string, spec: string) => `apiVersion: kustomize.toolkit.fluxcd.io/v1
+kind: Kustomization
+metadata: {name: ${name}, namespace: flux-system}
+spec:
+  interval: 10m
+  sourceRef: {kind: GitRepository, name: flux-system}
+${spec}`;
+
+describe("Flux Kustomizations", () => {
+  it("targetNamespace over a generated kustomization: every manifest below the path, subkustomizations as such", () => {
+    const result = summary(
+      parse({
+        "clusters/prod/apps.yaml": FLUX(
+          "apps",
+          "  path: ./apps\n  targetNamespace: team\n  commonMetadata: {labels: {owner: team}}\n",
+        ),
+        "apps/web/svc.yaml": SERVICE("web"),
+        "apps/deep/er/svc.yaml": SERVICE("deep"),
+        "apps/db/kustomization.yaml": "namePrefix: x-\nresources: [svc.yaml]\n",
+        "apps/db/svc.yaml": SERVICE("db"),
+        "apps/db/unused.yaml": SERVICE("unused"),
+        "other/svc.yaml": SERVICE("other"),
+      }),
+    );
+    expect(result.services.map((s) => [s.root, s.name, s.namespace, s.labels, s.selector])).toEqual([
+      ["clusters/prod/apps.yaml#flux-system/apps", "web", "team", { owner: "team" }, { app: "web" }],
+      ["clusters/prod/apps.yaml#flux-system/apps", "deep", "team", { owner: "team" }, { app: "deep" }],
+      ["clusters/prod/apps.yaml#flux-system/apps", "x-db", "team", { owner: "team" }, { app: "db" }],
+      // Not in db's kustomization, and Flux does not descend into a directory with one.
+      [undefined, "unused", undefined, {}, { app: "unused" }],
+      [undefined, "other", undefined, {}, { app: "other" }],
+    ]);
+    expect(result.notes).toEqual([]);
+  });
+
+  it("targetNamespace replaces the namespace of the kustomization at the path; other sources and missing paths are ignored", () => {
+    const result = summary(
+      parse({
+        "flux.yaml": [
+          FLUX("a", "  path: ./a\n  targetNamespace: flux-wins\n"),
+          FLUX("b", "  path: ./missing\n  targetNamespace: nowhere\n"),
+          FLUX("c", "  path: ./a\n  targetNamespace: oci\n").replace("kind: GitRepository", "kind: OCIRepository"),
+        ].join("---\n"),
+        "a/kustomization.yaml": "namespace: own\nresources: [svc.yaml]\n",
+        "a/svc.yaml": SERVICE("svc"),
+      }),
+    );
+    expect(result.services.map((s) => [s.root, s.name, s.namespace])).toEqual([
+      ["flux.yaml#flux-system/a", "svc", "flux-wins"],
+    ]);
+    expect(result.notes).toEqual(["flux.yaml: Flux Kustomization b: path not in this repository: ignored"]);
+  });
+
+  it("postBuild substitution flags only the manifests that use variables", () => {
+    const result = summary(
+      parse({
+        "flux.yaml": FLUX("apps", "  path: ./apps\n  postBuild: {substitute: {TIER: api}}\n"),
+        "apps/a.yaml": SERVICE("plain"),
+        "apps/b.yaml": SERVICE("templated").replace("app: templated", 'app: templated, tier: "${TIER}"'),
+      }),
+    );
+    expect(result.index.services.map((s) => [s.name, s.unapplied])).toEqual([
+      ["plain", undefined],
+      ["templated", ["flux.yaml#flux-system/apps: postBuild"]],
+    ]);
+  });
+});
