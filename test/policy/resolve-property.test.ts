@@ -119,6 +119,28 @@ const workload = fc.record({
   ),
 });
 
+const flux = fc.record({
+  apiVersion: fc.constant("kustomize.toolkit.fluxcd.io/v1"),
+  kind: fc.constant("Kustomization"),
+  metadata: fc.record({ name: fc.constantFrom("apps", "infra"), namespace: fc.constant("flux-system") }),
+  spec: fc.oneof(
+    fc.record(
+      {
+        path: fc.oneof(fc.constantFrom(...dirs, "./", "./a"), anyValue),
+        targetNamespace: fc.oneof(fc.constantFrom("n1", "n2"), anyValue),
+        namePrefix: anyValue,
+        commonMetadata: fc.oneof(fc.record({ labels }), anyValue),
+        postBuild: anyValue,
+        patches: anyValue,
+        components: anyValue,
+        sourceRef: fc.oneof(fc.record({ kind: fc.constantFrom("GitRepository", "OCIRepository") }), anyValue),
+      },
+      { requiredKeys: [] },
+    ),
+    anyValue,
+  ),
+});
+
 const entry = fc.oneof(
   fc.record({
     k8sService: fc.record(
@@ -144,10 +166,16 @@ const entry = fc.oneof(
 const repository = fc.array(
   fc.tuple(
     fc.constantFrom(...dirs.filter((d) => !d.startsWith(".."))),
-    fc.oneof(fc.constant("kustomization.yaml"), fc.constant("svc.yaml"), fc.constant("w.yaml")),
+    fc.oneof(
+      fc.constant("kustomization.yaml"),
+      fc.constant("svc.yaml"),
+      fc.constant("w.yaml"),
+      fc.constant("flux.yaml"),
+    ),
     kustomization,
     service,
     workload,
+    flux,
   ),
   { maxLength: 6 },
 );
@@ -156,9 +184,9 @@ describe("resolution on arbitrary repositories", () => {
   it("never throws, and guesses and failures always carry a note", () => {
     fc.assert(
       fc.property(repository, fc.array(entry, { maxLength: 4 }), fc.boolean(), (files, entries, clusterwide) => {
-        const parsed = files.map(([dir, name, k, s, w]) => {
+        const parsed = files.map(([dir, name, k, s, w, f]) => {
           const path = dir === "" ? name : `${dir}/${name}`;
-          const body = name === "kustomization.yaml" ? k : name === "svc.yaml" ? s : w;
+          const body = name === "kustomization.yaml" ? k : name === "svc.yaml" ? s : name === "flux.yaml" ? f : w;
           return parseManifestFile(source(path, stringify(body)));
         });
         const index = buildRepoIndex(parsed);
