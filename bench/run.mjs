@@ -81,7 +81,7 @@ function engineTable() {
     }
   }
   console.log("\n### Engine\n");
-  console.log(`Machine: ${machine()}. Median of ${runs} runs, each in its own process (peak RSS per process).\n`);
+  console.log(`Median of ${runs} runs, each in its own process (peak RSS per process).\n`);
   console.log("| apps | files | what | wall (s) | files/s | peak RSS (MB) | × floor |");
   console.log("| ---: | ---: | --- | ---: | ---: | ---: | ---: |");
   for (const row of rows) console.log(row);
@@ -90,17 +90,53 @@ function engineTable() {
   for (const note of notes) console.log(`- ${note}`);
 }
 
-async function optional(name, file) {
-  if (!only.has(name)) return;
-  try {
-    const part = await import(new URL(file, import.meta.url).href);
-    await part.run({ machine: machine() });
-  } catch (error) {
-    if (error?.code === "ERR_MODULE_NOT_FOUND") console.log(`\n(${name}: not available yet: ${error.message})`);
-    else throw error;
+async function githubTables() {
+  const { apiBudget, latency, loadHelpers } = await import("./github.mjs");
+  const helpers = await loadHelpers();
+  if (only.has("api")) {
+    const rows = await apiBudget(helpers, [50, 5000]);
+    console.log("\n### GitHub API requests for one pull_request event touching one policy\n");
+    console.log(
+      "The app against the end-to-end GitHub stand-in; the app's identity lookup (once per process) excluded.\n",
+    );
+    console.log(
+      "| repository files | API requests | comments | follow-up PRs | files in the follow-up | OpenAPI violations |",
+    );
+    console.log("| ---: | ---: | ---: | ---: | ---: | ---: |");
+    for (const row of rows) {
+      console.log(
+        `| ${row.files} | ${row.requests} | ${row.comments} | ${row.checkRuns} | ${row.followUps} | ${row.filesRewritten} | ${row.violations} |`,
+      );
+    }
+    console.log("\nGoal: the same count for both sizes, at most 12. Requests, in order:\n");
+    for (const row of rows) console.log(`- ${row.files} files: ${row.routes.join(", ")}`);
+  }
+  if (only.has("latency")) {
+    const queues = [["in-process", undefined]];
+    const redisUrl = process.env.REDIS_URL ?? process.env.REDIS_TEST_URL;
+    if (redisUrl) {
+      const { RedisJobQueue } = await import(new URL("../dist/github/redis-queue.js", import.meta.url).href);
+      const quiet = { info() {}, warn() {}, error: (object, message) => console.error(message, object) };
+      queues.push([
+        "Redis (BullMQ)",
+        () => new RedisJobQueue({ url: redisUrl, logger: quiet, prefix: `bench-${Date.now()}` }),
+      ]);
+    }
+    console.log("\n### Webhook latency (stand-in answering at once, 50-file repository)\n");
+    console.log("| queue | events | delivery → comment p50 (ms) | p95 (ms) | webhook answer p95 (ms) |");
+    console.log("| --- | --- | ---: | ---: | ---: |");
+    for (const [name, make] of queues) {
+      const result = await latency(helpers, { queue: make?.() });
+      console.log(
+        `| ${name} | 100 in a row | ${result.sequential.p50} | ${result.sequential.p95} | ${result.sequential.answerP95} |`,
+      );
+      console.log(
+        `| ${name} | 20 at once | ${result.concurrent.p50} | ${result.concurrent.p95} | ${result.concurrent.answerP95} |`,
+      );
+    }
   }
 }
 
+console.log(`# cilium-policy-bot benchmarks\n\nMachine: ${machine()}.`);
 if (only.has("engine")) engineTable();
-await optional("api", "./api.mjs");
-await optional("latency", "./latency.mjs");
+if (only.has("api") || only.has("latency")) await githubTables();
