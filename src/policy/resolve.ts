@@ -472,20 +472,26 @@ function byName(entry: Extract<ServiceEntry, { by: "name" }>, context: ResolveCo
       ),
     ];
   }
-  const sameNameNoNamespace = index.services.find(
-    (service) => service.name === name && service.namespace === undefined,
+  // A Service of that name whose namespace nothing in the repository sets (applied with `-n`, or by a tool we do not
+  // model): its selector is known, its namespace only assumed.
+  const namespaceless = (lookups(index).servicesByName.get(name) ?? []).filter(
+    (service) => service.namespace === undefined && hasLabels(service.selector),
   );
-  if (sameNameNoNamespace && hasLabels(sameNameNoNamespace.selector)) {
-    const where = `${sameNameNoNamespace.location.file}:${sameNameNoNamespace.location.line}`;
-    return [
-      {
-        ...fromRepository({ ...sameNameNoNamespace, namespace: guessNamespace }, index),
-        resolution: "guessed",
-        note:
+  if (namespaceless.length > 0) {
+    return mergeSameService(
+      namespaceless.map((service) => {
+        const answer = fromRepository({ ...service, namespace: guessNamespace }, index);
+        const where = `${service.location.file}:${service.location.line}`;
+        const assumed =
           `the Service ${name} at ${where} has no namespace in the repository; assumed to be ${guessNamespace}` +
-          `${namespace === undefined ? " (the policy's namespace)" : ""}: verify`,
-      },
-    ];
+          `${namespace === undefined ? " (the policy's namespace)" : ""}: verify`;
+        return {
+          ...answer,
+          resolution: answer.resolution === "manual" ? "manual" : "guessed",
+          note: joinNotes(assumed, answer.note) ?? assumed,
+        };
+      }),
+    );
   }
   return [guess(name, guessNamespace, index)];
 }

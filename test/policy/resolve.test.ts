@@ -423,6 +423,32 @@ spec:
     expect(clusterwide?.note).toContain("its namespace is unknown");
   });
 
+  it("a Service whose namespace nothing sets is assumed to be in the entry's namespace, as a guess", () => {
+    const ctx = context({
+      "s.yaml": `apiVersion: v1
+kind: Service
+metadata: {name: api}
+spec: {selector: {app: api}, ports: [{port: 80, targetPort: 8080}]}
+`,
+    });
+    expect(strip(resolveServices(byName("api", "backend"), ctx))).toEqual([
+      {
+        service: "backend/api",
+        name: "api",
+        namespace: "backend",
+        resolution: "guessed",
+        selector: { app: "api" },
+        ports: [{ port: 80, protocol: "TCP", targetPort: 8080 }],
+        note: "the Service api at s.yaml:1 has no namespace in the repository; assumed to be backend: verify",
+      },
+    ]);
+    const skip = context(
+      { "s.yaml": "apiVersion: v1\nkind: Service\nmetadata: {name: api}\nspec: {selector: {app: api}}\n" },
+      { config: { unresolved: "skip" } },
+    );
+    expect(resolveServices(byName("api", "backend"), skip).map((r) => r.resolution)).toEqual(["manual"]);
+  });
+
   it("unresolved: skip → manual instead of a guess", () => {
     const ctx = context({}, { config: { unresolved: "skip" } });
     expect(strip(resolveServices(byName("cluster-vault", "vault"), ctx))).toEqual([
