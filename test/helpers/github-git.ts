@@ -1,7 +1,7 @@
 // A real git repository on disk, driven with plumbing commands only (no work tree): what the GitHub stand-in
 // serves its Git Data API, tarballs and diffs from.
 import { execFileSync } from "node:child_process";
-import { mkdtempSync, rmSync } from "node:fs";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 
@@ -57,6 +57,24 @@ export class GitRepo {
     return this.run(["hash-object", "-w", "--stdin"], { input: content }).trim();
   }
 
+  /** Writes blobs for many contents with two processes, whatever their number. Returns their shas in order. */
+  hashBlobs(contents: ReadonlyArray<string | Buffer>): string[] {
+    if (contents.length === 0) return [];
+    const dir = mkdtempSync(join(tmpdir(), "cpb-blobs-"));
+    try {
+      const paths = contents.map((content, i) => {
+        const path = join(dir, String(i));
+        writeFileSync(path, content);
+        return path;
+      });
+      return this.run(["hash-object", "-w", "--stdin-paths", "--no-filters"], { input: paths.join("\n") + "\n" })
+        .trim()
+        .split("\n");
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  }
+
   /** A tree: `base` (a tree-ish, or null for empty) with `entries` written (content) or removed (null). */
   writeTree(base: string | null, entries: ReadonlyArray<{ path: string; mode: string; sha: string | null }>): string {
     const index = join(this.dir, `index-${process.pid}-${Math.random().toString(36).slice(2)}`);
@@ -64,12 +82,11 @@ export class GitRepo {
     try {
       if (base) this.run(["read-tree", base], { env });
       else this.run(["read-tree", "--empty"], { env });
-      for (const entry of entries) {
-        if (entry.sha === null) {
-          // mode 0 removes the entry; --force-remove would need a work tree
-          this.run(["update-index", "--index-info"], { env, input: `0 ${"0".repeat(40)}\t${entry.path}\n` });
-        } else this.run(["update-index", "--add", "--cacheinfo", `${entry.mode},${entry.sha},${entry.path}`], { env });
-      }
+      // mode 0 removes an entry (--force-remove would need a work tree)
+      const info = entries.map((e) =>
+        e.sha === null ? `0 ${"0".repeat(40)}\t${e.path}` : `${e.mode} ${e.sha}\t${e.path}`,
+      );
+      if (info.length > 0) this.run(["update-index", "--index-info"], { env, input: info.join("\n") + "\n" });
       return this.run(["write-tree"], { env }).trim();
     } finally {
       rmSync(index, { force: true });
@@ -83,10 +100,12 @@ export class GitRepo {
   /** Commits `files` (path → text, or null to delete) on top of `branch` (created from `from` when missing). */
   commit(branch: string, files: Record<string, string | Buffer | null>, message = "change", from?: string): string {
     const parent = this.resolve(`refs/heads/${branch}`) ?? (from ? this.resolve(from) : null);
-    const entries = Object.entries(files).map(([path, content]) => ({
+    const list = Object.entries(files);
+    const written = this.hashBlobs(list.flatMap(([, content]) => (content === null ? [] : [content])));
+    const entries = list.map(([path, content]) => ({
       path,
       mode: "100644",
-      sha: content === null ? null : this.hashBlob(content),
+      sha: content === null ? null : written.shift()!,
     }));
     const tree = this.writeTree(parent ? `${parent}^{tree}` : null, entries);
     const sha = this.commitTree(tree, parent ? [parent] : [], message);

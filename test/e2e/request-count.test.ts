@@ -1,0 +1,106 @@
+// How many GitHub API requests one pull_request event costs on the example repository (examples/gitops-repo):
+// printed as a figure, and checked not to depend on the repository's size.
+import { readdirSync, readFileSync, statSync } from "node:fs";
+import { join, relative } from "node:path";
+import { afterAll, beforeAll, describe, expect, test } from "vitest";
+import { PROJECT_ROOT } from "../helpers/external.js";
+import { generateAppKeys, startApp } from "../helpers/github-app.js";
+import type { RunningApp } from "../helpers/github-app.js";
+import { pullRequestEvent } from "../helpers/github-payloads.js";
+import { GitHubStandIn } from "../helpers/github-standin.js";
+
+const EXAMPLE = join(PROJECT_ROOT, "examples/gitops-repo");
+const CHANGED = "apps/shop/network-policy.yaml";
+
+function filesUnder(dir: string): Record<string, string> {
+  const files: Record<string, string> = {};
+  const walk = (path: string) => {
+    for (const name of readdirSync(path)) {
+      const full = join(path, name);
+      if (statSync(full).isDirectory()) walk(full);
+      else files[relative(dir, full)] = readFileSync(full, "utf8");
+    }
+  };
+  walk(dir);
+  return files;
+}
+
+/** Runs one opened event for a PR touching CHANGED in a repository of `files`; returns the API routes requested. */
+async function routesForOneEvent(files: Record<string, string>): Promise<{ cold: string[]; warm: string[] }> {
+  const keys = generateAppKeys();
+  const standIn = new GitHubStandIn({
+    owner: "acme",
+    repo: "gitops",
+    appId: 99,
+    appSlug: "cilium-policy-bot",
+    installationId: 5,
+    publicKey: keys.publicKey,
+  });
+  let app: RunningApp | null = null;
+  try {
+    await standIn.start();
+    standIn.git.commit("main", files, "initial");
+    app = await startApp({ appId: 99, keys, secret: "s", baseUrl: standIn.url });
+    const runs: string[][] = [];
+    for (const branch of ["first", "second"]) {
+      standIn.git.commit(
+        branch,
+        { [CHANGED]: `${files[CHANGED]}\n# touched by ${branch}\n` },
+        "touch",
+        "refs/heads/main",
+      );
+      const pr = standIn.openPullRequest(branch);
+      const start = standIn.requests.length;
+      await app.deliver("pull_request", pullRequestEvent(standIn, pr, "opened"));
+      await app.queue.idle();
+      runs.push(
+        standIn.requests
+          .slice(start)
+          .filter((r) => !r.route.startsWith("codeload"))
+          .map((r) => r.route),
+      );
+    }
+    expect(standIn.violations).toEqual([]);
+    return { cold: runs[0]!, warm: runs[1]! };
+  } finally {
+    await app?.stop();
+    await standIn.stop();
+    standIn.git.remove();
+  }
+}
+
+describe("GitHub API requests for one pull_request event", () => {
+  const example = filesUnder(EXAMPLE);
+  let small: { cold: string[]; warm: string[] };
+  let large: { cold: string[]; warm: string[] };
+
+  beforeAll(async () => {
+    small = await routesForOneEvent(example);
+    // The same repository with 2,000 more manifests: the count must not move.
+    const padded = { ...example };
+    for (let i = 0; i < 2000; i++) {
+      padded[`apps/generated-${i}/configmap.yaml`] =
+        `apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: cm-${i}\n  namespace: gen\ndata:\n  key: "${i}"\n`;
+    }
+    large = await routesForOneEvent(padded);
+  }, 300_000);
+
+  afterAll(() => {
+    process.stdout.write(
+      `[figure] examples/gitops-repo, one opened event touching ${CHANGED}: ${small.warm.length} API requests ` +
+        `(${small.cold.length} for the process's first event, which also reads GET /app and an installation token)\n` +
+        small.cold.map((route) => `  ${route}`).join("\n") +
+        "\n",
+    );
+  });
+
+  test("does not grow with the repository's size", () => {
+    expect(large.warm).toEqual(small.warm);
+    expect(large.cold).toEqual(small.cold);
+  });
+
+  test("reads the repository with one tarball request", () => {
+    expect(small.warm.filter((route) => route.includes("tarball"))).toHaveLength(1);
+    expect(small.warm.some((route) => route.includes("/contents/") && !route.includes("{path}"))).toBe(false);
+  });
+});
