@@ -85,7 +85,7 @@ export function commentBody(input: CommentInput): string {
   }
   parts.push(
     `### Cilium policy: ${countBy(input.report.findings)} in the files this pull request changes`,
-    findingsReport(input.report, Math.floor(MAX_BODY_CHARS / 2), input.fileUrl),
+    findingsReport(input.report, Math.floor(MAX_BODY_CHARS / 2), input.fileUrl).trimEnd(),
   );
   if (input.truncatedFileList) {
     parts.push(

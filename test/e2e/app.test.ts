@@ -173,6 +173,12 @@ describe("a pull request adding a toServices+toPorts policy", () => {
     expect(comments[0]!.body).toContain(`#${followUp.number}`);
     expect(comments[0]!.body).toContain("<details><summary>Diff: <code>apps/shop/policy.yaml</code>");
 
+    if (process.env.E2E_DUMP_DIR) {
+      // The README's rendered example comes from here: E2E_DUMP_DIR=/tmp/x npx vitest run test/e2e/app.test.ts
+      writeFileSync(join(process.env.E2E_DUMP_DIR, "comment.md"), comments[0]!.body);
+      writeFileSync(join(process.env.E2E_DUMP_DIR, "follow-up.md"), `# ${followUp.title}\n\n${followUp.body}`);
+    }
+
     // One commit on the PR head.
     const tip = standIn.git.resolve(`refs/heads/${followUp.headRef}`)!;
     expect(standIn.git.parentsOf(tip)).toEqual([pr.headSha]);
