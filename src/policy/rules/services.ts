@@ -3,6 +3,10 @@ import type { Config } from "../config.js";
 import type { RepoIndex } from "../repo-index.js";
 import { readServiceEntry, resolveServices } from "../resolve.js";
 import type { ResolveContext, ServiceEntry } from "../resolve.js";
+import { planRule } from "../rewrite.js";
+import type { EntryResolution } from "../rewrite.js";
+import { CILIUM } from "../versions.js";
+import type { CiliumVersions } from "../versions.js";
 import { matchesLabels } from "../selectors.js";
 import type { FixKind, ServiceInfo } from "../types.js";
 
@@ -53,23 +57,43 @@ export function servicesMatching(reference: ServiceReference, index: RepoIndex):
 }
 
 /**
- * How sure the rewrite of a toServices + toPorts rule is, from the resolver (repository → config → builtin → guessed
- * → manual): "auto" when every entry resolves from the repository, the configuration or a builtin; "guessed" when a
- * selector had to be guessed; "manual" when the rewrite leaves the rule alone (an entry it cannot resolve).
+ * How `fix` will treat a rule, asked of the rewrite's own planner over the resolver's answers (repository → config →
+ * builtin → guessed → manual): "auto" when it rewrites from certain answers, "guessed" when a selector is guessed,
+ * "manual" when it leaves the rule for a human, "none" when it would not touch the rule.
  */
-export function toServicesFixKind(
-  entries: readonly unknown[],
+export function rewriteFixKind(
+  rule: unknown,
   policy: ResolveContext["policy"],
   index: RepoIndex,
   config: Config,
+  versions: CiliumVersions,
 ): FixKind {
-  const context: ResolveContext = { policy, index, config: resolutionConfig(config) };
-  const resolved = entries.flatMap((entry) => resolveServices(entry, context));
-  if (resolved.length === 0 || resolved.some((service) => service.resolution === "manual")) return "manual";
-  if (resolved.some((service) => service.resolution === "guessed")) return "guessed";
-  return "auto";
-}
-
-function resolutionConfig(config: Config): ResolveContext["config"] {
-  return { services: config.services, unresolved: config.unresolved };
+  const context: ResolveContext = {
+    policy,
+    index,
+    config: { services: config.services, unresolved: config.unresolved },
+  };
+  const entries = Array.isArray((rule as { toServices?: unknown } | null)?.toServices)
+    ? ((rule as { toServices: unknown[] }).toServices as unknown[])
+    : [];
+  const resolutions: EntryResolution[] = entries.map((entry) => ({
+    entry,
+    // As fix.ts does: with `unresolved: skip` a guess is no answer.
+    services: resolveServices(entry, context).map((service) =>
+      config.unresolved === "skip" && service.resolution === "guessed"
+        ? { ...service, resolution: "manual" as const }
+        : service,
+    ),
+  }));
+  const plan = planRule(rule, resolutions, {
+    translateSelectorServices: versions.includesBelow(CILIUM.translatesSelectorServices),
+  });
+  switch (plan.kind) {
+    case "rewrite":
+      return plan.services.some((service) => service.resolution === "guessed") ? "guessed" : "auto";
+    case "manual":
+      return "manual";
+    default:
+      return "none";
+  }
 }

@@ -3,7 +3,7 @@
 import { rulesOf } from "../policy.js";
 import { CILIUM } from "../versions.js";
 import type { PolicyRule } from "./rule.js";
-import { describeReference, serviceId, serviceReference, servicesMatching } from "./services.js";
+import { describeReference, rewriteFixKind, serviceId, serviceReference, servicesMatching } from "./services.js";
 import { documentOf, hasItems, plain, seqItems } from "./yaml-access.js";
 
 export const toServicesSelectorBacked: PolicyRule = {
@@ -12,7 +12,7 @@ export const toServicesSelectorBacked: PolicyRule = {
     defaultSeverity: "warning",
     description:
       "toServices names a Service with a pod selector: before Cilium 1.17 such a rule matches nothing (only selector-less Services work).",
-    fixable: false,
+    fixable: true,
   },
   scope: "policy",
   check(context) {
@@ -21,6 +21,7 @@ export const toServicesSelectorBacked: PolicyRule = {
     for (const rule of rulesOf(context.policy, ["egress", "egressDeny"])) {
       // With toPorts, to-services-with-to-ports already reports the rule, and its rewrite covers this too.
       if (hasItems(rule.node, "toPorts")) continue;
+      let fix: ReturnType<typeof rewriteFixKind> | undefined;
       for (const item of seqItems(rule.node, "toServices") ?? []) {
         const reference = serviceReference(plain(item, document));
         const backed = servicesMatching(reference, context.index).filter(
@@ -34,12 +35,16 @@ export const toServicesSelectorBacked: PolicyRule = {
           .join(", ");
         const namespace = first.namespace === undefined ? "" : `, k8s:io.kubernetes.pod.namespace: ${first.namespace}`;
         const verb = rule.direction === "egress" ? "allows" : "denies";
+        const { policy, index, config, versions } = context;
+        fix ??= rewriteFixKind(plain(rule.node, document), policy, index, config, versions);
         context.report({
           at: item,
+          fix,
           message:
             `toServices ${describeReference(reference)} selects ${backed.length > 1 ? "Services" : "Service"} ${names} with a pod selector ` +
             `(${first.location.file}:${first.location.line}), and before Cilium 1.17 toServices only reaches selector-less Services, ` +
-            `so this rule ${verb} nothing there; use toEndpoints with {${pods}${namespace}} instead.`,
+            `so this rule ${verb} nothing there; use toEndpoints with {${pods}${namespace}} instead` +
+            (fix === "auto" || fix === "guessed" ? " (`cilium-policy-bot fix` rewrites it)." : "."),
         });
       }
     }

@@ -1,13 +1,11 @@
 // toServices + toPorts in one egress rule: what it does depends on the Cilium version (cilium/cilium#20067).
-import type { CiliumVersions } from "../versions.js";
-import { CILIUM } from "../versions.js";
-import type { YAMLMap } from "yaml";
 import { rulesOf } from "../policy.js";
-import { peerKeysOf } from "./combined-peer-types.js";
-import type { PolicyRule } from "./rule.js";
-import { describeReference, serviceReference, toServicesFixKind } from "./services.js";
-import { documentOf, hasItems, pairOf, plain, seqItems } from "./yaml-access.js";
 import type { Severity } from "../types.js";
+import { CILIUM } from "../versions.js";
+import type { CiliumVersions } from "../versions.js";
+import type { PolicyRule } from "./rule.js";
+import { describeReference, rewriteFixKind, serviceReference } from "./services.js";
+import { documentOf, hasItems, pairOf, plain, seqItems } from "./yaml-access.js";
 
 /** The version-specific consequence for a configured range, and the severity it deserves. */
 export function toServicesWithToPortsConsequence(versions: CiliumVersions): {
@@ -27,10 +25,6 @@ export function toServicesWithToPortsConsequence(versions: CiliumVersions): {
     return { severity: "info", consequence: "accepted since Cilium 1.17; rewrite optional" };
   }
   return { severity: "error", consequence: consequences.join(", and ") };
-}
-
-function otherPeer(rule: YAMLMap): boolean {
-  return peerKeysOf("egress").some((key) => key !== "toServices" && hasItems(rule, key));
 }
 
 export const toServicesWithToPorts: PolicyRule = {
@@ -60,10 +54,13 @@ export const toServicesWithToPorts: PolicyRule = {
       context.report({
         at,
         severity,
-        // Another peer kind in the rule: the rewrite leaves it to a human (combined-peer-types reports it).
-        fix: otherPeer(rule.node)
-          ? "manual"
-          : toServicesFixKind(entries, context.policy, context.index, context.config),
+        fix: rewriteFixKind(
+          plain(rule.node, document),
+          context.policy,
+          context.index,
+          context.config,
+          context.versions,
+        ),
         message: `toServices (${named}) is combined with toPorts: ${consequence}${action}.`,
       });
     }

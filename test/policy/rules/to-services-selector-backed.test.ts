@@ -42,6 +42,9 @@ describe(RULE, () => {
     expect(result[0]?.message).toContain("Service vault/cluster-vault with a pod selector (services.yaml:1)");
     expect(result[0]?.message).toContain("use toEndpoints with {app: vault, k8s:io.kubernetes.pod.namespace: vault}");
     expect(result[1]?.message).toContain("search/elastic");
+    // The rewrite translates selector-backed Services for ranges below 1.17: repository answers make it auto.
+    expect(result.map((f) => f.fix)).toEqual(["auto", "auto"]);
+    expect(result[0]?.message).toContain("(`cilium-policy-bot fix` rewrites it)");
   });
 
   it("says nothing when every version in the range is 1.17 or later", () => {

@@ -1,6 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { resolveConfig } from "../../../src/policy/config.js";
-import { toServicesFixKind } from "../../../src/policy/rules/services.js";
+import { rewriteFixKind } from "../../../src/policy/rules/services.js";
+import { CiliumVersions } from "../../../src/policy/versions.js";
 import { cnp, findings, repoIndex, service } from "./scan.js";
 
 const RULE = "to-services-with-to-ports";
@@ -76,10 +77,12 @@ describe(RULE, () => {
     expect(findings(RULE, { "p.yaml": vaultPolicy, "vault/svc.yaml": service })[0]?.fix).toBe("auto");
   });
 
-  it("takes the fix kind from the resolver: repo, config, builtin → auto; a guess → guessed; unresolved → manual", () => {
+  it("takes the fix kind from the rewrite's plan: repo, config, builtin → auto; a guess → guessed; unresolved → manual", () => {
     const index = repoIndex([service("cluster-vault", "vault", { app: "vault" })]);
     const policy = { namespace: "minio", clusterwide: false };
-    const kind = (value: unknown, config = resolveConfig({})) => toServicesFixKind([value], policy, index, config);
+    const versions = new CiliumVersions(">=1.13");
+    const kind = (value: unknown, config = resolveConfig({})) =>
+      rewriteFixKind({ toServices: [value], toPorts: [{ ports: [{ port: "80" }] }] }, policy, index, config, versions);
     expect(kind({ k8sService: { serviceName: "cluster-vault", namespace: "vault" } })).toBe("auto");
     expect(kind({ k8sService: { serviceName: "cluster-vault" } })).toBe("auto");
     expect(kind({ k8sService: { serviceName: "kubernetes", namespace: "default" } })).toBe("auto");
