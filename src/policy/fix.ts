@@ -12,7 +12,8 @@ import { resolveServices } from "./resolve.js";
 import type { Resolution, ResolveContext, ResolvedService } from "./resolve.js";
 import { NAMESPACE_LABEL, needsRewrite, planRule } from "./rewrite.js";
 import type { EntryResolution, PlanOptions } from "./rewrite.js";
-import { spliceRule } from "./splice.js";
+import { spliceRules } from "./splice.js";
+import type { ItemOutcome, SpliceItem } from "./splice.js";
 import type { Labels, SourceFile } from "./types.js";
 import { CILIUM, CiliumVersions } from "./versions.js";
 
@@ -113,7 +114,7 @@ function ruleValue(policy: Policy, rule: PolicyRule): unknown {
 function fixFile(file: ParsedFile, index: RepoIndex, options: FixOptions, plan: PlanOptions) {
   const resolve = options.resolve ?? resolveServices;
   const rewrites: RuleRewrite[] = [];
-  let text = file.text;
+  const pending: Array<{ rewrite: number; item: SpliceItem }> = [];
   for (const policy of policiesOf(file, index)) {
     for (const rule of rulesOf(policy, ["egress"])) {
       const value = ruleValue(policy, rule);
@@ -148,20 +149,30 @@ function fixFile(file: ParsedFile, index: RepoIndex, options: FixOptions, plan: 
         });
         continue;
       }
-      const outcome = spliceRule(
-        text,
-        { documentIndex: policy.manifest.documentIndex, path: [...policy.manifest.path, ...rule.path] },
-        planned,
-      );
       const services = planned.services.map((s) => serviceRewrite(s, false));
-      if (outcome.ok) {
-        text = outcome.text;
-        rewrites.push({ ...base, status: "rewritten", rulesAdded: outcome.appended, services });
-      } else {
-        rewrites.push({ ...base, status: "error", rulesAdded: 0, message: outcome.error, services });
-      }
+      const at = rewrites.push({ ...base, status: "rewritten", rulesAdded: 0, services }) - 1;
+      pending.push({
+        rewrite: at,
+        item: {
+          at: { documentIndex: policy.manifest.documentIndex, path: [...policy.manifest.path, ...rule.path] },
+          plan: planned,
+        },
+      });
     }
   }
+  // All of a file's rules in one splice: one parse and one proof, however many rules the file has.
+  const spliced = spliceRules(
+    file.text,
+    pending.map((p) => p.item),
+  );
+  pending.forEach(({ rewrite }, i) => {
+    const outcome = spliced.outcomes[i] as ItemOutcome;
+    const original = rewrites[rewrite] as RuleRewrite;
+    rewrites[rewrite] = outcome.ok
+      ? { ...original, rulesAdded: outcome.appended }
+      : { ...original, status: "error", message: outcome.error };
+  });
+  const text = spliced.text;
   return { text, rewrites };
 }
 

@@ -333,9 +333,8 @@ function appendEdits(text: string, seq: YAMLSeq, rules: readonly PlannedRule[], 
   return [{ start: at, end: at, text: items.join("") }];
 }
 
-function planEdits(text: string, rule: YAMLMap, seq: YAMLSeq, plan: SplicePlan, appended: readonly PlannedRule[]) {
-  const documents = parseAllDocuments(text, { prettyErrors: false });
-  const style = detectStyle(text, Array.isArray(documents) ? documents : []);
+/** The edits rewriting one rule in place (its toServices pair, and its toPorts when they change). */
+function inPlaceEdits(text: string, rule: YAMLMap, plan: SplicePlan, style: TextStyle): Edit[] {
   const services = pairOf(rule, "toServices");
   if (!services) throw new SpliceError("the rule has no toServices");
   const edits: Edit[] = [];
@@ -349,8 +348,86 @@ function planEdits(text: string, rule: YAMLMap, seq: YAMLSeq, plan: SplicePlan, 
         replacePair(text, ports, "toPorts", plan.inPlace.value.toPorts, style, undefined, rule.flow === true)),
     );
   }
-  if (appended.length > 0) edits.push(...appendEdits(text, seq, appended, rule.flow === true, style));
-  return { edits: withEol(edits, style.eol), style };
+  return edits;
+}
+
+export interface SpliceItem {
+  readonly at: RuleLocator;
+  readonly plan: SplicePlan;
+}
+
+export type ItemOutcome =
+  { readonly ok: true; readonly appended: number } | { readonly ok: false; readonly error: string };
+
+function failure(error: unknown): { ok: false; error: string } {
+  if (error instanceof SpliceError) return { ok: false, error: error.message };
+  return { ok: false, error: `the rewrite could not be applied: ${(error as Error).message}` };
+}
+
+/**
+ * Applies the plans of several rules of one file in one pass: one parse, one set of non-overlapping edits, one
+ * proof. When the proof fails, each rule is applied and proven alone, so that only the rules at fault are refused.
+ */
+export function spliceRules(text: string, items: readonly SpliceItem[]): { text: string; outcomes: ItemOutcome[] } {
+  if (items.length === 0) return { text, outcomes: [] };
+  const outcomes: ItemOutcome[] = items.map(() => ({ ok: false, error: "not applied" }));
+  try {
+    const documents = parseAllDocuments(text, { prettyErrors: false });
+    if (!Array.isArray(documents)) throw new SpliceError("the file is empty");
+    const style = detectStyle(text, documents);
+    const expected = structuredClone(documents.map(toJs));
+    const edits: Edit[] = [];
+    const appendsBySeq = new Map<YAMLSeq, { rules: PlannedRule[]; flowRule: boolean }>();
+    items.forEach(({ at, plan }, i) => {
+      try {
+        const document = documents[at.documentIndex];
+        if (!document || document.errors.length > 0) throw new SpliceError("the document does not parse");
+        const rule = document.getIn(at.path, true);
+        const seq = document.getIn(at.path.slice(0, -1), true);
+        if (!isMap(rule) || !isSeq(seq)) throw new SpliceError("the rule is not where it was found");
+        edits.push(...inPlaceEdits(text, rule, plan, style));
+        setIn(expected[at.documentIndex], at.path, plan.inPlace.value);
+        const list = getIn(expected[at.documentIndex], at.path.slice(0, -1)) as RuleValue[];
+        const pending = appendsBySeq.get(seq) ?? { rules: [], flowRule: rule.flow === true };
+        let appended = 0;
+        for (const candidate of plan.appended) {
+          if (list.some((existing) => deepEqual(existing, candidate.value))) continue;
+          list.push(candidate.value);
+          pending.rules.push(candidate);
+          appended++;
+        }
+        if (pending.rules.length > 0) appendsBySeq.set(seq, pending);
+        outcomes[i] = { ok: true, appended };
+      } catch (error) {
+        outcomes[i] = failure(error);
+      }
+    });
+    for (const [seq, pending] of appendsBySeq) {
+      edits.push(...appendEdits(text, seq, pending.rules, pending.flowRule, style));
+    }
+    if (edits.length === 0) return { text, outcomes };
+    const eolEdits = withEol(edits, style.eol);
+    const out = applyEdits(text, eolEdits);
+    verify(text, out, eolEdits, expected);
+    return { text: out, outcomes };
+  } catch {
+    // Something in the batch cannot be proven: find out which rule, one at a time.
+    if (items.length === 1) {
+      const single = items[0] as SpliceItem;
+      const outcome = spliceRule(text, single.at, single.plan);
+      return outcome.ok
+        ? { text: outcome.text, outcomes: [{ ok: true, appended: outcome.appended }] }
+        : { text, outcomes: [outcome] };
+    }
+    let current = text;
+    const each = items.map((item): ItemOutcome => {
+      const outcome = spliceRule(current, item.at, item.plan);
+      if (!outcome.ok) return outcome;
+      current = outcome.text;
+      return { ok: true, appended: outcome.appended };
+    });
+    return { text: current, outcomes: each };
+  }
 }
 
 /**
@@ -366,9 +443,9 @@ export function spliceRule(text: string, at: RuleLocator, plan: SplicePlan): Spl
     const rule = document.getIn(at.path, true);
     const seq = document.getIn(at.path.slice(0, -1), true);
     if (!isMap(rule) || !isSeq(seq)) throw new SpliceError("the rule is not where it was found");
+    const style = detectStyle(text, documents);
 
-    const before = documents.map(toJs);
-    const expected = structuredClone(before);
+    const expected = structuredClone(documents.map(toJs));
     setIn(expected[at.documentIndex], at.path, plan.inPlace.value);
     const list = getIn(expected[at.documentIndex], at.path.slice(0, -1)) as RuleValue[];
     const appended: PlannedRule[] = [];
@@ -378,24 +455,31 @@ export function spliceRule(text: string, at: RuleLocator, plan: SplicePlan): Spl
       appended.push(candidate);
     }
 
-    const { edits } = planEdits(text, rule, seq, plan, appended);
-    const out = applyEdits(text, edits);
-    verify(text, out, edits, expected);
+    const edits = inPlaceEdits(text, rule, plan, style);
+    if (appended.length > 0) edits.push(...appendEdits(text, seq, appended, rule.flow === true, style));
+    const eolEdits = withEol(edits, style.eol);
+    const out = applyEdits(text, eolEdits);
+    verify(text, out, eolEdits, expected);
     return { ok: true, text: out, appended: appended.length };
   } catch (error) {
-    if (error instanceof SpliceError) return { ok: false, error: error.message };
-    return { ok: false, error: `the rewrite could not be applied: ${(error as Error).message}` };
+    return failure(error);
   }
 }
 
 /** The proof: the new text parses to exactly the expected documents, and nothing outside the edits moved. */
 function verify(before: string, after: string, edits: readonly Edit[], expected: readonly unknown[]): void {
-  const first = Math.min(...edits.map((e) => e.start));
-  const last = Math.max(...edits.map((e) => e.end));
-  const tail = before.length - last;
-  if (after.slice(0, first) !== before.slice(0, first) || after.slice(after.length - tail) !== before.slice(last)) {
-    throw new SpliceError("text outside the rewritten rule changed");
+  // Every byte between the edits is where it was, shifted by what the earlier edits added or removed.
+  let shift = 0;
+  let from = 0;
+  for (const edit of [...edits].sort((a, b) => a.start - b.start || a.end - b.end)) {
+    if (after.slice(from + shift, edit.start + shift) !== before.slice(from, edit.start)) {
+      throw new SpliceError("text outside the rewritten rule changed");
+    }
+    shift += edit.text.length - (edit.end - edit.start);
+    from = edit.end;
   }
+  if (after.slice(from + shift) !== before.slice(from))
+    throw new SpliceError("text outside the rewritten rule changed");
   const documents = parseAllDocuments(after, { prettyErrors: false });
   if (!Array.isArray(documents) || documents.length !== expected.length) {
     throw new SpliceError("the rewritten file has a different number of documents");

@@ -85,7 +85,33 @@ describe("spliceRule", () => {
     expect(outcome.ok).toBe(false);
   });
 
-  it("leaves a rule alone when an alias elsewhere points into it, and still fixes the rule holding the alias", () => {
+  it("refuses a rewrite that would remove an anchor an alias elsewhere needs, and writes nothing", () => {
+    // From 1.17 the second rule (no toPorts) needs no rewrite, but it aliases the first rule's toServices.
+    const text = `apiVersion: cilium.io/v2
+kind: CiliumNetworkPolicy
+metadata:
+  name: p
+  namespace: shop
+spec:
+  endpointSelector: {}
+  egress:
+    - toServices: &api
+        - k8sService:
+            serviceName: api
+            namespace: shop
+      toPorts:
+        - ports:
+            - port: "80"
+    - toServices: *api
+`;
+    const result = fix([source("p.yaml", text)], { config: resolveConfig({ ciliumVersion: ">=1.17" }), resolve: api });
+    expect(result.rewrites.map((r) => [r.status, r.message])).toEqual([
+      ["error", expect.stringContaining("the rewritten file does not parse")],
+    ]);
+    expect(result.changes).toEqual([]);
+  });
+
+  it("rewrites an anchored rule together with the rule aliasing it", () => {
     const text = `apiVersion: cilium.io/v2
 kind: CiliumNetworkPolicy
 metadata:
@@ -107,14 +133,42 @@ spec:
             - port: "81"
 `;
     const result = fix([source("p.yaml", text)], { config, resolve: api });
-    expect(result.rewrites.map((r) => [r.status, r.message])).toEqual([
-      ["error", expect.stringContaining("the rewritten file does not parse")],
-      ["rewritten", undefined],
-    ]);
+    expect(result.rewrites.map((r) => r.status)).toEqual(["rewritten", "rewritten"]);
+    expect(result.changes[0]?.after).not.toContain("*api");
+  });
+
+  it("when one rule of a file cannot be proven, still rewrites the others", () => {
+    const text = `apiVersion: cilium.io/v2
+kind: CiliumNetworkPolicy
+metadata:
+  name: p
+  namespace: shop
+spec:
+  endpointSelector: {}
+  egress:
+    - toServices: &api
+        - k8sService:
+            serviceName: api
+            namespace: shop
+      toPorts:
+        - ports:
+            - port: "80"
+    - toServices: *api
+    - toServices:
+        - k8sService:
+            serviceName: api
+            namespace: shop
+      toPorts:
+        - ports:
+            - port: "82"
+`;
+    const result = fix([source("p.yaml", text)], { config: resolveConfig({ ciliumVersion: ">=1.17" }), resolve: api });
+    expect(result.rewrites.map((r) => r.status)).toEqual(["error", "rewritten"]);
     const after = result.changes[0]?.after ?? "";
-    expect(after.slice(0, after.indexOf("    - toEndpoints"))).toBe(
+    expect(after.slice(0, after.indexOf("    - toServices: *api"))).toBe(
       text.slice(0, text.indexOf("    - toServices: *api")),
     );
+    expect(after).toContain("    - toEndpoints:\n        - matchLabels:\n            app: api\n");
   });
 
   it("rewrites policies inside a kind: List", () => {
