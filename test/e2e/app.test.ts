@@ -255,6 +255,20 @@ describe("pull requests", () => {
     expect(standIn.followUpsOf(pr.number)).toEqual([]);
   });
 
+  test("a PR changing more files than GitHub lists (3,000) is checked against every policy of the repository", async () => {
+    const files: Record<string, string> = { "apps/shop/policy.yaml": goodPolicy("shop") };
+    for (let i = 0; i < 3001; i++)
+      files[`apps/gen/cm-${String(i).padStart(4, "0")}.yaml`] = `kind: ConfigMap\n# ${i}\n`;
+    const pr = openPr(files);
+    await send(pr, "opened");
+    const listed = standIn.requests.filter((r) => r.path.endsWith(`/pulls/${pr.number}/files`));
+    expect(listed).toHaveLength(30); // 3,000 files at 100 a page, then GitHub stops
+    const [comment] = standIn.commentsOn(pr.number);
+    // apps/legacy/policy.yaml is not in the PR, but the listing is incomplete: every policy is reported on
+    expect(comment!.body).toContain("apps/legacy/policy.yaml");
+    expect(comment!.body).toContain("more files than GitHub lists");
+  });
+
   test("closing the PR closes its follow-up with a comment and deletes the branch", async () => {
     const pr = openPr({ "apps/shop/policy.yaml": badPolicy("shop") });
     await send(pr, "opened");

@@ -400,6 +400,24 @@ export class GitHubStandIn {
     return files;
   }
 
+  readonly #patchCache = new Map<string, Map<string, string>>();
+
+  /** Each file's hunks between two commits, as GitHub's `patch` field holds them; one git diff for all files. */
+  #patches(from: string, to: string): Map<string, string> {
+    const key = `${from}..${to}`;
+    const cached = this.#patchCache.get(key);
+    if (cached) return cached;
+    const patches = new Map<string, string>();
+    const diff = this.git.run(["diff", "-M", "--no-color", from, to]);
+    for (const section of diff.split(/^(?=diff --git )/m)) {
+      const path = /^\+\+\+ b\/(.*)$/m.exec(section)?.[1];
+      const at = section.indexOf("\n@@");
+      if (path && at !== -1) patches.set(path, section.slice(at + 1).replace(/\n$/, ""));
+    }
+    this.#patchCache.set(key, patches);
+    return patches;
+  }
+
   #pull(number: string | number): PullRequestState {
     const pr = this.pulls.get(Number(number));
     if (!pr) throw new HttpError(404, "Not Found");
@@ -530,21 +548,12 @@ export class GitHubStandIn {
       case "GET /repos/{owner}/{repo}/pulls/{pull_number}/files": {
         const pr = this.#pull(params.pull_number!);
         const mergeBase = git.run(["merge-base", git.resolve(`refs/heads/${pr.baseRef}`)!, pr.headSha]).trim();
+        const patches = this.#patches(mergeBase, pr.headSha);
         // GitHub lists at most 3,000 files
         const files = this.#diffNames(pr)
           .slice(0, 3000)
           .map((file) => {
-            const patch = git.run([
-              "diff",
-              "-M",
-              "--no-color",
-              mergeBase,
-              pr.headSha,
-              "--",
-              ...(file.previous ? [file.previous] : []),
-              file.path,
-            ]);
-            const hunks = patch.slice(patch.indexOf("\n@@") + 1);
+            const patch = patches.get(file.path);
             return {
               sha: createHash("sha1").update(file.path).digest("hex"),
               filename: file.path,
@@ -555,7 +564,7 @@ export class GitHubStandIn {
               blob_url: "",
               raw_url: "",
               contents_url: "",
-              ...(patch.includes("\n@@") ? { patch: hunks.replace(/\n$/, "") } : {}),
+              ...(patch ? { patch } : {}),
               ...(file.previous ? { previous_filename: file.previous } : {}),
             };
           });
