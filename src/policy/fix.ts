@@ -185,7 +185,25 @@ export function fix(sources: readonly SourceFile[], options: FixOptions): FixRes
   const rewrites: RuleRewrite[] = [];
   for (const file of files) {
     if (file.skipped || file.templated || !isIncluded(options.config, file.path)) continue;
-    const result = fixFile(file, index, options, plan);
+    let result: { text: string; rewrites: RuleRewrite[] };
+    try {
+      result = fixFile(file, index, options, plan);
+    } catch (error) {
+      // One file's failure must not stop the others; nothing of this file is written.
+      const message = `the fix of this file failed unexpectedly: ${(error as Error)?.message ?? String(error)}`;
+      const failed: RuleRewrite = {
+        file: file.path,
+        line: 1,
+        policy: null,
+        status: "error",
+        ruleIndex: -1,
+        specPath: [],
+        rulesAdded: 0,
+        message,
+        services: [],
+      };
+      result = { text: file.text, rewrites: [failed] };
+    }
     rewrites.push(...result.rewrites);
     if (result.text !== file.text) {
       const bom = file.bom ? "\uFEFF" : "";

@@ -92,6 +92,8 @@ const scenario = fc.record({
     selector: (s) => `${s.namespace}/${s.name}`,
   }),
   toPorts: fc.array(portRule, { minLength: 1, maxLength: 2 }),
+  /** A second rule to the same Services, after the unrelated one: several rules of one file in one splice. */
+  secondToPorts: fc.option(fc.array(portRule, { minLength: 1, maxLength: 2 }), { nil: undefined }),
   clusterwide: fc.boolean(),
   extraBefore: fc.boolean(),
   style: fc.record({ indent: fc.constantFrom(2, 4), indentSeq: fc.boolean(), flowRule: fc.boolean() }),
@@ -106,7 +108,8 @@ function policyText(s: Scenario): string {
     toServices: s.services.map((svc) => ({ k8sService: { serviceName: svc.name, namespace: svc.namespace } })),
     toPorts: s.toPorts,
   };
-  const egress = s.extraBefore ? [EXTRA_RULE, rule] : [rule, EXTRA_RULE];
+  const egress: unknown[] = s.extraBefore ? [EXTRA_RULE, rule] : [rule, EXTRA_RULE];
+  if (s.secondToPorts) egress.push({ toServices: rule.toServices, toPorts: s.secondToPorts });
   const policy = {
     apiVersion: "cilium.io/v2",
     kind: s.clusterwide ? "CiliumClusterwideNetworkPolicy" : "CiliumNetworkPolicy",
@@ -169,7 +172,7 @@ function peersOf(svc: GeneratedService): string[] {
 function intendedPairs(s: Scenario): Set<string> {
   const pairs = new Set<string>();
   for (const svc of s.services) {
-    for (const rule of s.toPorts) {
+    for (const rule of [...s.toPorts, ...(s.secondToPorts ?? [])]) {
       const l7 = JSON.stringify(rule.rules ?? null);
       for (const entry of rule.ports) {
         const written = entry.protocol ?? "ANY";
@@ -225,7 +228,9 @@ describe("rewrite properties", () => {
         const text = policyText(s);
         const resolve = resolverFor(s);
         const result = fix([source("p.yaml", text)], { config, resolve });
-        expect(result.rewrites.map((r) => r.status)).toEqual(["rewritten"]);
+        expect(result.rewrites.map((r) => r.status)).toEqual(
+          s.secondToPorts ? ["rewritten", "rewritten"] : ["rewritten"],
+        );
         const after = result.changes[0]?.after ?? text;
         expect([...allowedPairs(after)].sort()).toEqual([...intendedPairs(s)].sort());
         // The unrelated rule keeps its index.

@@ -223,3 +223,32 @@ describe.skipIf(!hasShared())("on Cilium's example policies (real resolver)", ()
     expect(fix(fixed, { config }).changes).toEqual([]);
   });
 });
+
+describe("fix on hostile input", () => {
+  it("reports a resolver that throws as an error for that rule, and goes on", () => {
+    const throwing: ServiceResolver = () => {
+      throw new Error("boom");
+    };
+    const result = fix([source("p.yaml", POLICY)], { config, resolve: throwing });
+    expect(result.changes).toEqual([]);
+    expect(result.rewrites.map((r) => [r.status, r.message])).toEqual([
+      ["error", "the rewrite could not be planned: boom"],
+    ]);
+  });
+
+  it("never writes a templated, binary or malformed file", () => {
+    const result = fix(
+      [
+        source("helm.yaml", POLICY.replace("namespace: shop", "namespace: {{ .Release.Namespace }}")),
+        source("bin.yaml", new Uint8Array([0, 1, 2, 3])),
+        source("broken.yaml", `${POLICY}  egress: [\n`),
+        source(
+          "bomb.yaml",
+          `a: &a [x, x, x, x, x, x, x, x, x]\nb: &b [*a, *a, *a, *a, *a, *a, *a, *a, *a]\nc: &c [*b, *b, *b, *b, *b, *b, *b, *b, *b]\nd: [*c, *c, *c, *c, *c, *c, *c, *c, *c]\n`,
+        ),
+      ],
+      { config, resolve: api },
+    );
+    expect(result).toEqual({ changes: [], rewrites: [] });
+  });
+});
