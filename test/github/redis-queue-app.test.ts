@@ -3,6 +3,8 @@
 // PR built on the last push, and no event lost.
 import { randomUUID } from "node:crypto";
 import { Redis } from "ioredis";
+import { pino } from "pino";
+import { Probot } from "probot";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { RedisJobQueue } from "../../src/github/redis-queue.js";
 import type { QueueLogger } from "../../src/github/redis-queue.js";
@@ -73,6 +75,27 @@ describe.skipIf(!hasRedis)("two app instances on one Redis queue", () => {
   const idle = async () => {
     for (const app of apps) await app.queue.idle();
   };
+
+  it("Probot's request throttling keeps its state in the same Redis (REDIS_URL → redisConfig)", async () => {
+    const redis = new Redis(REDIS_URL as string);
+    const clients = () => redis.zrange("b_octokit-global-no-id_client_last_seen", 0, -1);
+    try {
+      const before = new Set(await clients());
+      const probot = new Probot({
+        appId: APP_ID,
+        privateKey: keys.privateKeyPem,
+        redisConfig: REDIS_URL as string,
+        baseUrl: standIn.url,
+        log: pino({ level: "silent" }),
+      });
+      const octokit = await probot.auth();
+      await octokit.request("GET /app");
+      // Bottleneck registered this instance as a client of the shared limiter in Redis.
+      expect((await clients()).filter((client) => !before.has(client))).toHaveLength(1);
+    } finally {
+      redis.disconnect();
+    }
+  });
 
   it("both instances report healthy once connected to Redis", async () => {
     for (const app of apps) {
