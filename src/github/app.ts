@@ -13,6 +13,8 @@ import { BRANCH_PREFIX } from "./types.js";
 
 export const ANALYSE_ACTIONS = ["opened", "synchronize", "reopened", "ready_for_review"] as const;
 export const HEALTH_PATH = "/health";
+/** Below Kubernetes' default termination grace period (30 s). */
+const SHUTDOWN_GRACE_MS = 25_000;
 
 export interface AppOptions {
   /** The queue to use; by default createQueue() decides from REDIS_URL. */
@@ -49,10 +51,19 @@ export function createApp(options: AppOptions = {}): ApplicationFunction {
       (await createQueue({
         ...(process.env.REDIS_URL ? { redisUrl: process.env.REDIS_URL } : {}),
         warn: (message) => app.log.warn(message),
+        log: app.log,
         onError: (error, job) =>
           app.log.error({ err: error, repo: `${job.owner}/${job.repo}`, pull: job.pullNumber }, "job failed"),
       }));
     options.onQueue?.(queue);
+    if (!options.queue) {
+      // Containers are stopped with SIGTERM: let running jobs finish (bounded) instead of cutting them half-way.
+      process.once("SIGTERM", () => {
+        app.log.info("SIGTERM: finishing running jobs before exit");
+        const deadline = new Promise((resolve) => setTimeout(resolve, SHUTDOWN_GRACE_MS).unref());
+        void Promise.race([queue.close(), deadline]).finally(() => process.exit(0));
+      });
+    }
     const identity = identityLoader(app);
     const webUrl = process.env.GHE_HOST
       ? `${process.env.GHE_PROTOCOL ?? "https"}://${process.env.GHE_HOST}`

@@ -173,6 +173,12 @@ describe("Dockerfile", () => {
       expect(await health!.json()).toMatchObject({ status: "ok" });
       const check = spawnSync(healthcheck[0]!, healthcheck.slice(1), { cwd: finalDir, env, encoding: "utf8" });
       expect(check.status, check.stderr).toBe(0);
+
+      // `docker stop` sends SIGTERM: the app finishes its jobs and exits cleanly.
+      const exited = new Promise<number | null>((resolve) => child.once("exit", (code) => resolve(code)));
+      child.kill("SIGTERM");
+      expect(await exited, output).toBe(0);
+      server = null;
     });
   });
 });
