@@ -280,6 +280,25 @@ describe("pull requests", () => {
     expect(standIn.git.resolve(`refs/heads/cilium-policy-bot/pr-${pr.number}`)).toBeNull();
   });
 
+  test("reopened and ready_for_review are analysed; other actions are not", async () => {
+    const pr = openPr({ "apps/shop/policy.yaml": badPolicy("shop") });
+    await send(pr, "opened");
+    pr.state = "closed";
+    await send(pr, "closed");
+    expect(standIn.followUpsOf(pr.number).map((f) => f.state)).toEqual(["closed"]);
+    pr.state = "open";
+    await send(pr, "reopened");
+    expect(standIn.followUpsOf(pr.number).map((f) => f.state)).toEqual(["closed", "open"]);
+    push(pr, { "apps/shop/policy.yaml": goodPolicy("shop"), "apps/legacy/policy.yaml": goodPolicy("legacy") });
+    await send(pr, "ready_for_review");
+    expect(standIn.commentsOn(pr.number)[0]!.body).toContain("all clear");
+    const before = standIn.requests.length;
+    const labeled = { ...pullRequestEvent(standIn, pr, "synchronize"), action: "labeled" };
+    expect((await app.deliver("pull_request", labeled)).status).toBe(200);
+    await app.queue.idle();
+    expect(standIn.requests.length).toBe(before);
+  });
+
   test("a guessed selector makes the follow-up a draft with a checklist", async () => {
     const pr = openPr({ "apps/pay/policy.yaml": unknownServicePolicy("pay") });
     await send(pr, "opened");
