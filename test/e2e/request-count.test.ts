@@ -3,7 +3,10 @@
 import { readdirSync, readFileSync, statSync } from "node:fs";
 import { join, relative } from "node:path";
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
+import { parseConfig } from "../../src/policy/config.js";
+import { fix } from "../../src/policy/fix.js";
 import { PROJECT_ROOT } from "../helpers/external.js";
+import { source } from "../helpers/sources.js";
 import { generateAppKeys, startApp } from "../helpers/github-app.js";
 import type { RunningApp } from "../helpers/github-app.js";
 import { pullRequestEvent } from "../helpers/github-payloads.js";
@@ -61,6 +64,21 @@ async function routesForOneEvent(files: Record<string, string>): Promise<{ cold:
       );
     }
     expect(standIn.violations).toEqual([]);
+    // The follow-up branch holds exactly what the engine's fix makes of the PR head, and nothing else moved.
+    const pr = [...standIn.pulls.values()].find((p) => p.headRef === "second")!;
+    const head = standIn.git.files(pr.headSha);
+    const branch = standIn.git.files(`refs/heads/cilium-policy-bot/pr-${pr.number}`);
+    const config = parseConfig(head.get(".github/cilium-policy-bot.yml")?.toString() ?? "");
+    const expected = fix(
+      [...head].map(([path, content]) => source(path, new Uint8Array(content))),
+      { config },
+    );
+    expect(expected.changes.length).toBeGreaterThan(0);
+    const changed = new Map(expected.changes.map((c) => [c.path, c.after]));
+    expect([...branch.keys()].sort()).toEqual([...head.keys()].sort());
+    for (const [path, content] of branch) {
+      expect(content.toString("utf8"), path).toBe(changed.get(path) ?? head.get(path)!.toString("utf8"));
+    }
     return { cold: runs[0]!, warm: runs[1]! };
   } finally {
     await app?.stop();
