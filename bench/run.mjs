@@ -101,9 +101,9 @@ async function githubTables() {
       "The app against the end-to-end GitHub stand-in; the app's identity lookup (once per process) excluded.\n",
     );
     console.log(
-      "| repository files | API requests | comments | follow-up PRs | files in the follow-up | OpenAPI violations |",
+      "| repository files | API requests | comments | check runs | follow-up PRs | files in the follow-up | OpenAPI violations |",
     );
-    console.log("| ---: | ---: | ---: | ---: | ---: | ---: |");
+    console.log("| ---: | ---: | ---: | ---: | ---: | ---: | ---: |");
     for (const row of rows) {
       console.log(
         `| ${row.files} | ${row.requests} | ${row.comments} | ${row.checkRuns} | ${row.followUps} | ${row.filesRewritten} | ${row.violations} |`,
