@@ -126,8 +126,13 @@ async function githubTables() {
     console.log("\n### Webhook latency (stand-in answering at once, 50-file repository)\n");
     console.log("| queue | events | delivery → comment p50 (ms) | p95 (ms) | webhook answer p95 (ms) |");
     console.log("| --- | --- | ---: | ---: | ---: |");
+    const notes = [];
     for (const [name, make] of queues) {
       const result = await latency(helpers, { queue: make?.() });
+      notes.push(
+        `${name}: the stand-in's own git subprocesses (synchronous, in the app's process) took ` +
+          `${result.sequential.standInGitMs} ms per event in a row`,
+      );
       console.log(
         `| ${name} | 100 in a row | ${result.sequential.p50} | ${result.sequential.p95} | ${result.sequential.answerP95} |`,
       );
@@ -135,6 +140,8 @@ async function githubTables() {
         `| ${name} | 20 at once | ${result.concurrent.p50} | ${result.concurrent.p95} | ${result.concurrent.answerP95} |`,
       );
     }
+    console.log("");
+    for (const note of notes) console.log(`- ${note}`);
   }
 }
 
