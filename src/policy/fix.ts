@@ -10,7 +10,8 @@ import { buildRepoIndex } from "./repo-index.js";
 import type { RepoIndex } from "./repo-index.js";
 import { resolveServices } from "./resolve.js";
 import type { Resolution, ResolveContext, ResolvedService } from "./resolve.js";
-import { NAMESPACE_LABEL, needsRewrite, planRule } from "./rewrite.js";
+import { needsRewrite, planRule } from "./rewrite.js";
+import { NAMESPACE_KEY } from "./selectors.js";
 import type { EntryResolution, PlanOptions } from "./rewrite.js";
 import { spliceRules } from "./splice.js";
 import type { ItemOutcome, SpliceItem } from "./splice.js";
@@ -78,7 +79,7 @@ export interface FixOptions {
 function serviceRewrite(service: ResolvedService, manual: boolean): ServiceRewrite {
   const selector =
     !manual && service.selector && Object.keys(service.selector).length > 0 && service.namespace !== undefined
-      ? { ...service.selector, [NAMESPACE_LABEL]: service.namespace }
+      ? { ...service.selector, [NAMESPACE_KEY]: service.namespace }
       : null;
   return {
     service: service.service,

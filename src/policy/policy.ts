@@ -7,6 +7,33 @@ import { isPolicyManifest } from "./manifests.js";
 export type Direction = "egress" | "egressDeny" | "ingress" | "ingressDeny";
 export const DIRECTIONS: readonly Direction[] = ["egress", "egressDeny", "ingress", "ingressDeny"];
 
+/**
+ * The L3 peer kinds Cilium counts per direction (pkg/policy/api/rule_validation.go, l3Members): a rule may carry
+ * only one of them. Deny rules share the same members.
+ */
+export const EGRESS_PEER_KEYS = [
+  "toEndpoints",
+  "toCIDR",
+  "toCIDRSet",
+  "toEntities",
+  "toServices",
+  "toFQDNs",
+  "toGroups",
+  "toNodes",
+] as const;
+export const INGRESS_PEER_KEYS = [
+  "fromEndpoints",
+  "fromCIDR",
+  "fromCIDRSet",
+  "fromEntities",
+  "fromGroups",
+  "fromNodes",
+] as const;
+
+export function peerKeysOf(direction: Direction): readonly string[] {
+  return direction.startsWith("egress") ? EGRESS_PEER_KEYS : INGRESS_PEER_KEYS;
+}
+
 export interface PolicySpec {
   readonly node: YAMLMap;
   /** Path from the manifest's node: ["spec"] or ["specs", i]. */

@@ -1,23 +1,9 @@
 // An egress rule with `toServices` → the rule(s) that say the same thing without it: pure planning over plain
 // values. The text edit that applies a plan is splice.ts's job.
 import type { ResolvedPort, ResolvedService } from "./resolve.js";
+import { EGRESS_PEER_KEYS } from "./policy.js";
+import { isNamespaceKey, NAMESPACE_KEY } from "./selectors.js";
 import type { Labels } from "./types.js";
-
-/** The namespace label Cilium puts on every endpoint; without it a namespaced policy matches only its namespace. */
-export const NAMESPACE_LABEL = "k8s:io.kubernetes.pod.namespace";
-const NAMESPACE_KEYS = new Set([NAMESPACE_LABEL, "io.kubernetes.pod.namespace"]);
-
-/** Every L3 peer kind of an egress rule: one rule may carry only one of them. */
-export const PEER_KEYS = [
-  "toEndpoints",
-  "toCIDR",
-  "toCIDRSet",
-  "toEntities",
-  "toServices",
-  "toFQDNs",
-  "toGroups",
-  "toNodes",
-] as const;
 
 /** The key that replaces `toServices` in a rewritten rule ("toServices" for entries kept as they are). */
 export type PeerKey = "toEndpoints" | "toEntities" | "toCIDRSet" | "toServices";
@@ -112,9 +98,9 @@ function peerOf(service: ResolvedService): { key: PeerKey; items: unknown[] } | 
   if (hasSelector(service) && service.namespace !== undefined) {
     const labels: Record<string, string> = {};
     for (const [key, value] of Object.entries(service.selector as Labels)) {
-      if (!NAMESPACE_KEYS.has(key)) labels[key] = value;
+      if (!isNamespaceKey(key)) labels[key] = value;
     }
-    labels[NAMESPACE_LABEL] = service.namespace;
+    labels[NAMESPACE_KEY] = service.namespace;
     return { key: "toEndpoints", items: [{ matchLabels: labels }] };
   }
   if (service.entities && service.entities.length > 0) return { key: "toEntities", items: [...service.entities] };
@@ -220,7 +206,7 @@ export function planRule(rule: unknown, entries: readonly EntryResolution[], opt
   );
   if (translated.length === 0) return { kind: "unchanged" };
   const services = translated.flatMap((e) => e.services);
-  const otherPeer = PEER_KEYS.find((key) => key !== "toServices" && original[key] !== undefined);
+  const otherPeer = EGRESS_PEER_KEYS.find((key) => key !== "toServices" && original[key] !== undefined);
   if (otherPeer) {
     return { kind: "manual", reason: `the rule also has ${otherPeer}; one rule may carry one peer kind`, services };
   }

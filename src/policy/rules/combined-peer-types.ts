@@ -1,29 +1,8 @@
 // Cilium accepts one L3 peer kind per rule; any two together make it reject the whole policy at load time.
 import { isScalar } from "yaml";
-import type { Direction } from "../policy.js";
-import { rulesOf } from "../policy.js";
+import { peerKeysOf, rulesOf } from "../policy.js";
 import type { PolicyRule } from "./rule.js";
 import { hasItems, pairOf } from "./yaml-access.js";
-
-/**
- * The L3 members Cilium's validation counts per direction (pkg/policy/api/rule_validation.go, l3Members): every pair
- * with non-empty lists is rejected, toCIDR with toCIDRSet included. Deny rules share the same common members.
- */
-const EGRESS_PEERS = [
-  "toEndpoints",
-  "toCIDR",
-  "toCIDRSet",
-  "toEntities",
-  "toServices",
-  "toFQDNs",
-  "toGroups",
-  "toNodes",
-];
-const INGRESS_PEERS = ["fromEndpoints", "fromCIDR", "fromCIDRSet", "fromEntities", "fromGroups", "fromNodes"];
-
-export function peerKeysOf(direction: Direction): readonly string[] {
-  return direction.startsWith("egress") ? EGRESS_PEERS : INGRESS_PEERS;
-}
 
 /** Cilium's spelling of a member in its error message: ToCIDRSet, FromEndpoints. */
 function goName(key: string): string {
