@@ -31,6 +31,8 @@ export interface JobContext {
   readonly log: Logger;
   /** GitHub's web address, for links (https://github.com, or the GHE host). */
   readonly webUrl: string;
+  /** Where the rules reference lives (DOCS_URL), for links in the comment; null: rules are not linked. */
+  readonly docsUrl?: string | null;
   readonly resolve?: ServiceResolver;
 }
 
@@ -132,6 +134,7 @@ export async function runPullRequestJob(job: PullRequestJob, ctx: JobContext): P
   const body = commentBody({
     report,
     fileUrl,
+    docsUrl: ctx.docsUrl ?? null,
     headSha: pr.headSha,
     truncatedFileList: changed.truncated,
     followUp,
@@ -142,7 +145,7 @@ export async function runPullRequestJob(job: PullRequestJob, ctx: JobContext): P
   });
   const commentOutcome = await upsertComment(octokit, repo, pr.number, identity.botLogin, body, findings.length > 0);
 
-  const summary = findingsReport(report, MAX_BODY_CHARS, fileUrl);
+  const summary = findingsReport(report, MAX_BODY_CHARS, fileUrl, ctx.docsUrl ?? null);
   await publishCheckRun(octokit, repo, pr.headSha, identity.id, {
     conclusion: conclusionFor(findings, config.failOnError),
     title: findings.length === 0 ? "No findings" : `${findings.length} finding(s)`,

@@ -78,6 +78,7 @@ export function createApp(options: AppOptions = {}): ApplicationFunction {
         identity: await identity(),
         log: app.log,
         webUrl,
+        docsUrl: process.env.DOCS_URL || null,
         ...(options.resolve ? { resolve: options.resolve } : {}),
       });
     });

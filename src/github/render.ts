@@ -19,8 +19,9 @@ export function findingsReport(
   report: ReportInput,
   maxLength: number,
   fileUrl?: (file: string, line: number) => string,
+  docsBaseUrl: string | null = null,
 ): string {
-  return renderMarkdown(report, { maxLength, ...(fileUrl ? { fileUrl } : {}) });
+  return renderMarkdown(report, { maxLength, docsBaseUrl, ...(fileUrl ? { fileUrl } : {}) });
 }
 
 function countBy(findings: readonly Finding[]): string {
@@ -55,6 +56,8 @@ export interface CommentInput {
   readonly report: ReportInput;
   /** Links each finding to its line at the head commit. */
   readonly fileUrl?: (file: string, line: number) => string;
+  /** Base of the rules reference links (DOCS_URL); null: rules are not linked. */
+  readonly docsUrl?: string | null;
   readonly headSha: string;
   readonly configError?: string;
   readonly truncatedFileList?: boolean;
@@ -85,7 +88,7 @@ export function commentBody(input: CommentInput): string {
   }
   parts.push(
     `### Cilium policy: ${countBy(input.report.findings)} in the files this pull request changes`,
-    findingsReport(input.report, Math.floor(MAX_BODY_CHARS / 2), input.fileUrl).trimEnd(),
+    findingsReport(input.report, Math.floor(MAX_BODY_CHARS / 2), input.fileUrl, input.docsUrl ?? null).trimEnd(),
   );
   if (input.truncatedFileList) {
     parts.push(

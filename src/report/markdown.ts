@@ -40,7 +40,10 @@ function escapeUrl(url: string): string {
 }
 
 function row(finding: Finding, options: MarkdownOptions): string {
-  const rule = `[${escapeCell(finding.ruleId)}](${escapeUrl(ruleDocsUrl(finding.ruleId, options.docsBaseUrl))})`;
+  const rule =
+    options.docsBaseUrl === null
+      ? `\`${finding.ruleId}\``
+      : `[${escapeCell(finding.ruleId)}](${escapeUrl(ruleDocsUrl(finding.ruleId, options.docsBaseUrl))})`;
   const location = escapeCell(`${finding.file}:${finding.line}`);
   const linkedLocation = options.fileUrl
     ? `[${location}](${escapeUrl(options.fileUrl(finding.file, finding.line))})`

@@ -12,9 +12,10 @@ export type ReportInput = Pick<ScanResult, "filesScanned" | "policies" | "findin
 export interface RuleDocsOptions {
   /**
    * Where the README lives, e.g. "https://github.com/owner/repo/blob/main/README.md"; each rule is linked at
-   * `<docsBaseUrl>#<rule-id>`. Defaults to the relative "README.md".
+   * `<docsBaseUrl>#<rule-id>`. Defaults to the relative "README.md"; null: rules are not linked (a relative link
+   * would be broken where the report is shown, e.g. in a pull request comment).
    */
-  readonly docsBaseUrl?: string;
+  readonly docsBaseUrl?: string | null;
   /** Metadata of rules outside the registry (rules passed to `scan` through its `rules` option). */
   readonly rules?: readonly RuleMeta[];
 }

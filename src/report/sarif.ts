@@ -21,7 +21,7 @@ function isAbsoluteUri(uri: string): boolean {
 }
 
 function descriptor(meta: RuleMeta, options: SarifOptions) {
-  const url = ruleDocsUrl(meta.id, options.docsBaseUrl);
+  const url = ruleDocsUrl(meta.id, options.docsBaseUrl ?? undefined);
   return {
     id: meta.id,
     shortDescription: { text: meta.description },

@@ -147,6 +147,9 @@ describe("a pull request adding a toServices+toPorts policy", () => {
     expect(comments).toHaveLength(1);
     expect(comments[0]!.body.startsWith(COMMENT_MARKER)).toBe(true);
     expect(comments[0]!.body).toContain("to-services-with-to-ports");
+    // No DOCS_URL in the tests: a relative README link would be broken on GitHub, so rule ids are not linked.
+    expect(comments[0]!.body).toContain("`to-services-with-to-ports`");
+    expect(comments[0]!.body).not.toContain("README.md#");
 
     const runs = checkRunsOn(pr.headSha);
     expect(runs).toHaveLength(1);

@@ -58,6 +58,12 @@ describe("Markdown", () => {
     expect(markdown).toContain("[fixture-parse](README.md#fixture-parse)");
   });
 
+  it("shows rule ids without links when there is no documentation address", () => {
+    const unlinked = renderMarkdown(result, { docsBaseUrl: null });
+    expect(unlinked).toContain("| `fixture-parse` |");
+    expect(unlinked).not.toContain("README.md#");
+  });
+
   it("links locations when asked to", () => {
     const text = renderMarkdown(result, { fileUrl: (file, line) => `https://x.test/blob/abc/${file}#L${line}` });
     expect(text).toContain("[apps/shop/policy.yaml:12](https://x.test/blob/abc/apps/shop/policy.yaml#L12)");
