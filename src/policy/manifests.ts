@@ -14,6 +14,8 @@ export const MAX_ALIAS_COUNT = 100;
 export const MAX_NESTING_DEPTH = 256;
 
 const MANIFEST_PATH = /\.(ya?ml)(\.(tpl|template|gotmpl))?$|\.(tpl|template)$/i;
+/** kustomize also reads a directory's kustomization from an extension-less file of this exact name. */
+const KUSTOMIZATION_FILE = /(^|\/)Kustomization$/;
 const TEMPLATE_PATH = /\.(tpl|template|gotmpl)$/i;
 /** Go template actions, as Helm and other renderers write them. */
 const TEMPLATE_ACTION = /\{\{[\s\S]*?\}\}/;
@@ -24,7 +26,7 @@ export type PolicyKind = (typeof POLICY_KINDS)[number];
 
 /** Whether a path is one the engine reads at all (YAML, or a template that renders to YAML). */
 export function isManifestPath(path: string): boolean {
-  return MANIFEST_PATH.test(path);
+  return MANIFEST_PATH.test(path) || KUSTOMIZATION_FILE.test(path);
 }
 
 export type SkipReason = "too-large" | "binary" | "not-utf8";

@@ -1,6 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { renderKustomizations } from "../../src/policy/kustomize.js";
-import { isPolicyManifest, parseManifestFile } from "../../src/policy/manifests.js";
+import { isManifestPath, isPolicyManifest, parseManifestFile } from "../../src/policy/manifests.js";
+import { parseSources } from "../../src/policy/engine.js";
 import type { ParsedFile } from "../../src/policy/manifests.js";
 import { buildRepoIndex } from "../../src/policy/repo-index.js";
 import { sources } from "../helpers/sources.js";
@@ -433,5 +434,23 @@ describe("Flux Kustomizations", () => {
       ["plain", undefined],
       ["templated", ["flux.yaml#flux-system/apps: postBuild"]],
     ]);
+  });
+});
+
+describe("kustomization file names", () => {
+  it("reads an extension-less `Kustomization` file through the engine, as kustomize does", () => {
+    const files = parseSources(
+      sources({
+        "apps/db/Kustomization": "resources:\n  - service.yaml\nnamespace: data\n",
+        "apps/db/service.yaml":
+          "apiVersion: v1\nkind: Service\nmetadata:\n  name: db\nspec:\n  selector:\n    app: db\n  ports:\n    - port: 5432\n",
+      }),
+    );
+    expect(buildRepoIndex(files).services.map((s) => `${s.namespace}/${s.name}`)).toEqual(["data/db"]);
+  });
+
+  it("does not take other extension-less files for manifests", () => {
+    expect(isManifestPath("apps/db/kustomization")).toBe(false);
+    expect(isManifestPath("apps/db/README")).toBe(false);
   });
 });
