@@ -62,6 +62,8 @@ export interface RedisQueueOptions {
 const QUEUE_NAME = "pull-requests";
 const READY_WAIT_MS = 2000;
 const CLOSE_WAIT_MS = 10_000;
+/** Errors while the very first connection is made are not logged as an outage for this long. */
+const STARTUP_GRACE_MS = 10_000;
 
 const ENQUEUE = `
 local seq = redis.call('HINCRBY', KEYS[1], 'seq', 1)
@@ -95,6 +97,21 @@ interface JobData {
 }
 
 const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
+
+/** Whether `promise` settled within `ms` (its rejection counts as settled). */
+async function within(promise: Promise<unknown>, ms: number): Promise<boolean> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<false>((resolve) => (timer = setTimeout(() => resolve(false), ms)));
+  const settled = promise.then(
+    () => true as const,
+    () => true as const,
+  );
+  try {
+    return await Promise.race([settled, timeout]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
 
 function errorMessage(error: unknown): string {
   return error instanceof Error ? error.message : String(error);
@@ -188,7 +205,7 @@ export class RedisJobQueue implements JobQueue {
       return;
     }
     // The first connection is still being made: not an outage yet (health() reports it meanwhile).
-    if (!this.#everReady && Date.now() - this.#createdAt < READY_WAIT_MS) return;
+    if (!this.#everReady && Date.now() - this.#createdAt < STARTUP_GRACE_MS) return;
     if (this.#outage === undefined) {
       this.#logger.error(
         { role, err: message },
@@ -411,14 +428,11 @@ export class RedisJobQueue implements JobQueue {
     if (this.#closed) return;
     if (this.#sweepTimer) clearInterval(this.#sweepTimer);
     // Let the running jobs finish before the connections go, unless Redis is away (nothing can be recorded then).
+    // Every step is bounded: BullMQ's close waits on Redis, which may be the thing that is gone.
     const worker = this.#worker;
-    if (worker) {
-      const closed = worker.close().catch(() => undefined);
-      const finished = await Promise.race([closed.then(() => true), sleep(CLOSE_WAIT_MS).then(() => false)]);
-      if (!finished) await worker.close(true).catch(() => undefined);
-    }
+    if (worker && !(await within(worker.close(), CLOSE_WAIT_MS))) void worker.close(true).catch(() => undefined);
     this.#closed = true;
-    await this.#queue.close().catch(() => undefined);
+    await within(this.#queue.close(), READY_WAIT_MS);
     this.#workerConnection?.disconnect();
     this.#redis.disconnect();
   }
