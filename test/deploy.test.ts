@@ -101,6 +101,15 @@ describe("deploy/", () => {
     }
   });
 
+  it("runs the image as the Dockerfile builds it: its port and its non-root user (node, uid 1000)", () => {
+    const dockerfile = readFileSync(join(PROJECT_ROOT, "Dockerfile"), "utf8");
+    const deployment = find("Deployment", "cilium-policy-bot");
+    const [container] = deployment.spec.template.spec.containers;
+    expect(dockerfile).toMatch(new RegExp(`^EXPOSE ${container.ports[0].containerPort}$`, "m"));
+    expect(dockerfile).toMatch(/^USER node$/m);
+    expect(deployment.spec.template.spec.securityContext).toMatchObject({ runAsNonRoot: true, runAsUser: 1000 });
+  });
+
   it("lets the app reach only DNS (with a DNS rule), Redis and GitHub on 443", () => {
     const deployment = find("Deployment", "cilium-policy-bot");
     const podLabels = deployment.spec.template.metadata.labels;
