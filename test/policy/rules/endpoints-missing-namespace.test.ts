@@ -85,4 +85,39 @@ describe(RULE, () => {
     expect(finding?.message).toContain("namespaces vault, vault-dr");
     expect(findings(RULE, files, { rules: { [RULE]: "off" } })).toEqual([]);
   });
+
+  it("answers every policy for its own namespace when many share one selector (matching is memoised per index)", () => {
+    const shared = (name: string, namespace: string) =>
+      cnp(
+        name,
+        namespace,
+        ["  ingress:", "    - fromEndpoints:", "        - matchLabels: {k8s:app: vault}"].join("\n"),
+      );
+    const byExpression = cnp(
+      "by-expression",
+      "cache",
+      [
+        "  ingress:",
+        "    - fromEndpoints:",
+        "        - matchExpressions: [{key: app, operator: In, values: [vault]}]",
+      ].join("\n"),
+    );
+    const files = {
+      "cache/p.yaml": shared("p3", "cache"),
+      "cache/q.yaml": byExpression,
+      "minio/p.yaml": shared("p1", "minio"),
+      "vault/p.yaml": shared("p2", "vault"),
+      "vault/deploy.yaml": deployment("vault", "vault", "app: vault"),
+      // Carries the value "vault" under another key: not a match.
+      "cache/deploy.yaml": deployment("cache", "cache", "app: cache, tier: vault"),
+    };
+    const result = findings(RULE, files);
+    expect(result.map((f) => [f.file, f.policy])).toEqual([
+      ["cache/p.yaml", "cache/p3"],
+      ["cache/q.yaml", "cache/by-expression"],
+      ["minio/p.yaml", "minio/p1"],
+    ]);
+    for (const finding of result)
+      expect(finding.message).toContain("namespace vault (Deployment vault at vault/deploy.yaml:1)");
+  });
 });
