@@ -23,17 +23,24 @@ export async function findFollowUp(octokit: GitHub, repo: RepoRef, pullNumber: n
   return pr ? { number: pr.number, url: pr.html_url, headSha: pr.head.sha, body: pr.body ?? "" } : null;
 }
 
-async function writeBranch(octokit: GitHub, repo: RepoRef, branch: string, sha: string): Promise<void> {
+/** Creates the app's branch; false when it exists already (left as it is). */
+async function createBranch(octokit: GitHub, repo: RepoRef, branch: string, sha: string): Promise<boolean> {
   const ref = `heads/${branch}`;
   assertOwnBranch(ref);
   try {
     await octokit.rest.git.createRef({ ...repo, ref: `refs/${ref}`, sha });
+    return true;
   } catch (error) {
     if (statusOf(error) !== 422) throw error;
-    // The branch exists (an earlier run, maybe one that failed before opening the PR): it is ours, move it.
-    assertOwnBranch(ref);
-    await octokit.rest.git.updateRef({ ...repo, ref, sha, force: true });
+    return false;
   }
+}
+
+/** Moves the app's own branch (an earlier run's commit, maybe from a run that failed before opening the PR). */
+async function moveBranch(octokit: GitHub, repo: RepoRef, branch: string, sha: string): Promise<void> {
+  const ref = `heads/${branch}`;
+  assertOwnBranch(ref);
+  await octokit.rest.git.updateRef({ ...repo, ref, sha, force: true });
 }
 
 export async function deleteBranch(octokit: GitHub, repo: RepoRef, pullNumber: number): Promise<void> {
@@ -71,8 +78,8 @@ export async function syncFollowUp(
   pr: PullRequestInfo,
   result: FixResult,
 ): Promise<FollowUp | null> {
-  const existing = await findFollowUp(octokit, repo, pr.number);
   if (result.changes.length === 0) {
+    const existing = await findFollowUp(octokit, repo, pr.number);
     if (existing) {
       await closeFollowUp(
         octokit,
@@ -99,21 +106,27 @@ export async function syncFollowUp(
     })),
   });
 
-  let current = existing;
-  let upToDate = false;
-  if (existing) {
+  const { data: commit } = await octokit.rest.git.createCommit({
+    ...repo,
+    message: `Rewrite toServices+toPorts to toEndpoints\n\nFollow-up for #${pr.number}: rewrites ${result.rewrites.length} egress rule(s) in ${result.changes.length} file(s).`,
+    tree: tree.sha,
+    parents: [pr.headSha],
+  });
+
+  let current: FollowUp | null = null;
+  let branchHead = commit.sha;
+  // A branch that did not exist has no open pull request (GitHub closes one whose head branch is deleted): no
+  // need to look one up before opening it.
+  if (!(await createBranch(octokit, repo, branch, commit.sha))) {
+    current = await findFollowUp(octokit, repo, pr.number);
     // Same tree on the same parent: a redelivery or a push that changed nothing we rewrite. Leave the branch.
-    const { data: ours } = await octokit.rest.git.getCommit({ ...repo, commit_sha: existing.headSha });
-    upToDate = ours.tree.sha === tree.sha && ours.parents.length === 1 && ours.parents[0]?.sha === pr.headSha;
-  }
-  if (!upToDate) {
-    const { data: commit } = await octokit.rest.git.createCommit({
-      ...repo,
-      message: `Rewrite toServices+toPorts to toEndpoints\n\nFollow-up for #${pr.number}: rewrites ${result.rewrites.length} egress rule(s) in ${result.changes.length} file(s).`,
-      tree: tree.sha,
-      parents: [pr.headSha],
-    });
-    await writeBranch(octokit, repo, branch, commit.sha);
+    let upToDate = false;
+    if (current) {
+      const { data: ours } = await octokit.rest.git.getCommit({ ...repo, commit_sha: current.headSha });
+      upToDate = ours.tree.sha === tree.sha && ours.parents.length === 1 && ours.parents[0]?.sha === pr.headSha;
+    }
+    if (upToDate && current) branchHead = current.headSha;
+    else await moveBranch(octokit, repo, branch, commit.sha);
   }
 
   if (!current) {
@@ -132,10 +145,11 @@ export async function syncFollowUp(
       // "A pull request already exists": opened by a concurrent run; update it like any existing one.
       current = await findFollowUp(octokit, repo, pr.number);
       if (!current) throw error;
+      branchHead = current.headSha;
     }
   }
   if (current.body !== body) {
     await octokit.rest.pulls.update({ ...repo, pull_number: current.number, body, title: followUpTitle(pr.number) });
   }
-  return { ...current, body };
+  return { ...current, headSha: branchHead, body };
 }
