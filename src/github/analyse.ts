@@ -2,7 +2,7 @@
 // engine found. Every step looks up before it writes, so running a job twice changes nothing the second time.
 import { isIncluded, scan } from "../policy/engine.js";
 import { fix } from "../policy/fix.js";
-import type { FixResult, ServiceResolver } from "../policy/fix.js";
+import type { FixResult } from "../policy/fix.js";
 import { publishCheckRun, conclusionFor } from "./check-run.js";
 import { upsertComment } from "./comment.js";
 import { loadConfig } from "./config.js";
@@ -33,7 +33,6 @@ export interface JobContext {
   readonly webUrl: string;
   /** Where the rules reference lives (DOCS_URL), for links in the comment; null: rules are not linked. */
   readonly docsUrl?: string | null;
-  readonly resolve?: ServiceResolver;
 }
 
 export type JobOutcome = "dropped-stale" | "dropped-not-open" | "closed-follow-up" | "invalid-config" | "analysed";
@@ -111,7 +110,7 @@ export async function runPullRequestJob(job: PullRequestJob, ctx: JobContext): P
   let fixError: string | undefined;
   if (config.followUp && findings.some((finding) => finding.fix === "auto" || finding.fix === "guessed")) {
     try {
-      const result = fix(sources, { config, ...(ctx.resolve ? { resolve: ctx.resolve } : {}) });
+      const result = fix(sources, { config });
       fixResult = { ...result, changes: result.changes.filter((change) => isIncluded(config, change.path)) };
     } catch (error) {
       fixError = (error as Error).message;

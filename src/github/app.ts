@@ -1,7 +1,6 @@
 // The Probot app: turns pull_request events into queued jobs, one per PR, and serves a health route.
 import type { IncomingMessage, ServerResponse } from "node:http";
 import type { ApplicationFunction, Probot } from "probot";
-import type { ServiceResolver } from "../policy/fix.js";
 import type { AppIdentity } from "./analyse.js";
 import { runPullRequestJob } from "./analyse.js";
 import { createQueue, jobKey } from "./queue.js";
@@ -21,8 +20,6 @@ export interface AppOptions {
   readonly queue?: JobQueue;
   /** Called with each app instance's queue once it is ready (tests await its idle()). */
   readonly onQueue?: (queue: JobQueue) => void;
-  /** Service resolution for the rewrite; by default the engine's own (tests pass theirs). */
-  readonly resolve?: ServiceResolver;
   /** Back-off for secondary rate limits (tests shorten it). */
   readonly backoff?: BackoffOptions;
 }
@@ -79,7 +76,6 @@ export function createApp(options: AppOptions = {}): ApplicationFunction {
         log: app.log,
         webUrl,
         docsUrl: process.env.DOCS_URL || null,
-        ...(options.resolve ? { resolve: options.resolve } : {}),
       });
     });
 

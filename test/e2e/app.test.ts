@@ -15,14 +15,7 @@ import type { PullRequestAction, Sender } from "../helpers/github-payloads.js";
 import { GitHubStandIn } from "../helpers/github-standin.js";
 import type { PullRequestState } from "../helpers/github-standin.js";
 import { source } from "../helpers/sources.js";
-import {
-  BASE_FILES,
-  badPolicy,
-  engineResolvesFixture,
-  fixtureResolver,
-  goodPolicy,
-  unknownServicePolicy,
-} from "./fixture-repo.js";
+import { BASE_FILES, badPolicy, goodPolicy, unknownServicePolicy } from "./fixture-repo.js";
 
 const APP_ID = 4711;
 const SECRET = "webhook-secret-for-tests";
@@ -42,14 +35,11 @@ beforeAll(async () => {
   });
   await standIn.start();
   standIn.git.commit("main", BASE_FILES, "initial");
-  const ownResolver = !engineResolvesFixture();
-  if (ownResolver) process.stderr.write("[notice] the engine does not resolve Services yet: e2e uses the fixture's\n");
   app = await startApp({
     appId: APP_ID,
     keys,
     secret: SECRET,
     baseUrl: standIn.url,
-    ...(ownResolver ? { resolve: fixtureResolver } : {}),
   });
 });
 

@@ -1,8 +1,4 @@
 // A small GitOps repository for the app's end-to-end tests: a Service and its Deployment, and policies.
-import { DEFAULT_CONFIG } from "../../src/policy/config.js";
-import { fix } from "../../src/policy/fix.js";
-import type { ServiceResolver } from "../../src/policy/fix.js";
-import { sources } from "../helpers/sources.js";
 export const SERVICE = `apiVersion: v1
 kind: Service
 metadata:
@@ -96,44 +92,4 @@ export const BASE_FILES: Record<string, string> = {
 /** A policy whose Service nothing in the repository describes: a rewrite can only guess its pods. */
 export function unknownServicePolicy(name: string): string {
   return badPolicy(name).replace("serviceName: api", "serviceName: payments");
-}
-
-/**
- * Resolution for the fixture while the engine's own resolver is not in place: shop/api from its manifests,
- * anything else guessed from its name. The tests use the engine's resolver as soon as it resolves shop/api itself.
- */
-export const fixtureResolver: ServiceResolver = (entry) => {
-  const service = (entry as { k8sService?: { serviceName?: string; namespace?: string } }).k8sService ?? {};
-  const name = service.serviceName ?? "unknown";
-  const namespace = service.namespace ?? "shop";
-  if (name === "api" && namespace === "shop") {
-    return [
-      {
-        service: "shop/api",
-        name,
-        namespace,
-        resolution: "repo",
-        selector: { app: "api" },
-        ports: [{ port: 80, protocol: "TCP", targetPort: 8080 }],
-      },
-    ];
-  }
-  return [
-    {
-      service: `${namespace}/${name}`,
-      name,
-      namespace,
-      resolution: "guessed",
-      selector: { "app.kubernetes.io/name": name },
-      ports: [{ port: 80, protocol: "TCP", targetPort: 80 }],
-      note: "no Service manifest in the repository; selector guessed from the name",
-    },
-  ];
-};
-
-/** Whether the engine's own resolver rewrites the fixture (then the tests need no stand-in resolver). */
-export function engineResolvesFixture(): boolean {
-  const files = { ...BASE_FILES };
-  const result = fix(sources(files), { config: DEFAULT_CONFIG });
-  return result.changes.some((change) => change.path === "apps/legacy/policy.yaml");
 }

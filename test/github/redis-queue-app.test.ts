@@ -8,7 +8,7 @@ import { Probot } from "probot";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { RedisJobQueue } from "../../src/github/redis-queue.js";
 import type { QueueLogger } from "../../src/github/redis-queue.js";
-import { BASE_FILES, badPolicy, engineResolvesFixture, fixtureResolver } from "../e2e/fixture-repo.js";
+import { BASE_FILES, badPolicy } from "../e2e/fixture-repo.js";
 import { available } from "../helpers/external.js";
 import { generateAppKeys, startApp } from "../helpers/github-app.js";
 import type { RunningApp } from "../helpers/github-app.js";
@@ -45,7 +45,6 @@ describe.skipIf(!hasRedis)("two app instances on one Redis queue", () => {
     });
     await standIn.start();
     standIn.git.commit("main", BASE_FILES, "initial");
-    const resolve = engineResolvesFixture() ? {} : { resolve: fixtureResolver };
     apps = await Promise.all(
       ["a", "b"].map(() =>
         startApp({
@@ -54,7 +53,6 @@ describe.skipIf(!hasRedis)("two app instances on one Redis queue", () => {
           secret: SECRET,
           baseUrl: standIn.url,
           queue: new RedisJobQueue({ url: REDIS_URL as string, logger, prefix, sweepIntervalMs: 500 }),
-          ...resolve,
         }),
       ),
     );

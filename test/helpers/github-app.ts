@@ -9,7 +9,6 @@ import { pino } from "pino";
 import { Probot, ProbotOctokit, Server } from "probot";
 import { createApp } from "../../src/github/app.js";
 import type { JobQueue } from "../../src/github/queue.js";
-import type { ServiceResolver } from "../../src/policy/fix.js";
 import { InProcessQueue } from "../../src/github/queue.js";
 
 /** A port nothing listens on right now (Probot's Server cannot be asked for an ephemeral one). */
@@ -64,7 +63,6 @@ export async function startApp(options: {
   secret: string;
   baseUrl: string;
   queue?: JobQueue;
-  resolve?: ServiceResolver;
 }): Promise<RunningApp> {
   const log = pino({ level: process.env.TEST_LOG_LEVEL ?? "silent" });
   const queue = options.queue ?? new InProcessQueue({ onError: (error) => log.error({ err: error }, "job failed") });
@@ -81,9 +79,7 @@ export async function startApp(options: {
       Octokit: FastRetryOctokit,
     }),
   });
-  await server.load(
-    createApp({ queue, backoff: { secondMs: 5 }, ...(options.resolve ? { resolve: options.resolve } : {}) }),
-  );
+  await server.load(createApp({ queue, backoff: { secondMs: 5 } }));
   await server.start();
   const url = `http://127.0.0.1:${server.port}`;
   const webhookUrl = `${url}/api/github/webhooks`;
