@@ -1,9 +1,10 @@
-// The app's texts: the findings comment, the check run output and the follow-up PR body. Kept minimal until the
-// shared Markdown report (src/report/markdown.ts) lands; only the framing (marker, links, diffs) belongs here.
+// The app's texts: the findings comment, the check run output and the follow-up PR body. The findings table is the
+// shared Markdown report (src/report/markdown.ts); only the framing (marker, links, diffs) belongs here.
 import { structuredPatch } from "diff";
 import type { FileChange, FixResult, RuleRewrite } from "../policy/fix.js";
 import type { Finding } from "../policy/types.js";
 import { renderMarkdown } from "../report/markdown.js";
+import { countBySeverity, SEVERITIES } from "../report/rule-docs.js";
 import type { ReportInput } from "../report/rule-docs.js";
 import { COMMENT_MARKER } from "./types.js";
 
@@ -25,10 +26,8 @@ export function findingsReport(
 }
 
 function countBy(findings: readonly Finding[]): string {
-  const counts = { error: 0, warning: 0, info: 0 };
-  for (const finding of findings) counts[finding.severity]++;
-  return (["error", "warning", "info"] as const)
-    .filter((severity) => counts[severity] > 0)
+  const counts = countBySeverity(findings);
+  return SEVERITIES.filter((severity) => counts[severity] > 0)
     .map((severity) => `${counts[severity]} ${severity}${counts[severity] === 1 ? "" : "s"}`)
     .join(", ");
 }
