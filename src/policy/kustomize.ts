@@ -3,11 +3,10 @@
 // `commonLabels` and `labels` make of them. Patches, generators, replacements and remote resources are not applied:
 // `notes` says where they were met.
 import type { Manifest, ParsedFile } from "./manifests.js";
-import { MAX_ALIAS_COUNT } from "./manifests.js";
+import { isKustomizationPath, KUSTOMIZATION_FILE_NAMES, MAX_ALIAS_COUNT } from "./manifests.js";
 import type { Labels } from "./types.js";
 
-/** File names kustomize recognises as a directory's kustomization, in the order it looks for them. */
-export const KUSTOMIZATION_FILE_NAMES = ["kustomization.yaml", "kustomization.yml", "Kustomization"] as const;
+export { isKustomizationPath, KUSTOMIZATION_FILE_NAMES };
 
 /** Where kustomize writes a label: a path of fields ("x[]" walks a list), optionally limited to a group/version/kind. */
 export interface FieldSpec {
@@ -171,10 +170,6 @@ function isRemote(reference: string): boolean {
   return (
     /^[a-z][a-z0-9+.-]*:\/\//i.test(reference) || /^(git@|github\.com\/|gitlab\.com\/|bitbucket\.org\/)/.test(reference)
   );
-}
-
-export function isKustomizationPath(path: string): boolean {
-  return (KUSTOMIZATION_FILE_NAMES as readonly string[]).includes(basename(path));
 }
 
 // ---- reading kustomization files ----
