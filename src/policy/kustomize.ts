@@ -359,22 +359,33 @@ export function unappliedChanges(rendering: KustomizeRendering, manifest: Manife
   return [...found];
 }
 
+/**
+ * The first document's value when the parse already made it a manifest: the same error-free, alias-bounded toJS, so
+ * the document is not composed again. Kustomizations without apiVersion/kind are read from their document.
+ */
+function rootValueOfFirstDocument(file: ParsedFile): unknown {
+  const manifest = file.manifests[0];
+  return manifest?.documentIndex === 0 && manifest.path.length === 0 ? manifest.value : undefined;
+}
+
 function readKustomization(
   file: ParsedFile,
   notes: KustomizeNote[],
   fileAt: (path: string) => ParsedFile | undefined,
 ): Kustomization | undefined {
-  const document = file.documents[0];
-  if (file.skipped !== undefined || file.templated || !document || document.errors.length > 0) {
-    notes.push({ file: file.path, message: "kustomization not read (invalid, templated or skipped): ignored" });
-    return undefined;
-  }
-  let raw: unknown;
-  try {
-    raw = document.toJS({ maxAliasCount: MAX_ALIAS_COUNT });
-  } catch {
-    notes.push({ file: file.path, message: "kustomization not read (too many aliases): ignored" });
-    return undefined;
+  let raw: unknown = rootValueOfFirstDocument(file);
+  if (raw === undefined) {
+    const document = file.documents[0];
+    if (file.skipped !== undefined || file.templated || !document || document.errors.length > 0) {
+      notes.push({ file: file.path, message: "kustomization not read (invalid, templated or skipped): ignored" });
+      return undefined;
+    }
+    try {
+      raw = document.toJS({ maxAliasCount: MAX_ALIAS_COUNT });
+    } catch {
+      notes.push({ file: file.path, message: "kustomization not read (too many aliases): ignored" });
+      return undefined;
+    }
   }
   const value = asRecord(raw) ?? {};
   const dir = dirname(file.path);

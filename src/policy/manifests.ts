@@ -49,7 +49,7 @@ export interface Manifest {
   /** metadata.name and metadata.namespace exactly as written (kustomize may change both: see the repo index). */
   readonly name: string | undefined;
   readonly namespace: string | undefined;
-  /** Composed on first use outside files holding a policy or a kustomization (see parseManifestFile). */
+  /** Composed on first use outside files holding a policy (see parseManifestFile). */
   readonly node: YAMLMap;
   /** Plain-JS view of `node`, alias expansion bounded. */
   readonly value: Readonly<Record<string, unknown>>;
@@ -68,7 +68,7 @@ export interface ParsedFile {
   readonly skipped: SkipReason | undefined;
   /** Go-templated (Helm): not parsed, since `{{ }}` makes the YAML meaningless before rendering. */
   readonly templated: boolean;
-  /** Composed on first use outside files holding a policy or a kustomization; the same objects on every access. */
+  /** Composed on first use outside files holding a policy; the same objects on every access. */
   readonly documents: readonly Document.Parsed[];
   /** YAML syntax errors and alias-bomb rejections: the documents they hit yield no manifests. */
   readonly problems: readonly YamlProblem[];
@@ -256,10 +256,10 @@ export function parseManifestFile(source: SourceFile): ParsedFile {
     }
     found.push({ manifest, node: root });
   });
-  // Documents cost about four times their plain values in memory. Only policies (rules and the rewrite need their
-  // nodes) and kustomizations (read from their documents) keep them; any other file's documents are composed again,
-  // from the same text with the same options, in the rare case something asks for them.
-  const keep = isKustomizationPath(source.path) || found.some(({ manifest }) => isPolicyManifest(manifest));
+  // Documents cost about four times their plain values in memory. Only files holding a policy keep them (rules and the
+  // rewrite need their nodes); any other file's documents are composed again, from the same text with the same
+  // options, when something asks for them (a kustomization without apiVersion/kind, for one).
+  const keep = found.some(({ manifest }) => isPolicyManifest(manifest));
   if (keep) {
     const manifests = found.map(({ manifest, node }): Manifest => ({ ...manifest, node }));
     return { ...base, text, bom, skipped: undefined, templated: false, documents: parsed, problems, manifests };
