@@ -3,11 +3,10 @@
 // `commonLabels` and `labels` make of them. Patches, generators, replacements and remote resources are not applied:
 // `notes` says where they were met.
 import type { Manifest, ParsedFile } from "./manifests.js";
-import { MAX_ALIAS_COUNT } from "./manifests.js";
+import { isKustomizationPath, KUSTOMIZATION_FILE_NAMES, MAX_ALIAS_COUNT } from "./manifests.js";
 import type { Labels } from "./types.js";
 
-/** File names kustomize recognises as a directory's kustomization, in the order it looks for them. */
-export const KUSTOMIZATION_FILE_NAMES = ["kustomization.yaml", "kustomization.yml", "Kustomization"] as const;
+export { isKustomizationPath, KUSTOMIZATION_FILE_NAMES };
 
 /** Where kustomize writes a label: a path of fields ("x[]" walks a list), optionally limited to a group/version/kind. */
 export interface FieldSpec {
@@ -171,10 +170,6 @@ function isRemote(reference: string): boolean {
   return (
     /^[a-z][a-z0-9+.-]*:\/\//i.test(reference) || /^(git@|github\.com\/|gitlab\.com\/|bitbucket\.org\/)/.test(reference)
   );
-}
-
-export function isKustomizationPath(path: string): boolean {
-  return (KUSTOMIZATION_FILE_NAMES as readonly string[]).includes(basename(path));
 }
 
 // ---- reading kustomization files ----
@@ -364,22 +359,33 @@ export function unappliedChanges(rendering: KustomizeRendering, manifest: Manife
   return [...found];
 }
 
+/**
+ * The first document's value when the parse already made it a manifest: the same error-free, alias-bounded toJS, so
+ * the document is not composed again. Kustomizations without apiVersion/kind are read from their document.
+ */
+function rootValueOfFirstDocument(file: ParsedFile): unknown {
+  const manifest = file.manifests[0];
+  return manifest?.documentIndex === 0 && manifest.path.length === 0 ? manifest.value : undefined;
+}
+
 function readKustomization(
   file: ParsedFile,
   notes: KustomizeNote[],
   fileAt: (path: string) => ParsedFile | undefined,
 ): Kustomization | undefined {
-  const document = file.documents[0];
-  if (file.skipped !== undefined || file.templated || !document || document.errors.length > 0) {
-    notes.push({ file: file.path, message: "kustomization not read (invalid, templated or skipped): ignored" });
-    return undefined;
-  }
-  let raw: unknown;
-  try {
-    raw = document.toJS({ maxAliasCount: MAX_ALIAS_COUNT });
-  } catch {
-    notes.push({ file: file.path, message: "kustomization not read (too many aliases): ignored" });
-    return undefined;
+  let raw: unknown = rootValueOfFirstDocument(file);
+  if (raw === undefined) {
+    const document = file.documents[0];
+    if (file.skipped !== undefined || file.templated || !document || document.errors.length > 0) {
+      notes.push({ file: file.path, message: "kustomization not read (invalid, templated or skipped): ignored" });
+      return undefined;
+    }
+    try {
+      raw = document.toJS({ maxAliasCount: MAX_ALIAS_COUNT });
+    } catch {
+      notes.push({ file: file.path, message: "kustomization not read (too many aliases): ignored" });
+      return undefined;
+    }
   }
   const value = asRecord(raw) ?? {};
   const dir = dirname(file.path);

@@ -14,8 +14,8 @@ export const MAX_ALIAS_COUNT = 100;
 export const MAX_NESTING_DEPTH = 256;
 
 const MANIFEST_PATH = /\.(ya?ml)(\.(tpl|template|gotmpl))?$|\.(tpl|template)$/i;
-/** kustomize also reads a directory's kustomization from an extension-less file of this exact name. */
-const KUSTOMIZATION_FILE = /(^|\/)Kustomization$/;
+/** File names kustomize recognises as a directory's kustomization, in the order it looks for them. */
+export const KUSTOMIZATION_FILE_NAMES = ["kustomization.yaml", "kustomization.yml", "Kustomization"] as const;
 const TEMPLATE_PATH = /\.(tpl|template|gotmpl)$/i;
 /** Go template actions, as Helm and other renderers write them. */
 const TEMPLATE_ACTION = /\{\{[\s\S]*?\}\}/;
@@ -26,7 +26,11 @@ export type PolicyKind = (typeof POLICY_KINDS)[number];
 
 /** Whether a path is one the engine reads at all (YAML, or a template that renders to YAML). */
 export function isManifestPath(path: string): boolean {
-  return MANIFEST_PATH.test(path) || KUSTOMIZATION_FILE.test(path);
+  return MANIFEST_PATH.test(path) || isKustomizationPath(path);
+}
+
+export function isKustomizationPath(path: string): boolean {
+  return (KUSTOMIZATION_FILE_NAMES as readonly string[]).includes(path.slice(path.lastIndexOf("/") + 1));
 }
 
 export type SkipReason = "too-large" | "binary" | "not-utf8";
@@ -45,6 +49,7 @@ export interface Manifest {
   /** metadata.name and metadata.namespace exactly as written (kustomize may change both: see the repo index). */
   readonly name: string | undefined;
   readonly namespace: string | undefined;
+  /** Composed on first use outside files holding a policy (see parseManifestFile). */
   readonly node: YAMLMap;
   /** Plain-JS view of `node`, alias expansion bounded. */
   readonly value: Readonly<Record<string, unknown>>;
@@ -63,6 +68,7 @@ export interface ParsedFile {
   readonly skipped: SkipReason | undefined;
   /** Go-templated (Helm): not parsed, since `{{ }}` makes the YAML meaningless before rendering. */
   readonly templated: boolean;
+  /** Composed on first use outside files holding a policy; the same objects on every access. */
   readonly documents: readonly Document.Parsed[];
   /** YAML syntax errors and alias-bomb rejections: the documents they hit yield no manifests. */
   readonly problems: readonly YamlProblem[];
@@ -119,13 +125,14 @@ function metadataOf(map: YAMLMap): { name: string | undefined; namespace: string
   return { name: stringAt(metadata, "name"), namespace: stringAt(metadata, "namespace") };
 }
 
+/** A Kubernetes object's identity and plain value; `node` comes from the caller, since it may be loaded lazily. */
 function manifestFrom(
   file: Pick<ParsedFile, "path" | "lineCounter">,
   documentIndex: number,
   node: YAMLMap,
   value: unknown,
   path: readonly (string | number)[],
-): Manifest | undefined {
+): Omit<Manifest, "node"> | undefined {
   const apiVersion = stringAt(node, "apiVersion");
   const kind = stringAt(node, "kind");
   if (apiVersion === undefined || kind === undefined) return undefined;
@@ -137,7 +144,6 @@ function manifestFrom(
     apiVersion,
     kind,
     ...metadataOf(node),
-    node,
     value: value as Record<string, unknown>,
     path,
     location: { file: file.path, ...position },
@@ -209,9 +215,9 @@ export function parseManifestFile(source: SourceFile): ParsedFile {
       manifests: [],
     };
   }
-  const parsed = Array.from(new Composer({ prettyErrors: false, keepSourceTokens: false }).compose(tokens));
+  const parsed = compose(tokens);
   const problems: YamlProblem[] = [];
-  const manifests: Manifest[] = [];
+  const found: Array<{ manifest: Omit<Manifest, "node">; node: YAMLMap }> = [];
   parsed.forEach((document, documentIndex) => {
     if (document.errors.length > 0) {
       for (const error of document.errors) {
@@ -244,15 +250,53 @@ export function parseManifestFile(source: SourceFile): ParsedFile {
         if (!isMap(item)) return;
         const itemValue = Array.isArray(itemValues) ? itemValues[i] : undefined;
         const child = manifestFrom(fileRef, documentIndex, item, itemValue, ["items", i]);
-        if (child) manifests.push(child);
+        if (child) found.push({ manifest: child, node: item });
       });
       return;
     }
-    manifests.push(manifest);
+    found.push({ manifest, node: root });
   });
-  return { ...base, text, bom, skipped: undefined, templated: false, documents: parsed, problems, manifests };
+  // Documents cost about four times their plain values in memory. Only files holding a policy keep them (rules and the
+  // rewrite need their nodes); any other file's documents are composed again, from the same text with the same
+  // options, when something asks for them (a kustomization without apiVersion/kind, for one).
+  const keep = found.some(({ manifest }) => isPolicyManifest(manifest));
+  if (keep) {
+    const manifests = found.map(({ manifest, node }): Manifest => ({ ...manifest, node }));
+    return { ...base, text, bom, skipped: undefined, templated: false, documents: parsed, problems, manifests };
+  }
+  return withDocumentsOnDemand(
+    { ...base, text, bom, skipped: undefined, templated: false, problems },
+    found.map(({ manifest }) => manifest),
+  );
 }
 
-export function isPolicyManifest(manifest: Manifest): boolean {
+/** Module-level so that the getters' closures hold the text, not the documents composed by the first parse. */
+function withDocumentsOnDemand(
+  file: Omit<ParsedFile, "documents" | "manifests">,
+  found: readonly Omit<Manifest, "node">[],
+): ParsedFile {
+  const { text } = file;
+  let recomposed: Document.Parsed[] | undefined;
+  const documents = (): Document.Parsed[] => (recomposed ??= compose(Array.from(new Parser().parse(text))));
+  const manifests = found.map((manifest): Manifest => ({
+    ...manifest,
+    get node() {
+      return documents()[manifest.documentIndex]!.getIn(manifest.path, true) as YAMLMap;
+    },
+  }));
+  return {
+    ...file,
+    get documents() {
+      return documents();
+    },
+    manifests,
+  };
+}
+
+function compose(tokens: readonly CST.Token[]): Document.Parsed[] {
+  return Array.from(new Composer({ prettyErrors: false, keepSourceTokens: false }).compose(tokens));
+}
+
+export function isPolicyManifest(manifest: Pick<Manifest, "apiVersion" | "kind">): boolean {
   return manifest.apiVersion === POLICY_API_VERSION && (POLICY_KINDS as readonly string[]).includes(manifest.kind);
 }

@@ -370,6 +370,18 @@ export function indexViews(
 export function buildRepoIndex(files: readonly ParsedFile[]): RepoIndex {
   const kustomize = renderKustomizations(files);
   const views: ManifestView[] = [];
+  // Only the rendered metadata outlives the index: the rendered values are copies of whole manifests.
+  const renderedMetadata = new Map<Manifest, readonly RenderedMetadata[]>();
+  for (const file of files) {
+    for (const manifest of file.manifests) {
+      const list = kustomize.renderingsOf(manifest);
+      if (list.length > 0)
+        renderedMetadata.set(
+          manifest,
+          list.map(({ name, namespace }) => ({ name, namespace })),
+        );
+    }
+  }
   for (const file of files) {
     if (kustomize.nonResourceFiles.has(file.path)) continue;
     for (const manifest of file.manifests) {
@@ -386,15 +398,16 @@ export function buildRepoIndex(files: readonly ParsedFile[]): RepoIndex {
     }
   }
   const renderings = (manifest: Manifest): RenderedMetadata[] => {
-    const list = kustomize.renderingsOf(manifest);
-    return list.length === 0
+    const list = renderedMetadata.get(manifest);
+    return list === undefined
       ? [{ name: manifest.name, namespace: manifest.namespace }]
       : list.map(({ name, namespace }) => ({ name, namespace }));
   };
+  const { notes } = kustomize;
   return {
     ...indexViews(views),
     rendered: (manifest) => renderings(manifest)[0] ?? { name: manifest.name, namespace: manifest.namespace },
     renderings,
-    notes: kustomize.notes,
+    notes,
   };
 }

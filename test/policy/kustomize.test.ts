@@ -188,6 +188,33 @@ ${extra}spec:
 `;
 
 describe("kustomize rendering: edge cases", () => {
+  it("reads a kustomization the same with or without apiVersion/kind (manifest value or document)", () => {
+    const body = "namespace: apps\nnamePrefix: p-\ncommonLabels: {team: t}\nresources: [a.yaml, b.yaml]\n";
+    const header = "apiVersion: kustomize.config.k8s.io/v1beta1\nkind: Kustomization\n";
+    const render = (kustomization: string) => {
+      const files = parse({
+        "apps/kustomization.yaml": kustomization,
+        "apps/a.yaml": SERVICE("a"),
+        "apps/b.yaml": SERVICE("b", "  namespace: written\n"),
+      });
+      // The index's functions differ per build: compare what they return.
+      const { index, ...rest } = summary(files);
+      const rendered = files
+        .filter((file) => file.path !== "apps/kustomization.yaml")
+        .flatMap((file) => file.manifests.map((manifest) => index.renderings?.(manifest)));
+      return { ...rest, endpoints: index.endpoints, releases: index.releases, rendered };
+    };
+    const written = render(body);
+    expect(written.services.map((s) => [s.name, s.namespace, s.labels])).toEqual([
+      ["p-a", "apps", { team: "t" }],
+      ["p-b", "apps", { team: "t" }],
+    ]);
+    expect(render(header + body)).toEqual(written);
+    // A second document is not read, whichever way the first one is.
+    expect(render(`${header}${body}---\nnamespace: other\n`)).toEqual(written);
+    expect(render(`${body}---\n${header}namespace: other\n`)).toEqual(written);
+  });
+
   it("leaves files that no kustomization includes as written", () => {
     const result = summary(
       parse({

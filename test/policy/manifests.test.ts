@@ -1,4 +1,5 @@
 import { describe, expect, it } from "vitest";
+import { isMap, parseAllDocuments } from "yaml";
 import { MAX_FILE_BYTES, MAX_NESTING_DEPTH, parseManifestFile, positionOf } from "../../src/policy/manifests.js";
 import { source } from "../helpers/sources.js";
 
@@ -95,5 +96,44 @@ describe("parseManifestFile", () => {
     const file = parseManifestFile(source("nested.yaml", text));
     expect(file.problems).toEqual([]);
     expect(file.manifests.map((m) => m.kind)).toEqual(["ConfigMap"]);
+  });
+
+  it("composes the documents of a file without policies again on demand, the same as the first parse", () => {
+    const text = [
+      "apiVersion: v1",
+      "kind: Service",
+      "metadata: {name: db, namespace: data}",
+      "---",
+      "apiVersion: v1",
+      "kind: List",
+      "metadata: &meta {name: web}",
+      "items:",
+      "  - apiVersion: apps/v1",
+      "    kind: Deployment",
+      "    metadata: *meta",
+      "",
+    ].join("\n");
+    const file = parseManifestFile(source("a.yaml", text));
+    const expected = parseAllDocuments(text);
+    expect(file.manifests.map((m) => m.kind)).toEqual(["Service", "Deployment"]);
+    expect(file.documents.map((d) => d.toJS())).toEqual(expected.map((d) => d.toJS()));
+    expect(file.documents.map((d) => d.contents?.range)).toEqual(expected.map((d) => d.contents?.range));
+    for (const manifest of file.manifests) {
+      // Alias resolution inside a node needs the node to belong to the document handed with it.
+      const document = file.documents[manifest.documentIndex]!;
+      expect(manifest.node).toBe(document.getIn(manifest.path, true));
+      expect(isMap(manifest.node)).toBe(true);
+      expect(manifest.node.toJS(document)).toEqual(manifest.value);
+    }
+    expect(positionOf(file, file.manifests[1]!.node)).toEqual({ line: 9, column: 5 });
+  });
+
+  it("keeps the documents of files holding a policy", () => {
+    const file = parseManifestFile(
+      source("p.yaml", "apiVersion: v1\nkind: Service\n---\napiVersion: cilium.io/v2\nkind: CiliumNetworkPolicy\n"),
+    );
+    expect(Object.getOwnPropertyDescriptor(file, "documents")?.get).toBeUndefined();
+    expect(file.documents).toHaveLength(2);
+    expect(file.manifests[1]!.node).toBe(file.documents[1]!.contents);
   });
 });
