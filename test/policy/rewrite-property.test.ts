@@ -243,7 +243,11 @@ describe("rewrite properties", () => {
         // Every guessed selector is marked in the text.
         for (const svc of s.services) {
           if (svc.guessed && svc.target.kind === "selector") {
-            expect(after).toContain(`guessed selector for ${svc.namespace}/${svc.name}`);
+            // One comment names every guessed Service behind the same selector: "for a/x, a/y, verify it".
+            const marks = after
+              .split("\n")
+              .filter((line) => line.includes("# cilium-policy-bot: guessed selector for "));
+            expect(marks.some((line) => line.split(/for |, /).includes(`${svc.namespace}/${svc.name}`))).toBe(true);
           }
         }
       }),
