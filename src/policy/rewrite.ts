@@ -54,6 +54,11 @@ export function guessedNote(services: readonly string[]): string {
   return ` cilium-policy-bot: guessed selector for ${services.join(", ")}, verify it`;
 }
 
+/** The YAML comment above a peer whose resolution carries a caveat (a port or selector to verify). */
+export function caveatNote(service: string, note: string): string {
+  return ` cilium-policy-bot: ${service}: ${note.replace(/\s*\r?\n\s*/g, " ")}`;
+}
+
 function isRecord(value: unknown): value is Record<string, unknown> {
   return value !== null && typeof value === "object" && !Array.isArray(value);
 }
@@ -179,6 +184,8 @@ interface Group {
   items: unknown[];
   /** item index → the guessed Services it stands for */
   guesses: Map<number, string[]>;
+  /** item index → caveats of the certain answers it stands for, as YAML comments */
+  caveats: Map<number, string[]>;
 }
 
 function ruleWith(original: RuleValue, peerKey: PeerKey, peers: unknown[], toPorts: unknown): RuleValue {
@@ -221,7 +228,7 @@ export function planRule(rule: unknown, entries: readonly EntryResolution[], opt
   const groupFor = (peerKey: PeerKey, toPorts: unknown): Group => {
     let group = groups.find((g) => g.peerKey === peerKey && deepEqual(g.toPorts, toPorts));
     if (!group) {
-      group = { peerKey, toPorts, items: [], guesses: new Map() };
+      group = { peerKey, toPorts, items: [], guesses: new Map(), caveats: new Map() };
       groups.push(group);
     }
     return group;
@@ -242,6 +249,11 @@ export function planRule(rule: unknown, entries: readonly EntryResolution[], opt
           const guessed = group.guesses.get(index) ?? [];
           if (!guessed.includes(service.service)) guessed.push(service.service);
           group.guesses.set(index, guessed);
+        } else if (service.note) {
+          const caveats = group.caveats.get(index) ?? [];
+          const text = caveatNote(service.service, service.note);
+          if (!caveats.includes(text)) caveats.push(text);
+          group.caveats.set(index, caveats);
         }
       }
     }
@@ -249,7 +261,10 @@ export function planRule(rule: unknown, entries: readonly EntryResolution[], opt
   const planned = groups.map((g): PlannedRule => ({
     value: ruleWith(original, g.peerKey, g.items, g.toPorts),
     peerKey: g.peerKey,
-    notes: [...g.guesses].map(([index, services]) => ({ index, text: guessedNote(services) })),
+    notes: [
+      ...[...g.guesses].map(([index, services]) => ({ index, text: guessedNote(services) })),
+      ...[...g.caveats].flatMap(([index, texts]) => texts.map((text) => ({ index, text }))),
+    ].sort((a, b) => a.index - b.index),
   }));
   const [inPlace, ...appended] = planned as [PlannedRule, ...PlannedRule[]];
   return { kind: "rewrite", inPlace, appended, services };
