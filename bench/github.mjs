@@ -88,14 +88,7 @@ spec:
 async function environment(helpers, files, queue) {
   const keys = helpers.generateAppKeys();
   const startedAt = Date.now();
-  const standIn = new helpers.GitHubStandIn({
-    owner: "acme",
-    repo: "gitops",
-    appId: APP_ID,
-    appSlug: "cilium-policy-bot",
-    installationId: 31,
-    publicKey: keys.publicKey,
-  });
+  const standIn = new helpers.GitHubStandIn({ ...helpers.TEST_REPOSITORY, appId: APP_ID, publicKey: keys.publicKey });
   await standIn.start();
   commitAll(standIn.git, "main", repositoryOf(files));
   const app = await helpers.startApp({

@@ -12,7 +12,8 @@ import { generateAppKeys, startApp } from "../helpers/github-app.js";
 import type { RunningApp } from "../helpers/github-app.js";
 import { pullRequestEvent } from "../helpers/github-payloads.js";
 import type { PullRequestAction, Sender } from "../helpers/github-payloads.js";
-import { GitHubStandIn } from "../helpers/github-standin.js";
+import { startStandIn } from "../helpers/github-standin.js";
+import type { GitHubStandIn } from "../helpers/github-standin.js";
 import type { PullRequestState } from "../helpers/github-standin.js";
 import { source } from "../helpers/sources.js";
 import { BASE_FILES, badPolicy, goodPolicy, unknownServicePolicy } from "./fixture-repo.js";
@@ -25,16 +26,7 @@ let app: RunningApp;
 let branchCount = 0;
 
 beforeAll(async () => {
-  standIn = new GitHubStandIn({
-    owner: "acme",
-    repo: "gitops",
-    appId: APP_ID,
-    appSlug: "cilium-policy-bot",
-    installationId: 31,
-    publicKey: keys.publicKey,
-  });
-  await standIn.start();
-  standIn.git.commit("main", BASE_FILES, "initial");
+  standIn = await startStandIn({ appId: APP_ID, publicKey: keys.publicKey }, BASE_FILES);
   app = await startApp({
     appId: APP_ID,
     keys,

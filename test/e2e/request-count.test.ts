@@ -10,7 +10,7 @@ import { source } from "../helpers/sources.js";
 import { generateAppKeys, startApp } from "../helpers/github-app.js";
 import type { RunningApp } from "../helpers/github-app.js";
 import { pullRequestEvent } from "../helpers/github-payloads.js";
-import { GitHubStandIn } from "../helpers/github-standin.js";
+import { startStandIn } from "../helpers/github-standin.js";
 
 const EXAMPLE = join(PROJECT_ROOT, "examples/gitops-repo");
 const CHANGED = "apps/shop/network-policy.yaml";
@@ -31,18 +31,9 @@ function filesUnder(dir: string): Record<string, string> {
 /** Runs one opened event for a PR touching CHANGED in a repository of `files`; returns the API routes requested. */
 async function routesForOneEvent(files: Record<string, string>): Promise<{ cold: string[]; warm: string[] }> {
   const keys = generateAppKeys();
-  const standIn = new GitHubStandIn({
-    owner: "acme",
-    repo: "gitops",
-    appId: 99,
-    appSlug: "cilium-policy-bot",
-    installationId: 5,
-    publicKey: keys.publicKey,
-  });
+  const standIn = await startStandIn({ appId: 99, publicKey: keys.publicKey }, files);
   let app: RunningApp | null = null;
   try {
-    await standIn.start();
-    standIn.git.commit("main", files, "initial");
     app = await startApp({ appId: 99, keys, secret: "s", baseUrl: standIn.url });
     const runs: string[][] = [];
     for (const branch of ["first", "second"]) {

@@ -13,7 +13,8 @@ import { available } from "../helpers/external.js";
 import { generateAppKeys, startApp } from "../helpers/github-app.js";
 import type { RunningApp } from "../helpers/github-app.js";
 import { pullRequestEvent } from "../helpers/github-payloads.js";
-import { GitHubStandIn } from "../helpers/github-standin.js";
+import { startStandIn } from "../helpers/github-standin.js";
+import type { GitHubStandIn } from "../helpers/github-standin.js";
 
 const REDIS_URL = process.env.REDIS_TEST_URL;
 const hasRedis = available(`redis at REDIS_TEST_URL (${REDIS_URL ?? "unset"})`, Boolean(REDIS_URL));
@@ -35,16 +36,7 @@ describe.skipIf(!hasRedis)("two app instances on one Redis queue", () => {
   };
 
   beforeAll(async () => {
-    standIn = new GitHubStandIn({
-      owner: "acme",
-      repo: "gitops",
-      appId: APP_ID,
-      appSlug: "cilium-policy-bot",
-      installationId: 31,
-      publicKey: keys.publicKey,
-    });
-    await standIn.start();
-    standIn.git.commit("main", BASE_FILES, "initial");
+    standIn = await startStandIn({ appId: APP_ID, publicKey: keys.publicKey }, BASE_FILES);
     apps = await Promise.all(
       ["a", "b"].map(() =>
         startApp({

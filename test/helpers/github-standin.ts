@@ -93,6 +93,20 @@ export interface StandInOptions {
   readonly git?: GitRepo;
 }
 
+/** The repository and installation every app test and benchmark runs against. */
+export const TEST_REPOSITORY = { owner: "acme", repo: "gitops", appSlug: "cilium-policy-bot", installationId: 31 };
+
+/** A started stand-in for the test repository, with `files` committed on main. */
+export async function startStandIn(
+  app: { appId: number; publicKey: KeyObject },
+  files: Record<string, string>,
+): Promise<GitHubStandIn> {
+  const standIn = new GitHubStandIn({ ...TEST_REPOSITORY, ...app });
+  await standIn.start();
+  standIn.git.commit("main", files, "initial");
+  return standIn;
+}
+
 class HttpError extends Error {
   constructor(
     readonly status: number,
