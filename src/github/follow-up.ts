@@ -1,6 +1,13 @@
-// The follow-up PR: the app's own branch cilium-policy-bot/pr-<n>, one commit on the PR head made with the Git Data
-// API, a PR against the PR's head branch. Recomputed on every push, closed when nothing is left to fix.
-import type { FixResult } from "../policy/fix.js";
+// The follow-up PR: the app's own branch cilium-policy-bot/pr-<n>, one commit on the PR head, a PR against the PR's
+// head branch. Recomputed on every push, closed when nothing is left to fix.
+//
+// A new branch is created at the PR head and gets its commit from GraphQL's createCommitOnBranch (two requests,
+// and GitHub signs the commit). An existing branch is never moved onto the PR head first: GitHub closes a pull
+// request whose head branch is force-pushed to no commit over its base, for good. Its new commit is made with the
+// Git Data API on the PR head and the branch moved to it in one step. Each commit carries a digest of its change
+// set as a trailer, so a redelivery finds the branch up to date with one read and writes nothing.
+import { createHash } from "node:crypto";
+import type { FileChange, FixResult } from "../policy/fix.js";
 import { anyGuessed, followUpBody, followUpTitle } from "./render.js";
 import type { GitHub, PullRequestInfo, RepoRef } from "./types.js";
 import { assertOwnBranch, followUpBranch, statusOf } from "./types.js";
@@ -71,6 +78,133 @@ export async function closeFollowUp(
   return followUp !== null;
 }
 
+/** The trailer naming a follow-up commit's change set. */
+export const CHANGES_TRAILER = "Cilium-Policy-Bot-Changes";
+
+/** sha256 over the change set, sorted by path, each path and content length-prefixed: equal sets, equal digests. */
+export function changeSetDigest(changes: readonly FileChange[]): string {
+  const hash = createHash("sha256");
+  for (const change of [...changes].sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0))) {
+    const path = Buffer.from(change.path, "utf8");
+    const content = Buffer.from(change.after, "utf8");
+    hash.update(`${path.length}:`).update(path).update(`${content.length}:`).update(content);
+  }
+  return hash.digest("hex");
+}
+
+/** The digest in a commit message's trailer, or null. */
+export function changesTrailerOf(message: string): string | null {
+  return new RegExp(`^${CHANGES_TRAILER}: ([0-9a-f]{64})$`, "m").exec(message)?.[1] ?? null;
+}
+
+interface CommitMessage {
+  readonly headline: string;
+  readonly body: string;
+  readonly digest: string;
+}
+
+function commitMessage(pullNumber: number, result: FixResult): CommitMessage {
+  const digest = changeSetDigest(result.changes);
+  return {
+    headline: "Rewrite toServices+toPorts to toEndpoints",
+    body:
+      `Follow-up for #${pullNumber}: rewrites ${result.rewrites.length} egress rule(s) in ${result.changes.length} file(s).\n\n` +
+      `${CHANGES_TRAILER}: ${digest}`,
+    digest,
+  };
+}
+
+const CREATE_COMMIT_ON_BRANCH = `
+  mutation CreateFollowUpCommit($input: CreateCommitOnBranchInput!) {
+    createCommitOnBranch(input: $input) {
+      commit {
+        oid
+      }
+    }
+  }
+`;
+
+/** GitHub's answer when the branch no longer points to expectedHeadOid: HTTP 200 with an error of type STALE_DATA. */
+export function isStaleHead(error: unknown): boolean {
+  const errors = (error as { errors?: unknown } | null)?.errors;
+  if (!Array.isArray(errors)) return false;
+  return errors.some((e: { type?: unknown; message?: unknown }) => {
+    return e?.type === "STALE_DATA" || /Expected branch to point to/.test(String(e?.message ?? ""));
+  });
+}
+
+/** One commit of `changes` on the app's branch, which must point to `expectedHead`; returns its sha. */
+async function commitOnBranch(
+  octokit: GitHub,
+  repo: RepoRef,
+  branch: string,
+  expectedHead: string,
+  changes: readonly FileChange[],
+  message: CommitMessage,
+): Promise<string> {
+  assertOwnBranch(`heads/${branch}`);
+  const data = await octokit.graphql<{ createCommitOnBranch: { commit: { oid: string } } }>(CREATE_COMMIT_ON_BRANCH, {
+    input: {
+      branch: { repositoryNameWithOwner: `${repo.owner}/${repo.repo}`, branchName: branch },
+      expectedHeadOid: expectedHead,
+      message: { headline: message.headline, body: message.body },
+      fileChanges: {
+        additions: changes.map((change) => ({
+          path: change.path,
+          contents: Buffer.from(change.after, "utf8").toString("base64"),
+        })),
+      },
+    },
+  });
+  return data.createCommitOnBranch.commit.oid;
+}
+
+/** A new commit of `changes` on the PR head, then the app's branch moved (forced) onto it; returns its sha. */
+async function replaceBranchCommit(
+  octokit: GitHub,
+  repo: RepoRef,
+  branch: string,
+  pr: PullRequestInfo,
+  changes: readonly FileChange[],
+  message: CommitMessage,
+): Promise<string> {
+  const { data: headCommit } = await octokit.rest.git.getCommit({ ...repo, commit_sha: pr.headSha });
+  const { data: tree } = await octokit.rest.git.createTree({
+    ...repo,
+    base_tree: headCommit.tree.sha,
+    tree: changes.map((change) => ({
+      path: change.path,
+      mode: "100644" as const,
+      type: "blob" as const,
+      content: change.after,
+    })),
+  });
+  const { data: commit } = await octokit.rest.git.createCommit({
+    ...repo,
+    message: `${message.headline}\n\n${message.body}`,
+    tree: tree.sha,
+    parents: [pr.headSha],
+  });
+  await moveBranch(octokit, repo, branch, commit.sha);
+  return commit.sha;
+}
+
+/** Whether commit `sha` is ours for this change set on this PR head: then the branch is left as it is. */
+async function isCurrent(
+  octokit: GitHub,
+  repo: RepoRef,
+  sha: string,
+  pr: PullRequestInfo,
+  message: CommitMessage,
+): Promise<boolean> {
+  const { data: commit } = await octokit.rest.git.getCommit({ ...repo, commit_sha: sha });
+  return (
+    commit.parents.length === 1 &&
+    commit.parents[0]?.sha === pr.headSha &&
+    changesTrailerOf(commit.message) === message.digest
+  );
+}
+
 /** Creates or updates the follow-up PR for `result`, or closes it when the result changes nothing. */
 export async function syncFollowUp(
   octokit: GitHub,
@@ -93,40 +227,32 @@ export async function syncFollowUp(
   }
   const branch = followUpBranch(pr.number);
   const body = followUpBody(pr.number, result);
-
-  const { data: headCommit } = await octokit.rest.git.getCommit({ ...repo, commit_sha: pr.headSha });
-  const { data: tree } = await octokit.rest.git.createTree({
-    ...repo,
-    base_tree: headCommit.tree.sha,
-    tree: result.changes.map((change) => ({
-      path: change.path,
-      mode: "100644" as const,
-      type: "blob" as const,
-      content: change.after,
-    })),
-  });
-
-  const { data: commit } = await octokit.rest.git.createCommit({
-    ...repo,
-    message: `Rewrite toServices+toPorts to toEndpoints\n\nFollow-up for #${pr.number}: rewrites ${result.rewrites.length} egress rule(s) in ${result.changes.length} file(s).`,
-    tree: tree.sha,
-    parents: [pr.headSha],
-  });
+  const message = commitMessage(pr.number, result);
 
   let current: FollowUp | null = null;
-  let branchHead = commit.sha;
-  // A branch that did not exist has no open pull request (GitHub closes one whose head branch is deleted): no
-  // need to look one up before opening it.
-  if (!(await createBranch(octokit, repo, branch, commit.sha))) {
-    current = await findFollowUp(octokit, repo, pr.number);
-    // Same tree on the same parent: a redelivery or a push that changed nothing we rewrite. Leave the branch.
-    let upToDate = false;
-    if (current) {
-      const { data: ours } = await octokit.rest.git.getCommit({ ...repo, commit_sha: current.headSha });
-      upToDate = ours.tree.sha === tree.sha && ours.parents.length === 1 && ours.parents[0]?.sha === pr.headSha;
+  let branchHead: string;
+  // A branch that did not exist has no open pull request (GitHub closes one whose head branch is deleted): it can
+  // sit on the PR head until its commit lands, and no pull request need be looked up before opening one.
+  if (await createBranch(octokit, repo, branch, pr.headSha)) {
+    try {
+      branchHead = await commitOnBranch(octokit, repo, branch, pr.headSha, result.changes, message);
+    } catch (error) {
+      if (!isStaleHead(error)) throw error;
+      // The branch moved after we created it: a concurrent run for this PR committed, or our own retried request
+      // did and its answer was lost. Keep that commit when it is this change set on this head; else replace it.
+      const { data: ref } = await octokit.rest.git.getRef({ ...repo, ref: `heads/${branch}` });
+      branchHead = (await isCurrent(octokit, repo, ref.object.sha, pr, message))
+        ? ref.object.sha
+        : await replaceBranchCommit(octokit, repo, branch, pr, result.changes, message);
     }
-    if (upToDate && current) branchHead = current.headSha;
-    else await moveBranch(octokit, repo, branch, commit.sha);
+  } else {
+    current = await findFollowUp(octokit, repo, pr.number);
+    // Same change set on the same parent: a redelivery or a push that changed nothing we rewrite. Leave the branch.
+    // Without a pull request (a run that failed before opening it) the branch is replaced unread.
+    branchHead =
+      current && (await isCurrent(octokit, repo, current.headSha, pr, message))
+        ? current.headSha
+        : await replaceBranchCommit(octokit, repo, branch, pr, result.changes, message);
   }
 
   if (!current) {

@@ -5,9 +5,11 @@ import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, afterEach, beforeAll, describe, expect, test } from "vitest";
+import { changeSetDigest, changesTrailerOf } from "../../src/github/follow-up.js";
 import { COMMENT_MARKER } from "../../src/github/types.js";
 import { DEFAULT_CONFIG } from "../../src/policy/config.js";
 import { scan } from "../../src/policy/engine.js";
+import { fix } from "../../src/policy/fix.js";
 import { generateAppKeys, startApp } from "../helpers/github-app.js";
 import type { RunningApp } from "../helpers/github-app.js";
 import { pullRequestEvent } from "../helpers/github-payloads.js";
@@ -70,6 +72,23 @@ function lineOf(text: string, needle: string): number {
 
 function checkRunsOn(sha: string) {
   return standIn.checkRuns.filter((run) => run.headSha === sha);
+}
+
+/** What the engine's fix makes of `ref`: the change set a follow-up commit on it must hold. */
+function expectedChanges(ref: string) {
+  const files = standIn.git.files(ref);
+  return fix(
+    [...files].map(([path, content]) => source(path, new Uint8Array(content))),
+    { config: DEFAULT_CONFIG },
+  ).changes;
+}
+
+function commitMessageOf(sha: string): string {
+  return standIn.git.run(["log", "-1", "--format=%B", sha]);
+}
+
+function followUpTip(pr: PullRequestState): string | null {
+  return standIn.git.resolve(`refs/heads/cilium-policy-bot/pr-${pr.number}`);
 }
 
 function rescan(ref: string) {
@@ -164,9 +183,15 @@ describe("a pull request adding a toServices+toPorts policy", () => {
       writeFileSync(join(process.env.E2E_DUMP_DIR, "follow-up.md"), `# ${followUp.title}\n\n${followUp.body}`);
     }
 
-    // One commit on the PR head.
+    // One commit on the PR head, made by GraphQL's createCommitOnBranch on the branch created at the head: authored
+    // by the app, committed (and signed) by GitHub, with the change set's digest as a trailer.
     const tip = standIn.git.resolve(`refs/heads/${followUp.headRef}`)!;
     expect(standIn.git.parentsOf(tip)).toEqual([pr.headSha]);
+    const routes = requests.map((r) => r.route);
+    expect(routes).toContain("POST /graphql");
+    expect(routes.filter((route) => route.includes("/git/"))).toEqual(["POST /repos/{owner}/{repo}/git/refs"]);
+    expect(standIn.git.run(["log", "-1", "--format=%an|%cn", tip]).trim()).toBe("cilium-policy-bot[bot]|GitHub");
+    expect(changesTrailerOf(commitMessageOf(tip))).toBe(changeSetDigest(expectedChanges(pr.headSha)));
 
     // Re-scanned by the engine: nothing left to rewrite, and every file outside the rewrite byte-identical.
     const { files, result } = rescan(tip);
@@ -182,6 +207,7 @@ describe("a pull request adding a toServices+toPorts policy", () => {
     const payload = pullRequestEvent(standIn, pr, "synchronize");
     const creates = standIn.refWrites.filter((w) => w.op === "create").length;
     const tip = standIn.git.resolve(`refs/heads/cilium-policy-bot/pr-${pr.number}`);
+    const start = standIn.requests.length;
     await Promise.all([
       app.deliver("pull_request", payload, { id: "delivery-1" }),
       app.deliver("pull_request", payload, { id: "delivery-2" }),
@@ -195,6 +221,13 @@ describe("a pull request adding a toServices+toPorts policy", () => {
     expect(standIn.followUpsOf(pr.number)).toHaveLength(1);
     expect(standIn.refWrites.filter((w) => w.op === "create").length).toBe(creates);
     expect(standIn.git.resolve(`refs/heads/cilium-policy-bot/pr-${pr.number}`)).toBe(tip);
+    // Each run found the branch up to date by reading its tip once: no commit, no ref moved.
+    const routes = standIn.requests.slice(start).map((r) => r.route);
+    const runs = routes.filter((route) => route === "POST /repos/{owner}/{repo}/git/refs").length;
+    expect(runs).toBeGreaterThanOrEqual(2); // the queue may fold the concurrent deliveries into one run
+    expect(routes.filter((route) => route === "GET /repos/{owner}/{repo}/git/commits/{commit_sha}")).toHaveLength(runs);
+    expect(routes.filter((route) => route === "POST /graphql" || route.endsWith("/git/commits"))).toEqual([]);
+    expect(routes.filter((route) => route.startsWith("PATCH") && route.includes("/git/refs/"))).toEqual([]);
   });
 
   test("an event for a head commit that is no longer the PR's head is dropped", async () => {
@@ -208,10 +241,19 @@ describe("a pull request adding a toServices+toPorts policy", () => {
   });
 
   test("a later push is analysed again: the follow-up branch is force-updated onto the new head", async () => {
+    const before = standIn.followUpsOf(pr.number)[0]!;
+    const writes = standIn.refWrites.length;
     await send(pr, "synchronize");
     const followUp = standIn.followUpsOf(pr.number)[0]!;
     const tip = standIn.git.resolve(`refs/heads/${followUp.headRef}`)!;
     expect(standIn.git.parentsOf(tip)).toEqual([pr.headSha]);
+    expect(changesTrailerOf(commitMessageOf(tip))).toBe(changeSetDigest(expectedChanges(pr.headSha)));
+    // One ref write, straight to the new commit: never onto the PR head, where the follow-up would have no commit
+    // over its base and GitHub would close it for good (the stand-in does the same). It stays the same, open PR.
+    expect(standIn.refWrites.slice(writes)).toEqual([
+      { op: "update", ref: `refs/heads/cilium-policy-bot/pr-${pr.number}`, sha: tip },
+    ]);
+    expect(followUp).toMatchObject({ number: before.number, state: "open", headSha: tip });
     expect(standIn.followUpsOf(pr.number)).toHaveLength(1);
     expect(standIn.commentsOn(pr.number)).toHaveLength(1);
     expect(checkRunsOn(pr.headSha)).toHaveLength(1);
@@ -297,7 +339,7 @@ describe("faults", () => {
   test("5xx and secondary rate limit answers are retried with back-off", async () => {
     const pr = openPr({ "apps/shop/policy.yaml": badPolicy("shop") });
     standIn.fail({ method: "GET", route: "/repos/{owner}/{repo}/pulls/{pull_number}/files", status: 502 });
-    standIn.fail({ method: "POST", route: "/repos/{owner}/{repo}/git/trees", status: 500, times: 2 });
+    standIn.fail({ method: "POST", route: "/graphql", status: 502, times: 2 });
     standIn.fail({
       method: "POST",
       route: "/repos/{owner}/{repo}/issues/{issue_number}/comments",
@@ -322,6 +364,157 @@ describe("faults", () => {
     expect(standIn.followUpsOf(pr.number)).toHaveLength(1);
     expect(standIn.commentsOn(pr.number)).toHaveLength(1);
     expect(standIn.commentsOn(pr.number)[0]!.body).toContain(`#${standIn.followUpsOf(pr.number)[0]!.number}`);
+  });
+});
+
+describe("createCommitOnBranch against a branch that moved (stale expectedHeadOid)", () => {
+  afterEach(() => {
+    standIn.beforeDispatch = null;
+  });
+
+  /** Makes `write` run once, just before the app's createCommitOnBranch is served: a concurrent writer wins. */
+  function raceTheCommit(write: (input: { branch: { branchName: string }; message: Record<string, string> }) => void) {
+    standIn.beforeDispatch = (route, body) => {
+      if (route !== "POST /graphql") return;
+      standIn.beforeDispatch = null;
+      write((body as { variables: { input: Parameters<typeof write>[0] } }).variables.input);
+    };
+  }
+
+  function expectConsistent(pr: PullRequestState) {
+    const tip = followUpTip(pr)!;
+    expect(standIn.git.parentsOf(tip)).toEqual([pr.headSha]);
+    expect(changesTrailerOf(commitMessageOf(tip))).toBe(changeSetDigest(expectedChanges(pr.headSha)));
+    const { result } = rescan(tip);
+    expect(result.findings.filter((f) => f.ruleId === "to-services-with-to-ports")).toEqual([]);
+    const followUps = standIn.followUpsOf(pr.number);
+    expect(followUps).toMatchObject([{ state: "open", headSha: tip }]);
+    // The job went on to the comment and the check run: it did not fail at the commit.
+    expect(standIn.commentsOn(pr.number)).toHaveLength(1);
+    expect(standIn.commentsOn(pr.number)[0]!.body).toContain(`#${followUps[0]!.number}`);
+    expect(checkRunsOn(pr.headSha)).toHaveLength(1);
+    return tip;
+  }
+
+  test("the same change set committed first (a concurrent run, or a retried request whose answer was lost) is kept", async () => {
+    const pr = openPr({ "apps/shop/policy.yaml": badPolicy("shop") });
+    let concurrent = "";
+    raceTheCommit((input) => {
+      // What a concurrent run for the same head commits: the same message, hence the same change set's digest.
+      const ref = `refs/heads/${input.branch.branchName}`;
+      const parent = standIn.git.resolve(ref)!;
+      const changes = expectedChanges(pr.headSha);
+      const shas = standIn.git.hashBlobs(changes.map((change) => change.after));
+      const tree = standIn.git.writeTree(
+        `${parent}^{tree}`,
+        changes.map((change, i) => ({ path: change.path, mode: "100644", sha: shas[i]! })),
+      );
+      concurrent = standIn.git.commitTree(tree, [parent], `${input.message.headline}\n\n${input.message.body}`);
+      standIn.git.run(["update-ref", ref, concurrent]);
+    });
+    await send(pr, "opened");
+    const graphql = standIn.requests.filter((r) => r.route === "POST /graphql").at(-1)!;
+    expect(graphql.status).toBe(200); // GitHub answers a stale head with 200 and an error of type STALE_DATA
+    expect(expectConsistent(pr)).toBe(concurrent);
+    expect(standIn.refWrites.filter((w) => w.ref.endsWith(`/pr-${pr.number}`)).map((w) => w.op)).toEqual(["create"]);
+  });
+
+  test("another commit on the branch is replaced by this run's, in one forced ref update", async () => {
+    const pr = openPr({ "apps/shop/policy.yaml": badPolicy("shop") });
+    let other = "";
+    raceTheCommit((input) => {
+      other = standIn.git.commit(input.branch.branchName, { "apps/shop/stray.yaml": "# not ours\n" }, "other");
+    });
+    await send(pr, "opened");
+    const tip = expectConsistent(pr);
+    expect(tip).not.toBe(other);
+    expect(standIn.git.files(tip).has("apps/shop/stray.yaml")).toBe(false);
+    expect(standIn.refWrites.filter((w) => w.ref.endsWith(`/pr-${pr.number}`)).map((w) => w.op)).toEqual([
+      "create",
+      "update",
+    ]);
+  });
+
+  test("a GraphQL failure that persists opens nothing; the next event repairs the branch and opens the PR", async () => {
+    const pr = openPr({ "apps/shop/policy.yaml": badPolicy("shop") });
+    standIn.fail({ method: "POST", route: "/graphql", status: 502, times: 4 }); // the first try and 3 retries
+    await send(pr, "opened");
+    expect(standIn.followUpsOf(pr.number)).toEqual([]);
+    expect(followUpTip(pr)).toBe(pr.headSha); // only the branch, at the head, with no pull request on it
+    await send(pr, "synchronize");
+    expectConsistent(pr);
+  });
+});
+
+describe("the stand-in's GraphQL endpoint", () => {
+  const MUTATION = `mutation ($input: CreateCommitOnBranchInput!) {
+    createCommitOnBranch(input: $input) { commit { oid } }
+  }`;
+
+  async function post(body: unknown, token: string | null = standIn.installationToken()) {
+    const response = await fetch(`${standIn.url}/graphql`, {
+      method: "POST",
+      headers: { "content-type": "application/json", ...(token ? { authorization: `token ${token}` } : {}) },
+      body: JSON.stringify(body),
+    });
+    return { status: response.status, json: (await response.json()) as Record<string, unknown> };
+  }
+
+  function input(branchName: string, expectedHeadOid: string, additions = [{ path: "a.txt", contents: "aGkK" }]) {
+    return {
+      branch: { repositoryNameWithOwner: standIn.fullName, branchName },
+      expectedHeadOid,
+      message: { headline: "h", body: "b" },
+      fileChanges: { additions },
+    };
+  }
+
+  test("checks the document and the variables against GitHub's schema; a misfit is a violation, answered 200", async () => {
+    const unknownField = await post({ query: "mutation { createCommitOnBranch(input: {}) { nope } }" });
+    const missingOid = await post({
+      query: MUTATION,
+      variables: { input: { ...input("x", "0"), expectedHeadOid: undefined } },
+    });
+    for (const answer of [unknownField, missingOid]) {
+      expect(answer.status).toBe(200);
+      expect(answer.json.data).toBeUndefined();
+      expect((answer.json.errors as unknown[]).length).toBeGreaterThan(0);
+    }
+    expect(standIn.violations.join("\n")).toContain('Cannot query field "nope" on type "CreateCommitOnBranchPayload"');
+    expect(standIn.violations.join("\n")).toContain("expectedHeadOid");
+    standIn.violations.length = 0; // expected here; every other test must leave none
+    expect((await post({ query: MUTATION }, null)).status).toBe(401);
+  });
+
+  test("createCommitOnBranch: a stale head is STALE_DATA, a missing branch NOT_FOUND, else one commit", async () => {
+    const main = standIn.git.resolve("refs/heads/main")!;
+    const branch = "cilium-policy-bot/pr-999999";
+    standIn.git.run(["update-ref", `refs/heads/${branch}`, main]);
+    try {
+      const stale = await post({ query: MUTATION, variables: { input: input(branch, "0".repeat(40)) } });
+      expect(stale.status).toBe(200);
+      expect(stale.json.data).toEqual({ createCommitOnBranch: null });
+      expect(stale.json.errors).toMatchObject([{ type: "STALE_DATA", path: ["createCommitOnBranch"] }]);
+      const missing = await post({ query: MUTATION, variables: { input: input(`${branch}-gone`, main) } });
+      expect(missing.json.errors).toMatchObject([{ type: "NOT_FOUND" }]);
+      const notBase64 = await post({
+        query: MUTATION,
+        variables: { input: input(branch, main, [{ path: "a.txt", contents: "not base64!" }]) },
+      });
+      expect(notBase64.json.errors).toMatchObject([{ type: "UNPROCESSABLE" }]);
+      expect(standIn.git.resolve(`refs/heads/${branch}`)).toBe(main);
+
+      const done = await post({ query: MUTATION, variables: { input: input(branch, main) } });
+      const oid = (done.json.data as { createCommitOnBranch: { commit: { oid: string } } }).createCommitOnBranch.commit
+        .oid;
+      expect(standIn.git.resolve(`refs/heads/${branch}`)).toBe(oid);
+      expect(standIn.git.parentsOf(oid)).toEqual([main]);
+      expect(standIn.git.files(oid).get("a.txt")!.toString()).toBe("hi\n");
+      expect(commitMessageOf(oid)).toBe("h\n\nb\n");
+      expect(standIn.violations).toEqual([]);
+    } finally {
+      standIn.git.run(["update-ref", "-d", `refs/heads/${branch}`]);
+    }
   });
 });
 

@@ -1,5 +1,5 @@
 // How many GitHub API requests one pull_request event costs on the example repository (examples/gitops-repo):
-// printed as a figure, and checked not to depend on the repository's size.
+// printed as a figure, checked to stay within the budget of 12 (issue 5), and not to depend on the repository's size.
 import { readdirSync, readFileSync, statSync } from "node:fs";
 import { join, relative } from "node:path";
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
@@ -82,9 +82,14 @@ describe("GitHub API requests for one pull_request event", () => {
   const example = filesUnder(EXAMPLE);
   let small: { cold: string[]; warm: string[] };
   let large: { cold: string[]; warm: string[] };
+  let withoutConfig: { cold: string[]; warm: string[] };
 
   beforeAll(async () => {
     small = await routesForOneEvent(example);
+    // Without .github/cilium-policy-bot.yml the app also looks in the organisation's .github repository.
+    const bare = { ...example };
+    delete bare[".github/cilium-policy-bot.yml"];
+    withoutConfig = await routesForOneEvent(bare);
     // The same repository with 2,000 more manifests: the count must not move.
     const padded = { ...example };
     for (let i = 0; i < 2000; i++) {
@@ -99,8 +104,26 @@ describe("GitHub API requests for one pull_request event", () => {
       `[figure] examples/gitops-repo, one opened event touching ${CHANGED}: ${small.warm.length} API requests ` +
         `(${small.cold.length} for the process's first event, which also reads GET /app and an installation token)\n` +
         small.cold.map((route) => `  ${route}`).join("\n") +
-        "\n",
+        "\n" +
+        `[figure] the same without a configuration file: ${withoutConfig.warm.length} API requests\n`,
     );
+  });
+
+  test("stays within 12 requests, with or without a configuration file", () => {
+    expect(small.warm.length).toBeLessThanOrEqual(12);
+    expect(withoutConfig.warm.length).toBeLessThanOrEqual(12);
+    const config = "GET /repos/{owner}/{repo}/contents/{path}";
+    expect(withoutConfig.warm.filter((route) => route === config)).toHaveLength(2);
+    expect(small.warm.filter((route) => route === config)).toHaveLength(1);
+    expect(withoutConfig.warm.filter((route) => route !== config)).toEqual(
+      small.warm.filter((route) => route !== config),
+    );
+  });
+
+  test("commits the follow-up with createRef at the PR head and one createCommitOnBranch", () => {
+    expect(small.warm.filter((route) => route.includes("/git/"))).toEqual(["POST /repos/{owner}/{repo}/git/refs"]);
+    expect(small.warm.filter((route) => route === "POST /graphql")).toHaveLength(1);
+    expect(small.warm.indexOf("POST /repos/{owner}/{repo}/git/refs")).toBeLessThan(small.warm.indexOf("POST /graphql"));
   });
 
   test("does not grow with the repository's size", () => {

@@ -5,6 +5,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, test } from "vitest";
 import { mergeConfigs } from "../../src/github/config.js";
+import { CHANGES_TRAILER, changeSetDigest, changesTrailerOf, isStaleHead } from "../../src/github/follow-up.js";
 import { commentableLines, planForkRewrite } from "../../src/github/fork.js";
 import { gitPatch } from "../../src/github/render.js";
 import { isSecondaryRateLimit } from "../../src/github/retry.js";
@@ -109,5 +110,39 @@ describe("fork rewrites", () => {
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
+  });
+});
+
+describe("follow-up commits", () => {
+  const a = { path: "a.yaml", before: "", after: "x: 1\n" };
+  const b = { path: "b.yaml", before: "", after: "y: 2\n" };
+
+  test("a change set's digest ignores order and sees every path and byte", () => {
+    expect(changeSetDigest([a, b])).toMatch(/^[0-9a-f]{64}$/);
+    expect(changeSetDigest([b, a])).toBe(changeSetDigest([a, b]));
+    expect(changeSetDigest([a])).not.toBe(changeSetDigest([a, b]));
+    expect(changeSetDigest([{ ...a, after: "x: 2\n" }, b])).not.toBe(changeSetDigest([a, b]));
+    expect(changeSetDigest([{ ...a, path: "c.yaml" }, b])).not.toBe(changeSetDigest([a, b]));
+    // Where a path ends and its content begins is not ambiguous.
+    expect(changeSetDigest([{ path: "ab", before: "", after: "c" }])).not.toBe(
+      changeSetDigest([{ path: "a", before: "", after: "bc" }]),
+    );
+  });
+
+  test("the digest is read back from the commit message's trailer only", () => {
+    const digest = changeSetDigest([a]);
+    expect(changesTrailerOf(`Rewrite\n\nFollow-up for #1.\n\n${CHANGES_TRAILER}: ${digest}\n`)).toBe(digest);
+    expect(changesTrailerOf(`Rewrite\n\nmentions ${CHANGES_TRAILER}: ${digest} in a sentence`)).toBeNull();
+    expect(changesTrailerOf("Rewrite toServices+toPorts to toEndpoints")).toBeNull();
+  });
+
+  test("a stale expectedHeadOid is recognised by GitHub's error type or message, nothing else", () => {
+    expect(isStaleHead({ errors: [{ type: "STALE_DATA", message: "whatever" }] })).toBe(true);
+    expect(
+      isStaleHead({ errors: [{ message: 'Expected branch to point to "abc" but it did not.  Pull and try again.' }] }),
+    ).toBe(true);
+    expect(isStaleHead({ errors: [{ type: "NOT_FOUND", message: "Could not resolve to a Repository" }] })).toBe(false);
+    expect(isStaleHead(Object.assign(new Error("Server Error"), { status: 502 }))).toBe(false);
+    expect(isStaleHead(null)).toBe(false);
   });
 });

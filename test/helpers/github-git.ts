@@ -93,8 +93,12 @@ export class GitRepo {
     }
   }
 
-  commitTree(tree: string, parents: readonly string[], message: string): string {
-    return this.run(["commit-tree", tree, ...parents.flatMap((p) => ["-p", p]), "-m", message]).trim();
+  /** `identity` overrides the test author (e.g. GIT_AUTHOR_NAME) for this commit. */
+  commitTree(tree: string, parents: readonly string[], message: string, identity: Record<string, string> = {}): string {
+    return this.run(["commit-tree", tree, ...parents.flatMap((p) => ["-p", p]), "-F", "-"], {
+      input: message,
+      env: identity,
+    }).trim();
   }
 
   /** Commits `files` (path → text, or null to delete) on top of `branch` (created from `from` when missing). */
@@ -111,6 +115,16 @@ export class GitRepo {
     const sha = this.commitTree(tree, parent ? [parent] : [], message);
     this.run(["update-ref", `refs/heads/${branch}`, sha]);
     return sha;
+  }
+
+  /** Whether `commit` is `descendant` or one of its ancestors. */
+  isAncestor(commit: string, descendant: string): boolean {
+    try {
+      this.run(["merge-base", "--is-ancestor", commit, descendant]);
+      return true;
+    } catch {
+      return false;
+    }
   }
 
   treeOf(commit: string): string {

@@ -1,7 +1,11 @@
 // Checks requests against GitHub's OpenAPI description (@octokit/openapi): the route exists for the method, the
 // path parameters fit their schemas, and a JSON body validates against the operation's requestBody schema.
+// GraphQL requests are checked against GitHub's GraphQL schema (@octokit/graphql-schema) by graphql-js itself.
 import { readFileSync } from "node:fs";
 import { createRequire } from "node:module";
+import { schema as githubGraphqlSdl } from "@octokit/graphql-schema";
+import { buildSchema } from "graphql";
+import type { GraphQLSchema } from "graphql";
 import { Ajv } from "ajv";
 import type { ValidateFunction } from "ajv";
 import addFormatsModule from "ajv-formats";
@@ -142,4 +146,13 @@ let shared: OpenApiValidator | null = null;
 export function openApiValidator(): OpenApiValidator {
   shared ??= new OpenApiValidator();
   return shared;
+}
+
+let graphqlSchema: GraphQLSchema | null = null;
+/** GitHub's GraphQL schema, built once per test process. */
+export function githubGraphqlSchema(): GraphQLSchema {
+  // The published SDL defines two EnterpriseOwnerInfo fields twice, which graphql-js's SDL check rejects; the
+  // schema it builds is still GitHub's (the later definition wins, and both are the same).
+  graphqlSchema ??= buildSchema(githubGraphqlSdl.idl, { assumeValidSDL: true });
+  return graphqlSchema;
 }

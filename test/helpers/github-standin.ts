@@ -1,13 +1,15 @@
 // A stand-in for GitHub's REST API on 127.0.0.1, backed by a real git repository on disk. Every request is checked
-// against GitHub's OpenAPI description (violations are recorded and answered 422, as GitHub would), every request
-// is logged (tests count them), and faults can be injected per route.
+// against GitHub's OpenAPI description (violations are recorded and answered 422, as GitHub would), every GraphQL
+// request (POST /graphql) against GitHub's GraphQL schema, every request is logged (tests count them), and faults
+// can be injected per route.
 import { createHash, randomBytes, verify } from "node:crypto";
 import type { KeyObject } from "node:crypto";
 import { createServer } from "node:http";
 import type { IncomingMessage, Server, ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
+import { graphql } from "graphql";
 import { GitRepo } from "./github-git.js";
-import { openApiValidator } from "./github-openapi.js";
+import { githubGraphqlSchema, openApiValidator } from "./github-openapi.js";
 
 export interface LoggedRequest {
   readonly method: string;
@@ -107,6 +109,27 @@ export async function startStandIn(
   return standIn;
 }
 
+interface CreateCommitOnBranchInput {
+  readonly branch: { readonly id?: string; readonly repositoryNameWithOwner?: string; readonly branchName?: string };
+  readonly clientMutationId?: string;
+  readonly expectedHeadOid: string;
+  readonly fileChanges?: {
+    readonly additions?: ReadonlyArray<{ readonly path: string; readonly contents: string }>;
+    readonly deletions?: ReadonlyArray<{ readonly path: string }>;
+  };
+  readonly message: { readonly headline: string; readonly body?: string };
+}
+
+/** A GraphQL field error with GitHub's `type` (STALE_DATA, NOT_FOUND, UNPROCESSABLE…). */
+class GraphqlFailure extends Error {
+  constructor(
+    readonly type: string,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
 class HttpError extends Error {
   constructor(
     readonly status: number,
@@ -137,6 +160,8 @@ export class GitHubStandIn {
   readonly defaultBranch = "main";
   /** Artificial latency per request, to widen race windows in tests. */
   delayMs = 0;
+  /** Runs before a valid request is served: tests make a concurrent writer act at an exact point with it. */
+  beforeDispatch: ((route: string, body: unknown) => void | Promise<void>) | null = null;
   #server: Server | null = null;
   #url = "";
   #nextId = 1000;
@@ -177,6 +202,13 @@ export class GitHubStandIn {
   /** Requests to GitHub's API proper (the tarball's redirect target on codeload is not one). */
   apiRequests(): LoggedRequest[] {
     return this.requests.filter((r) => !r.route.startsWith("codeload"));
+  }
+
+  /** An installation token, for tests that call the stand-in directly. */
+  installationToken(): string {
+    const token = `ghs_${randomBytes(12).toString("hex")}`;
+    this.#tokens.add(token);
+    return token;
   }
 
   fail(fault: Omit<Fault, "times"> & { times?: number }): void {
@@ -291,9 +323,13 @@ export class GitHubStandIn {
         status = this.#codeload(path, res);
         return;
       }
-      const match = openApiValidator().match(method, path);
+      // GraphQL is not in the REST description: its requests are checked against the GraphQL schema when run.
+      const match =
+        method === "POST" && path === "/graphql"
+          ? { template: "/graphql", params: {} }
+          : openApiValidator().match(method, path);
       route = match ? `${method} ${match.template}` : `${method} ${path}`;
-      const problems = openApiValidator().check(method, path, body);
+      const problems = match?.template === "/graphql" ? [] : openApiValidator().check(method, path, body);
       if (problems.length > 0) {
         this.violations.push(...problems);
         throw new HttpError(match ? 422 : 404, problems.join("; "));
@@ -309,6 +345,7 @@ export class GitHubStandIn {
         fault.times--;
         throw Object.assign(new HttpError(fault.status, fault.message ?? "Server Error"), { headers: fault.headers });
       }
+      await this.beforeDispatch?.(route, body);
       const result = await this.#dispatch(method, match!.template, match!.params, url.searchParams, body, req);
       status = result.status ?? 200;
       if (result.redirect) {
@@ -499,6 +536,7 @@ export class GitHubStandIn {
         json: { type: "file", encoding: "base64", content: Buffer.from(text).toString("base64"), path: params.path },
       };
     }
+    if (key === "POST /graphql") return { json: await this.#graphql(body) };
     this.#checkRepo(params);
     switch (key) {
       case "GET /repos/{owner}/{repo}/pulls/{pull_number}":
@@ -765,8 +803,7 @@ export class GitHubStandIn {
         }
         git.run(["update-ref", ref, sha]);
         this.#refWrite({ op: "update", ref, sha });
-        for (const pr of this.pulls.values())
-          if (`refs/heads/${pr.headRef}` === ref && pr.headRepo === this.fullName) pr.headSha = sha;
+        this.#movePullHeads(ref, sha);
         return { json: { ref, object: { sha, type: "commit" } } };
       }
       case "DELETE /repos/{owner}/{repo}/git/refs/{ref}": {
@@ -784,6 +821,126 @@ export class GitHubStandIn {
       }
     }
     throw new HttpError(501, `the stand-in does not implement ${key}`);
+  }
+
+  /**
+   * After a write to `ref`: the open PRs from it follow. GitHub closes a PR whose head branch is force-pushed so
+   * that it has no commit left over its base (and does not let it be reopened): modelled, so a flow that moves its
+   * follow-up branch onto the PR head before committing fails the tests as it would fail on GitHub.
+   */
+  #movePullHeads(ref: string, sha: string): void {
+    for (const pr of this.pulls.values()) {
+      if (`refs/heads/${pr.headRef}` !== ref || pr.headRepo !== this.fullName || pr.state !== "open") continue;
+      pr.headSha = sha;
+      const base = this.git.resolve(`refs/heads/${pr.baseRef}`);
+      if (base && this.git.isAncestor(sha, base)) pr.state = "closed";
+    }
+  }
+
+  /** POST /graphql: the document and its variables are checked against GitHub's schema by graphql-js. */
+  async #graphql(body: Record<string, unknown>): Promise<unknown> {
+    if (typeof body.query !== "string") {
+      this.violations.push("POST /graphql: the body has no query");
+      throw new HttpError(400, "Problems parsing JSON");
+    }
+    const implemented: Record<string, unknown> = {
+      createCommitOnBranch: (args: { input: CreateCommitOnBranchInput }) => this.#createCommitOnBranch(args.input),
+    };
+    const rootValue = new Proxy(implemented, {
+      get: (target, field) => {
+        if (typeof field === "string" && field in target) return target[field];
+        throw new Error(`the stand-in does not implement ${String(field)}`);
+      },
+    });
+    const result = await graphql({
+      schema: githubGraphqlSchema(),
+      source: body.query,
+      variableValues: (body.variables as Record<string, unknown> | undefined) ?? {},
+      operationName: (body.operationName as string | undefined) ?? null,
+      rootValue,
+    });
+    // No data at all: the document or its variables do not fit GitHub's schema, which GitHub answers with 200
+    // and errors, as here.
+    if (!("data" in result) || result.data === undefined) {
+      this.violations.push(...(result.errors ?? []).map((error) => `POST /graphql: ${error.message}`));
+    }
+    return {
+      ...(result.data !== undefined ? { data: result.data } : {}),
+      ...(result.errors
+        ? {
+            errors: result.errors.map((error) => ({
+              ...error.toJSON(),
+              ...(error.originalError instanceof GraphqlFailure ? { type: error.originalError.type } : {}),
+            })),
+          }
+        : {}),
+    };
+  }
+
+  /**
+   * GitHub's createCommitOnBranch: appends one commit to an existing branch whose tip must be expectedHeadOid,
+   * authored by the app and committed by GitHub (which signs it). A stale expectedHeadOid is not an HTTP error:
+   * 200 with `data.createCommitOnBranch: null` and an error of type STALE_DATA.
+   */
+  #createCommitOnBranch(input: CreateCommitOnBranchInput) {
+    const git = this.git;
+    const { branch } = input;
+    if (branch.id) throw new GraphqlFailure("NOT_FOUND", "the stand-in locates branches by name only");
+    if (branch.repositoryNameWithOwner?.toLowerCase() !== this.fullName.toLowerCase() || !branch.branchName) {
+      throw new GraphqlFailure(
+        "NOT_FOUND",
+        `Could not resolve to a Repository with the name '${branch.repositoryNameWithOwner ?? ""}'.`,
+      );
+    }
+    const ref = `refs/heads/${branch.branchName.replace(/^refs\/heads\//, "")}`;
+    const tip = git.resolve(ref);
+    if (!tip) throw new GraphqlFailure("NOT_FOUND", `A ref named "${ref}" could not be found.`);
+    if (!/^[0-9a-f]{40}$/.test(input.expectedHeadOid)) {
+      throw new GraphqlFailure("UNPROCESSABLE", `${JSON.stringify(input.expectedHeadOid)} is not a valid oid`);
+    }
+    if (tip !== input.expectedHeadOid) {
+      throw new GraphqlFailure(
+        "STALE_DATA",
+        `Expected branch to point to "${input.expectedHeadOid}" but it did not.  Pull and try again.`,
+      );
+    }
+    const base64 = /^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$/;
+    const additions = input.fileChanges?.additions ?? [];
+    const deletions = input.fileChanges?.deletions ?? [];
+    for (const addition of additions) {
+      if (!base64.test(addition.contents)) {
+        throw new GraphqlFailure("UNPROCESSABLE", `contents of ${addition.path} are not valid base64`);
+      }
+    }
+    const existing = git.files(tip);
+    for (const deletion of deletions) {
+      if (!existing.has(deletion.path)) {
+        throw new GraphqlFailure(
+          "UNPROCESSABLE",
+          `A path was requested for deletion which does not exist as of commit oid \`${tip}\``,
+        );
+      }
+    }
+    const shas = git.hashBlobs(additions.map((addition) => Buffer.from(addition.contents, "base64")));
+    const tree = git.writeTree(`${tip}^{tree}`, [
+      ...deletions.map((deletion) => ({ path: deletion.path, mode: "100644", sha: null })),
+      ...additions.map((addition, i) => ({ path: addition.path, mode: "100644", sha: shas[i]! })),
+    ]);
+    const message = input.message.body ? `${input.message.headline}\n\n${input.message.body}` : input.message.headline;
+    const sha = git.commitTree(tree, [tip], message, {
+      GIT_AUTHOR_NAME: this.botLogin,
+      GIT_AUTHOR_EMAIL: `${this.options.appId}+${this.botLogin}@users.noreply.github.com`,
+      GIT_COMMITTER_NAME: "GitHub",
+      GIT_COMMITTER_EMAIL: "noreply@github.com",
+    });
+    git.run(["update-ref", ref, sha, tip]);
+    this.#refWrite({ op: "update", ref, sha });
+    this.#movePullHeads(ref, sha);
+    return {
+      clientMutationId: input.clientMutationId ?? null,
+      commit: { oid: sha, url: `https://github.com/${this.fullName}/commit/${sha}` },
+      ref: { name: ref.replace(/^refs\/heads\//, ""), prefix: "refs/heads/" },
+    };
   }
 
   #commentJson(c: IssueComment) {
