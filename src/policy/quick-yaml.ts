@@ -1,0 +1,415 @@
+// A fast reader for the plain block YAML that Kubernetes manifests are nearly always written in. It builds the same
+// `yaml` nodes as the yaml package's composer (node classes, values, scalar styles and formats, source ranges, key
+// order), many times faster, and declines (returns undefined) on anything outside its subset, which then goes to the
+// yaml package itself: flow collections, block scalars, anchors, aliases, tags, quoted keys, multi-line scalars,
+// escapes, directives, `...`, tabs, CR line ends, duplicate keys, empty documents, non-map roots, deep nesting.
+// Comments are skipped, not attached to nodes (nothing in the engine reads a parsed node's comments); comment lines
+// where the composer stretches the ranges of the nodes around them over the comment are declined.
+// test/policy/quick-yaml.test.ts proves the equality with fast-check against the yaml package.
+import { Document, isScalar, Pair, Scalar, YAMLMap, YAMLSeq } from "yaml";
+import type { Node, ParsedNode, Schema } from "yaml";
+
+/** Unwinds the reader when the input leaves its subset. */
+class Declined extends Error {}
+
+interface Line {
+  /** Offset of the line's first character. */
+  readonly start: number;
+  /** Offset of its line feed, or the text's length on the last line. */
+  readonly end: number;
+  /** Leading spaces. */
+  readonly indent: number;
+  /** Indent of the comment lines after this line, up to the next content line; -1 without any. */
+  commentsAfter: number;
+}
+
+/** Scalar tags of the default (core) schema, tried in order like the composer does for plain scalars. */
+interface ScalarTag {
+  readonly default?: boolean | "key";
+  readonly test?: RegExp;
+  readonly format?: string;
+  readonly collection?: string;
+  resolve(value: string, onError: (message: string) => void, options: object): unknown;
+}
+
+let coreSchema: Schema | undefined;
+function schemaOf(): Schema {
+  return (coreSchema ??= new Document().schema);
+}
+
+/** Deeper nesting is left to the yaml package path, which reports it (see MAX_NESTING_DEPTH in manifests.ts). */
+const MAX_DEPTH = 64;
+const MAX_KEY_LENGTH = 1000;
+/** Line breaks and marks other YAML readers treat differently: such texts go to the yaml package. */
+const ODD_CHARACTERS = /[\t\r\u0085\u2028\u2029\ufeff]/;
+/** Plain scalars the core schema may read as something else than a string are empty or start with one of these. */
+const MAYBE_NOT_STRING = /^[-+.0-9~nNtTfF]/;
+
+function isKeyStart(code: number): boolean {
+  return (code >= 97 && code <= 122) || (code >= 65 && code <= 90) || (code >= 48 && code <= 57) || code === 95;
+}
+function isKeyChar(code: number): boolean {
+  return isKeyStart(code) || code === 46 || code === 47 || code === 45; // . / -
+}
+/** First characters a plain scalar may start with here (indicators, quotes and odd starts go to the yaml package). */
+function isPlainStart(code: number): boolean {
+  return (
+    isKeyStart(code) ||
+    code === 46 || // .
+    code === 47 || // /
+    code === 126 || // ~
+    code === 40 || // (
+    code === 43 || // +
+    code === 36 || // $
+    code === 61 || // =
+    code === 94 || // ^
+    (code >= 0xa1 && code !== 0x2028 && code !== 0x2029 && code !== 0xfeff)
+  );
+}
+
+/**
+ * Reads one document's lines. In `nodes` mode it builds yaml nodes with ranges; otherwise the plain JS value that
+ * `document.toJS()` would give, without the nodes (for files whose nodes nobody needs).
+ */
+class Reader {
+  private index = 0;
+  private readonly schema = schemaOf();
+  private readonly tags: readonly ScalarTag[];
+  private readonly stringTag: ScalarTag;
+  private readonly options = { intAsBigInt: false, keepSourceTokens: false };
+
+  constructor(
+    private readonly text: string,
+    private readonly lines: readonly Line[],
+    private readonly nodes: boolean,
+  ) {
+    this.tags = (this.schema.tags as unknown as ScalarTag[]).filter((tag) => !tag.collection);
+    this.stringTag = this.tags.find((tag) => !tag.test)!;
+  }
+
+  document(): unknown {
+    this.index = 0;
+    const first = this.lines[0]!;
+    if (first.indent !== 0 || this.isDash(first)) throw new Declined();
+    const root = this.map(0, first.start, 1);
+    if (this.index !== this.lines.length) throw new Declined();
+    return root;
+  }
+
+  private isDash(line: Line): boolean {
+    const at = line.start + line.indent;
+    return this.text.charCodeAt(at) === 45 && (at + 1 === line.end || this.text.charCodeAt(at + 1) === 32);
+  }
+
+  private skipSpaces(at: number, end: number): number {
+    while (at < end && this.text.charCodeAt(at) === 32) at++;
+    return at;
+  }
+
+  /** Offset of the `:` ending a simple key that starts at `at`, or -1 when no such key starts there. */
+  private keyEnd(at: number, end: number): number {
+    const { text } = this;
+    if (!isKeyStart(text.charCodeAt(at))) return -1;
+    for (let i = at + 1; i < end; i++) {
+      const code = text.charCodeAt(i);
+      if (code === 58) {
+        const next = i + 1 === end ? 32 : text.charCodeAt(i + 1);
+        if (next === 32) return i - at > MAX_KEY_LENGTH ? -1 : i;
+        if (!isKeyChar(next)) return -1;
+        continue;
+      }
+      if (!isKeyChar(code)) return -1;
+    }
+    return -1;
+  }
+
+  /** A plain scalar's value as the core schema reads it, and its tag's format (HEX, OCT, EXP). */
+  private resolvePlain(source: string): { value: unknown; format?: string; node?: Scalar } {
+    if (source !== "" && !MAYBE_NOT_STRING.test(source)) return { value: source };
+    const tag = this.tags.find((candidate) => candidate.default === true && candidate.test?.test(source));
+    if (!tag) return { value: source };
+    const resolved = tag.resolve(
+      source,
+      () => {
+        throw new Declined();
+      },
+      this.options,
+    );
+    return isScalar(resolved)
+      ? { value: resolved.value, format: tag.format, node: resolved }
+      : { value: resolved, format: tag.format };
+  }
+
+  private plainScalar(source: string, start: number, valueEnd: number, nodeEnd: number): unknown {
+    const resolved = this.resolvePlain(source);
+    if (!this.nodes) return resolved.value;
+    const scalar = resolved.node ?? new Scalar(resolved.value);
+    scalar.range = [start, valueEnd, nodeEnd];
+    scalar.source = source;
+    scalar.type = Scalar.PLAIN;
+    if (resolved.format) scalar.format = resolved.format;
+    return scalar;
+  }
+
+  /**
+   * A null value: nothing after its indicator but spaces. With a comment after it, on its line or the next ones, the
+   * composer's range of it runs on over the comment: declined.
+   */
+  private nullScalar(at: number, line: Line): unknown {
+    if (at !== line.end || line.commentsAfter !== -1) throw new Declined();
+    return this.plainScalar("", at, at, at);
+  }
+
+  /** The scalar written from `at` to the end of `line` (a comment aside). */
+  private inlineScalar(at: number, line: Line): unknown {
+    const { text } = this;
+    const { end } = line;
+    const code = text.charCodeAt(at);
+    if (code === 39 || code === 34) {
+      const quote = code === 39 ? "'" : '"';
+      let close = at + 1;
+      for (;;) {
+        close = text.indexOf(quote, close);
+        if (close === -1 || close >= end) throw new Declined();
+        if (code === 39 && text.charCodeAt(close + 1) === 39) {
+          close += 2;
+          continue;
+        }
+        break;
+      }
+      let value = text.slice(at + 1, close);
+      if (code === 34 && value.includes("\\")) throw new Declined();
+      if (code === 39 && value.includes("'")) value = value.replaceAll("''", "'");
+      const valueEnd = close + 1;
+      const after = this.skipSpaces(valueEnd, end);
+      if (after < end && !(text.charCodeAt(after) === 35 && after > valueEnd)) throw new Declined();
+      if (!this.nodes) return value;
+      const scalar = new Scalar(value);
+      scalar.type = code === 39 ? Scalar.QUOTE_SINGLE : Scalar.QUOTE_DOUBLE;
+      scalar.source = value;
+      scalar.range = [at, valueEnd, this.nodeEndAtLineEnd(line)];
+      return scalar;
+    }
+    if (!isPlainStart(code)) {
+      const next = text.charCodeAt(at + 1);
+      // "-1", "-.5": a dash not followed by a space starts a plain scalar
+      if (!(code === 45 && at + 1 < end && ((next >= 48 && next <= 57) || next === 46))) throw new Declined();
+    }
+    let comment = text.indexOf(" #", at);
+    if (comment === -1 || comment >= end) comment = end;
+    let valueEnd = comment;
+    while (valueEnd > at && text.charCodeAt(valueEnd - 1) === 32) valueEnd--;
+    const source = text.slice(at, valueEnd);
+    if (source.includes(": ") || source.endsWith(":")) throw new Declined();
+    return this.plainScalar(source, at, valueEnd, this.nodeEndAtLineEnd(line));
+  }
+
+  private nodeEndAtLineEnd(line: Line): number {
+    return line.end < this.text.length ? line.end + 1 : line.end;
+  }
+
+  /** Moves past the line holding a value that ended on it; the next line may not be deeper than `column`. */
+  private afterInlineValue(column: number): void {
+    this.index++;
+    if (this.index < this.lines.length && this.lines[this.index]!.indent > column) throw new Declined();
+  }
+
+  /** A block collection starting on line `this.index`, indented by `column`. */
+  private block(column: number, depth: number): unknown {
+    const line = this.lines[this.index]!;
+    return this.isDash(line) ? this.seq(column, depth) : this.map(column, line.start + column, depth);
+  }
+
+  /** A value after a `key:` or `- ` indicator that ended its line (`at`: where the indicator's spaces end). */
+  private valueOnNextLines(at: number, column: number, depth: number, inMap: boolean): unknown {
+    const line = this.lines[this.index]!;
+    const next = this.lines[this.index + 1];
+    if (next && (next.indent > column || (inMap && next.indent === column && this.isDash(next)))) {
+      this.index++;
+      return this.block(next.indent, depth + 1);
+    }
+    // An empty sequence item's range depends on the comments before it in ways not worth following.
+    if (!inMap) throw new Declined();
+    const value = this.nullScalar(at, line);
+    this.afterInlineValue(column);
+    return value;
+  }
+
+  private map(column: number, firstKey: number, depth: number): unknown {
+    if (depth > MAX_DEPTH) throw new Declined();
+    const { text, nodes } = this;
+    const map = nodes ? new YAMLMap(this.schema) : undefined;
+    const object: Record<string, unknown> = {};
+    const keys = new Set<unknown>();
+    let keyAt = firstKey;
+    let last: unknown;
+    for (;;) {
+      const line = this.lines[this.index]!;
+      const colon = this.keyEnd(keyAt, line.end);
+      if (colon === -1) throw new Declined();
+      const key = this.plainScalar(text.slice(keyAt, colon), keyAt, colon, colon);
+      const keyValue = nodes ? (key as Scalar).value : key;
+      if (keys.has(keyValue)) throw new Declined();
+      keys.add(keyValue);
+      const at = this.skipSpaces(colon + 1, line.end);
+      let value: unknown;
+      if (at === line.end || text.charCodeAt(at) === 35) {
+        if (at === colon + 1 && at < line.end) throw new Declined(); // "key:#…"
+        value = this.valueOnNextLines(at, column, depth, true);
+      } else {
+        value = this.inlineScalar(at, line);
+        this.afterInlineValue(column);
+      }
+      if (map) map.items.push(new Pair(key, value));
+      else {
+        // As yaml's toJS names keys: null → "", others by String(); an inherited name becomes an own property.
+        const name = keyValue === null ? "" : String(keyValue);
+        if (name in object) {
+          Object.defineProperty(object, name, { value, writable: true, enumerable: true, configurable: true });
+        } else object[name] = value;
+      }
+      last = value;
+      const next = this.lines[this.index];
+      if (!next || next.indent < column) break;
+      if (next.indent > column || this.isDash(next)) throw new Declined();
+      keyAt = next.start + column;
+    }
+    if (!map) return object;
+    const end = (last as Node).range![2];
+    map.range = [firstKey, end, end];
+    return map;
+  }
+
+  private seq(column: number, depth: number): unknown {
+    if (depth > MAX_DEPTH) throw new Declined();
+    const { text, nodes } = this;
+    const seq = nodes ? new YAMLSeq(this.schema) : undefined;
+    const array: unknown[] = [];
+    const start = this.lines[this.index]!.start + column;
+    for (;;) {
+      const line = this.lines[this.index]!;
+      const dash = line.start + column;
+      const at = this.skipSpaces(dash + 1, line.end);
+      let item: unknown;
+      if (at === line.end || text.charCodeAt(at) === 35) {
+        if (at === dash + 1 && at < line.end) throw new Declined(); // "-#…"
+        item = this.valueOnNextLines(at, column, depth, false);
+      } else if (text.charCodeAt(at) === 45 && (at + 1 === line.end || text.charCodeAt(at + 1) === 32)) {
+        throw new Declined();
+      } else if (this.keyEnd(at, line.end) !== -1) {
+        item = this.map(at - line.start, at, depth + 1);
+      } else {
+        item = this.inlineScalar(at, line);
+        this.afterInlineValue(column);
+      }
+      if (seq) seq.items.push(item);
+      else array.push(item);
+      const next = this.lines[this.index];
+      if (!next || next.indent < column || (next.indent === column && !this.isDash(next))) break;
+      if (next.indent > column) throw new Declined();
+    }
+    // A comment line after the last item, as deep as the dashes (a key at their indent comes next), is the
+    // composer's part of the sequence.
+    if (column > 0 && this.lines[this.index - 1]!.commentsAfter >= column) throw new Declined();
+    if (!seq) return array;
+    const end = (seq.items.at(-1) as Node).range![2];
+    seq.range = [start, end, end];
+    return seq;
+  }
+}
+
+export interface QuickParse {
+  readonly documents: Document.Parsed[];
+  /** Offsets where lines start, 0 first: what a LineCounter would have been told. */
+  readonly lineStarts: readonly number[];
+}
+
+/** Content lines per document, and line starts; undefined when the text is outside the subset line by line. */
+function splitLines(text: string): { documents: Line[][]; lineStarts: number[] } | undefined {
+  if (ODD_CHARACTERS.test(text)) return undefined;
+  const lineStarts: number[] = [0];
+  const documents: Line[][] = [];
+  let current: Line[] = [];
+  let last: Line | undefined;
+  let sawMarker = false;
+  for (let start = 0; start <= text.length;) {
+    let end = text.indexOf("\n", start);
+    if (end === -1) end = text.length;
+    let indent = 0;
+    while (start + indent < end && text.charCodeAt(start + indent) === 32) indent++;
+    const first = text.charCodeAt(start + indent);
+    if (start + indent === end) {
+      // a blank line
+    } else if (first === 35) {
+      // Comment lines at the indent of the next content line, or at column 0 at a document's end, are the
+      // composer's comments before that line: anywhere else it may stretch the ranges of nodes around them.
+      if (last && last.commentsAfter !== -1 && last.commentsAfter !== indent) return undefined;
+      if (last) last.commentsAfter = indent;
+    } else if (indent === 0 && (first === 37 || text.startsWith("...", start))) {
+      return undefined; // a directive, or a document end marker
+    } else if (indent === 0 && text.startsWith("---", start)) {
+      if (end !== start + 3) return undefined;
+      if (last && last.commentsAfter > 0) return undefined;
+      last = undefined;
+      if (current.length > 0) documents.push(current);
+      else if (sawMarker || documents.length > 0) return undefined; // an empty document
+      current = [];
+      sawMarker = true;
+    } else {
+      if (last && last.commentsAfter !== -1 && last.commentsAfter !== indent) return undefined;
+      last = { start, end, indent, commentsAfter: -1 };
+      current.push(last);
+    }
+    if (end === text.length) break;
+    start = end + 1;
+    lineStarts.push(start);
+  }
+  if (last && last.commentsAfter > 0) return undefined;
+  if (current.length > 0) documents.push(current);
+  else if (sawMarker) return undefined;
+  if (documents.length === 0) return undefined;
+  return { documents, lineStarts };
+}
+
+function readDocuments(
+  text: string,
+  nodes: boolean,
+): { roots: unknown[]; starts: number[]; lineStarts: number[] } | undefined {
+  const split = splitLines(text);
+  if (!split) return undefined;
+  try {
+    const roots = split.documents.map((lines) => new Reader(text, lines, nodes).document());
+    return { roots, starts: split.documents.map((lines) => lines[0]!.start), lineStarts: split.lineStarts };
+  } catch (error) {
+    if (error instanceof Declined) return undefined;
+    throw error;
+  }
+}
+
+/** The documents of `text` as the yaml package would compose them, or undefined when `text` is outside the subset. */
+export function quickParse(text: string): QuickParse | undefined {
+  const read = readDocuments(text, true);
+  if (!read) return undefined;
+  const documents = read.roots.map((root) => {
+    const contents = root as YAMLMap;
+    const document = new Document() as Document.Parsed;
+    document.contents = contents as unknown as ParsedNode;
+    document.range = [contents.range![0], contents.range![1], contents.range![2]];
+    return document;
+  });
+  return { documents, lineStarts: read.lineStarts };
+}
+
+export interface QuickValues {
+  /** Each document's root mapping as `document.toJS()` gives it, and the offset where it starts. */
+  readonly documents: ReadonlyArray<{ readonly value: Record<string, unknown>; readonly start: number }>;
+  readonly lineStarts: readonly number[];
+}
+
+/** The plain values of the documents of `text`, without building nodes; undefined when outside the subset. */
+export function quickValues(text: string): QuickValues | undefined {
+  const read = readDocuments(text, false);
+  if (!read) return undefined;
+  const documents = read.roots.map((root, i) => ({ value: root as Record<string, unknown>, start: read.starts[i]! }));
+  return { documents, lineStarts: read.lineStarts };
+}
