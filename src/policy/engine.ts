@@ -1,6 +1,6 @@
 // The scan: source files in, findings out. Pure: the shells hand it files and print what it returns.
 import { isPair, isNode, LineCounter } from "yaml";
-import { minimatch } from "minimatch";
+import { Minimatch } from "minimatch";
 import type { Config } from "./config.js";
 import { isManifestPath, parseManifestFile, positionOf } from "./manifests.js";
 import type { ParsedFile } from "./manifests.js";
@@ -39,13 +39,17 @@ export interface ScanResult {
   readonly index: RepoIndex;
 }
 
+/** The configuration's include/exclude globs as a predicate on paths: compile once, match every path. */
+export function pathFilterOf(config: Config): (path: string) => boolean {
+  const compile = (glob: string) => new Minimatch(glob, { dot: true });
+  const include = config.paths.include.map(compile);
+  const exclude = config.paths.exclude.map(compile);
+  return (path) => include.some((glob) => glob.match(path)) && !exclude.some((glob) => glob.match(path));
+}
+
 /** Whether the configuration's include/exclude globs select a path. */
 export function isIncluded(config: Config, path: string): boolean {
-  const options = { dot: true };
-  return (
-    config.paths.include.some((glob) => minimatch(path, glob, options)) &&
-    !config.paths.exclude.some((glob) => minimatch(path, glob, options))
-  );
+  return pathFilterOf(config)(path);
 }
 
 /** Code-unit order: the same on every machine and locale, unlike localeCompare. */
@@ -167,9 +171,9 @@ export function scan(sources: readonly SourceFile[], options: ScanOptions): Scan
   // Excluded paths are not reported on, but their Services and workloads still explain other files' policies.
   const files = parseSources(sources, failures);
   const { index, degraded } = indexSafely(files, failures);
-  const reported = files.filter(
-    (file) => (!options.only || options.only.has(file.path)) && isIncluded(config, file.path),
-  );
+  for (const file of files) file.release?.();
+  const included = pathFilterOf(config);
+  const reported = files.filter((file) => (!options.only || options.only.has(file.path)) && included(file.path));
   const findings: Finding[] = [];
   let policyCount = 0;
 
@@ -238,6 +242,7 @@ export function scan(sources: readonly SourceFile[], options: ScanOptions): Scan
         }
       }
     }
+    file.release?.();
   }
   findings.sort(compareFindings);
   return { filesScanned: reported.length, policies: policyCount, findings, files, index };

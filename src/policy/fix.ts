@@ -1,7 +1,7 @@
 // The repository-wide fix: source files in, rewritten texts and what was rewritten out. Pure, like the scan.
 import { isScalar } from "yaml";
 import type { Config } from "./config.js";
-import { isIncluded, parseSources, policiesOf } from "./engine.js";
+import { parseSources, pathFilterOf, policiesOf } from "./engine.js";
 import { positionOf } from "./manifests.js";
 import type { ParsedFile } from "./manifests.js";
 import { rulesOf } from "./policy.js";
@@ -180,12 +180,14 @@ function fixFile(file: ParsedFile, index: RepoIndex, options: FixOptions, plan: 
 export function fix(sources: readonly SourceFile[], options: FixOptions): FixResult {
   const files = parseSources(sources);
   const index = buildRepoIndex(files);
+  for (const file of files) file.release?.();
   const versions = new CiliumVersions(options.config.ciliumVersion);
   const plan: PlanOptions = { translateSelectorServices: versions.includesBelow(CILIUM.translatesSelectorServices) };
   const changes: FileChange[] = [];
   const rewrites: RuleRewrite[] = [];
+  const included = pathFilterOf(options.config);
   for (const file of files) {
-    if (file.skipped || file.templated || !isIncluded(options.config, file.path)) continue;
+    if (file.skipped || file.templated || !included(file.path)) continue;
     let result: { text: string; rewrites: RuleRewrite[] };
     try {
       result = fixFile(file, index, options, plan);
@@ -205,6 +207,7 @@ export function fix(sources: readonly SourceFile[], options: FixOptions): FixRes
       };
       result = { text: file.text, rewrites: [failed] };
     }
+    file.release?.();
     rewrites.push(...result.rewrites);
     if (result.text !== file.text) {
       const bom = file.bom ? "\uFEFF" : "";

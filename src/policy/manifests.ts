@@ -1,6 +1,7 @@
 // A file → its YAML documents and the Kubernetes objects in them, with source positions on every node.
 import { Composer, isMap, isSeq, LineCounter, Parser } from "yaml";
 import type { CST, Document, Node, YAMLMap } from "yaml";
+import { quickParse, quickValues } from "./quick-yaml.js";
 import type { Position, SourceFile, SourceLocation } from "./types.js";
 
 /** Files above this size are not read (GitHub's own limit for blobs shown in diffs is of the same order). */
@@ -73,6 +74,11 @@ export interface ParsedFile {
   /** YAML syntax errors and alias-bomb rejections: the documents they hit yield no manifests. */
   readonly problems: readonly YamlProblem[];
   readonly manifests: readonly Manifest[];
+  /**
+   * Drops the documents composed on demand (the next use composes them again, equal but not the same objects). The
+   * engine calls it when it is done with a file's nodes, so that only one file's nodes are alive at a time.
+   */
+  release?(): void;
 }
 
 /** Position of a byte offset of `file.text`. */
@@ -150,6 +156,39 @@ function manifestFrom(
   };
 }
 
+/** Kinds whose `items` are objects of their own (List, and the typed lists like ServiceList). */
+function isListKind(kind: unknown): boolean {
+  return typeof kind === "string" && kind.endsWith("List");
+}
+
+/** A document root's identity from its plain value, for files whose nodes are built on demand. */
+function manifestFromValue(
+  file: Pick<ParsedFile, "path" | "lineCounter">,
+  documentIndex: number,
+  value: Record<string, unknown>,
+  start: number,
+): Omit<Manifest, "node"> | undefined {
+  const { apiVersion, kind } = value;
+  if (typeof apiVersion !== "string" || typeof kind !== "string") return undefined;
+  const metadata = value.metadata;
+  const field = (key: string) => {
+    if (metadata === null || typeof metadata !== "object" || Array.isArray(metadata)) return undefined;
+    const text: unknown = (metadata as Record<string, unknown>)[key];
+    return typeof text === "string" ? text : undefined;
+  };
+  return {
+    file: file.path,
+    documentIndex,
+    apiVersion,
+    kind,
+    name: field("name"),
+    namespace: field("namespace"),
+    value,
+    path: [],
+    location: { file: file.path, ...positionAt(file, start) },
+  };
+}
+
 /** The collection nesting depth of a CST token, counted without recursion; stops counting past `limit`. */
 function nestingDepth(root: CST.Token, limit: number): number {
   let max = 0;
@@ -196,8 +235,24 @@ export function parseManifestFile(source: SourceFile): ParsedFile {
     return { ...base, text, bom, skipped: undefined, templated: true, documents: [], problems: [], manifests: [] };
   }
   const fileRef = { path: source.path, lineCounter };
+  // What the quick reader reads is read again when nodes are wanted: values now (what the index needs), nodes when a
+  // rule or the rewrite asks; `release` drops both (nodes cost about four times their values in memory).
+  const values = quickValues(text);
+  if (values && values.documents.every(({ value }) => !isListKind(value.kind))) {
+    for (const start of values.lineStarts) lineCounter.addNewLine(start);
+    const found = values.documents.flatMap(({ value, start }, documentIndex) => {
+      const manifest = manifestFromValue(fileRef, documentIndex, value, start);
+      return manifest ? [manifest] : [];
+    });
+    return new OnDemandFile(source, text, bom, [], found, {
+      lineCounter,
+      values: values.documents.map(({ value }) => value),
+    });
+  }
+  const quick = quickParse(text);
+  if (quick) for (const start of quick.lineStarts) lineCounter.addNewLine(start);
   // The CST parser is iterative: measure the nesting on its tokens before anything recursive sees them.
-  const tokens = Array.from(new Parser(lineCounter.addNewLine).parse(text));
+  const tokens = quick ? [] : Array.from(new Parser(lineCounter.addNewLine).parse(text));
   const deep = tokens.find((token) => nestingDepth(token, MAX_NESTING_DEPTH) > MAX_NESTING_DEPTH);
   if (deep) {
     const problem = {
@@ -215,7 +270,7 @@ export function parseManifestFile(source: SourceFile): ParsedFile {
       manifests: [],
     };
   }
-  const parsed = compose(tokens);
+  const parsed = quick ? quick.documents : compose(tokens);
   const problems: YamlProblem[] = [];
   const found: Array<{ manifest: Omit<Manifest, "node">; node: YAMLMap }> = [];
   parsed.forEach((document, documentIndex) => {
@@ -242,7 +297,7 @@ export function parseManifestFile(source: SourceFile): ParsedFile {
     }
     const manifest = manifestFrom(fileRef, documentIndex, root, value, []);
     if (!manifest) return;
-    if (manifest.kind === "List" || (manifest.kind.endsWith("List") && isSeq(root.get("items", true)))) {
+    if (isListKind(manifest.kind) && (manifest.kind === "List" || isSeq(root.get("items", true)))) {
       const items = root.get("items", true);
       if (!isSeq(items)) return;
       const itemValues = (value as { items?: unknown }).items;
@@ -264,33 +319,112 @@ export function parseManifestFile(source: SourceFile): ParsedFile {
     const manifests = found.map(({ manifest, node }): Manifest => ({ ...manifest, node }));
     return { ...base, text, bom, skipped: undefined, templated: false, documents: parsed, problems, manifests };
   }
-  return withDocumentsOnDemand(
-    { ...base, text, bom, skipped: undefined, templated: false, problems },
+  return new OnDemandFile(
+    source,
+    text,
+    bom,
+    problems,
     found.map(({ manifest }) => manifest),
+    { lineCounter },
   );
 }
 
-/** Module-level so that the getters' closures hold the text, not the documents composed by the first parse. */
-function withDocumentsOnDemand(
-  file: Omit<ParsedFile, "documents" | "manifests">,
-  found: readonly Omit<Manifest, "node">[],
-): ParsedFile {
-  const { text } = file;
-  let recomposed: Document.Parsed[] | undefined;
-  const documents = (): Document.Parsed[] => (recomposed ??= compose(Array.from(new Parser().parse(text))));
-  const manifests = found.map((manifest): Manifest => ({
-    ...manifest,
-    get node() {
-      return documents()[manifest.documentIndex]!.getIn(manifest.path, true) as YAMLMap;
-    },
-  }));
-  return {
-    ...file,
-    get documents() {
-      return documents();
-    },
-    manifests,
-  };
+/**
+ * A file whose documents are composed when something asks for them, and dropped again by `release`. Files the quick
+ * reader reads also drop their values and line starts, rebuilt from the text when asked; other files keep those
+ * (their values went through alias expansion, their line starts came from the parser).
+ */
+class OnDemandFile implements ParsedFile {
+  readonly path: string;
+  readonly size: number;
+  readonly skipped = undefined;
+  readonly templated = false;
+  readonly manifests: readonly Manifest[];
+  private composed: Document.Parsed[] | undefined;
+  private values: readonly Record<string, unknown>[] | undefined;
+  private lines: LineCounter | undefined;
+  /** Whether values and line starts come from the quick reader, and so can be dropped. */
+  private readonly quick: boolean;
+
+  constructor(
+    source: Pick<SourceFile, "path" | "size">,
+    readonly text: string,
+    readonly bom: boolean,
+    readonly problems: readonly YamlProblem[],
+    found: readonly Omit<Manifest, "node">[],
+    kept: { readonly lineCounter: LineCounter; readonly values?: readonly Record<string, unknown>[] },
+  ) {
+    this.path = source.path;
+    this.size = source.size;
+    this.quick = kept.values !== undefined;
+    this.values = kept.values;
+    this.lines = kept.lineCounter;
+    this.manifests = found.map((manifest) => new OnDemandManifest(this, manifest, this.quick));
+  }
+
+  get documents(): Document.Parsed[] {
+    return (this.composed ??= quickParse(this.text)?.documents ?? compose(Array.from(new Parser().parse(this.text))));
+  }
+
+  get lineCounter(): LineCounter {
+    if (!this.lines) {
+      const lines = new LineCounter();
+      lines.addNewLine(0);
+      for (let i = this.text.indexOf("\n"); i !== -1; i = this.text.indexOf("\n", i + 1)) lines.addNewLine(i + 1);
+      this.lines = lines;
+    }
+    return this.lines;
+  }
+
+  /** A document's root value, for files the quick reader reads. */
+  valueOf(documentIndex: number): Record<string, unknown> {
+    this.values ??= quickValues(this.text)!.documents.map(({ value }) => value);
+    return this.values[documentIndex]!;
+  }
+
+  release(): void {
+    this.composed = undefined;
+    if (this.quick) {
+      this.values = undefined;
+      this.lines = undefined;
+    }
+  }
+}
+
+class OnDemandManifest implements Manifest {
+  readonly file: string;
+  readonly documentIndex: number;
+  readonly apiVersion: string;
+  readonly kind: string;
+  readonly name: string | undefined;
+  readonly namespace: string | undefined;
+  readonly path: readonly (string | number)[];
+  readonly location: SourceLocation;
+  private readonly fixedValue: Readonly<Record<string, unknown>> | undefined;
+
+  constructor(
+    private readonly owner: OnDemandFile,
+    manifest: Omit<Manifest, "node">,
+    valueOnDemand: boolean,
+  ) {
+    this.file = manifest.file;
+    this.documentIndex = manifest.documentIndex;
+    this.apiVersion = manifest.apiVersion;
+    this.kind = manifest.kind;
+    this.name = manifest.name;
+    this.namespace = manifest.namespace;
+    this.path = manifest.path;
+    this.location = manifest.location;
+    this.fixedValue = valueOnDemand ? undefined : manifest.value;
+  }
+
+  get node(): YAMLMap {
+    return this.owner.documents[this.documentIndex]!.getIn(this.path, true) as YAMLMap;
+  }
+
+  get value(): Readonly<Record<string, unknown>> {
+    return this.fixedValue ?? this.owner.valueOf(this.documentIndex);
+  }
 }
 
 function compose(tokens: readonly CST.Token[]): Document.Parsed[] {

@@ -4,29 +4,46 @@ import semver from "semver";
 /** The Cilium versions a repository's clusters run or will run, as a semver range ("config.ciliumVersion"). */
 export class CiliumVersions {
   private readonly range: semver.Range;
+  /** Answers by question: rules ask the same few for every policy, and semver's range algebra is not cheap. */
+  private readonly answers = new Map<string, boolean>();
 
   constructor(readonly expression: string) {
     this.range = new semver.Range(expression, { loose: true });
   }
 
+  private intersects(other: string): boolean {
+    let answer = this.answers.get(other);
+    if (answer === undefined) {
+      answer = semver.intersects(this.range, new semver.Range(other));
+      this.answers.set(other, answer);
+    }
+    return answer;
+  }
+
   /** Whether any version in the range is below `version` (e.g. "1.14.0"). */
   includesBelow(version: string): boolean {
-    return semver.intersects(this.range, new semver.Range(`<${version}`));
+    return this.intersects(`<${version}`);
   }
 
   /** Whether any version in the range is in [from, to). */
   includesBetween(from: string, to: string): boolean {
-    return semver.intersects(this.range, new semver.Range(`>=${from} <${to}`));
+    return this.intersects(`>=${from} <${to}`);
   }
 
   /** Whether any version in the range is at least `version`. */
   includesAtLeast(version: string): boolean {
-    return semver.intersects(this.range, new semver.Range(`>=${version}`));
+    return this.intersects(`>=${version}`);
   }
 
   /** Whether every version in the range is at least `version`. */
   allAtLeast(version: string): boolean {
-    return semver.subset(this.range, new semver.Range(`>=${version}`));
+    const key = `subset >=${version}`;
+    let answer = this.answers.get(key);
+    if (answer === undefined) {
+      answer = semver.subset(this.range, new semver.Range(`>=${version}`));
+      this.answers.set(key, answer);
+    }
+    return answer;
   }
 
   toString(): string {

@@ -128,12 +128,46 @@ describe("parseManifestFile", () => {
     expect(positionOf(file, file.manifests[1]!.node)).toEqual({ line: 9, column: 5 });
   });
 
-  it("keeps the documents of files holding a policy", () => {
-    const file = parseManifestFile(
-      source("p.yaml", "apiVersion: v1\nkind: Service\n---\napiVersion: cilium.io/v2\nkind: CiliumNetworkPolicy\n"),
-    );
-    expect(Object.getOwnPropertyDescriptor(file, "documents")?.get).toBeUndefined();
-    expect(file.documents).toHaveLength(2);
-    expect(file.manifests[1]!.node).toBe(file.documents[1]!.contents);
+  it("composes documents on demand, keeps them until released, then composes equal ones again", () => {
+    const text = [
+      "# a comment",
+      "apiVersion: v1",
+      "kind: Service",
+      "metadata:",
+      "  name: db",
+      "---",
+      "apiVersion: cilium.io/v2",
+      "kind: CiliumNetworkPolicy",
+      "metadata:",
+      "  name: p",
+      "spec:",
+      "  egress:",
+      "    - toPorts:",
+      "        - ports:",
+      '            - port: "80"',
+      "",
+    ].join("\n");
+    const file = parseManifestFile(source("p.yaml", text));
+    const expected = parseAllDocuments(text);
+    const observe = () => ({
+      values: file.manifests.map((m) => m.value),
+      nodes: file.manifests.map((m) => m.node.toJS(file.documents[m.documentIndex]!)),
+      ranges: file.documents.map((d) => d.contents?.range),
+      positions: file.manifests.map((m) => positionOf(file, m.node)),
+    });
+    const before = observe();
+    expect(before.values).toEqual(expected.map((d) => d.toJS()));
+    expect(before.ranges).toEqual(expected.map((d) => d.contents?.range));
+    expect(before.positions).toEqual([
+      { line: 2, column: 1 },
+      { line: 7, column: 1 },
+    ]);
+    const node = file.manifests[1]!.node;
+    expect(file.manifests[1]!.node).toBe(node);
+    expect(node).toBe(file.documents[1]!.contents);
+
+    file.release?.();
+    expect(file.manifests[1]!.node).not.toBe(node);
+    expect(observe()).toEqual(before);
   });
 });
