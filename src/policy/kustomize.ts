@@ -134,7 +134,10 @@ export interface KustomizeNote {
 export interface KustomizeView {
   /** Paths of the kustomization files found. */
   readonly kustomizations: readonly string[];
-  /** Renderings of a manifest, one per top-level kustomization that includes it, sorted by root; [] when none does. */
+  /**
+   * Renderings of a manifest, one per top-level kustomization that includes it, sorted by root; [] when none does.
+   * Rendered on each call (fresh copies of the manifest's value): the caller keeps what it needs.
+   */
   renderingsOf(manifest: Manifest): readonly KustomizeRendering[];
   /** Files that are not resources: kustomizations themselves, patches, generator inputs, transformer configs. */
   readonly nonResourceFiles: ReadonlySet<string>;
@@ -667,7 +670,8 @@ export function renderKustomizations(files: readonly ParsedFile[]): KustomizeVie
     return entries.map((entry) => ({ manifest: entry.manifest, layers: [...entry.layers, kustomization.layer] }));
   };
 
-  const renderings = new Map<Manifest, KustomizeRendering[]>();
+  // Which top-level kustomizations include a manifest, and through which layers; values are rendered when asked.
+  const inclusions = new Map<Manifest, Array<{ root: string; layers: readonly KustomizeLayer[] }>>();
   const roots = [...kustomizations.values()]
     .filter((kustomization) => !referenced.has(kustomization.path) && !kustomization.component)
     .sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
@@ -676,21 +680,23 @@ export function renderKustomizations(files: readonly ParsedFile[]): KustomizeVie
     for (const { manifest, layers } of build(root, [], [])) {
       if (seen.has(manifest)) continue;
       seen.add(manifest);
-      const value = structuredClone(manifest.value) as Mutable;
-      for (const layer of layers) applyLayer(value, layer);
-      const metadata = value.metadata as Mutable;
-      const rendering: KustomizeRendering = {
-        root: root.path,
-        layers,
-        value,
-        name: typeof metadata.name === "string" ? metadata.name : undefined,
-        namespace: typeof metadata.namespace === "string" ? metadata.namespace : undefined,
-      };
-      const list = renderings.get(manifest);
-      if (list) list.push(rendering);
-      else renderings.set(manifest, [rendering]);
+      const list = inclusions.get(manifest);
+      if (list) list.push({ root: root.path, layers });
+      else inclusions.set(manifest, [{ root: root.path, layers }]);
     }
   }
+  const render = (manifest: Manifest, root: string, layers: readonly KustomizeLayer[]): KustomizeRendering => {
+    const value = structuredClone(manifest.value) as Mutable;
+    for (const layer of layers) applyLayer(value, layer);
+    const metadata = value.metadata as Mutable;
+    return {
+      root,
+      layers,
+      value,
+      name: typeof metadata.name === "string" ? metadata.name : undefined,
+      namespace: typeof metadata.namespace === "string" ? metadata.namespace : undefined,
+    };
+  };
   for (const kustomization of kustomizations.values()) {
     if (!reached.has(kustomization.path)) {
       notes.push({
@@ -710,7 +716,8 @@ export function renderKustomizations(files: readonly ParsedFile[]): KustomizeVie
 
   return {
     kustomizations: [...kustomizations.keys()].sort(),
-    renderingsOf: (manifest) => renderings.get(manifest) ?? [],
+    renderingsOf: (manifest) =>
+      (inclusions.get(manifest) ?? []).map(({ root, layers }) => render(manifest, root, layers)),
     nonResourceFiles,
     notes,
   };

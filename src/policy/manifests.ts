@@ -244,10 +244,8 @@ export function parseManifestFile(source: SourceFile): ParsedFile {
       const manifest = manifestFromValue(fileRef, documentIndex, value, start);
       return manifest ? [manifest] : [];
     });
-    return new OnDemandFile(source, text, bom, [], found, {
-      lineCounter,
-      values: values.documents.map(({ value }) => value),
-    });
+    // The line starts served the locations above; they are counted again if a finding needs a position.
+    return new OnDemandFile(source, text, bom, [], found, { values: values.documents.map(({ value }) => value) });
   }
   const quick = quickParse(text);
   if (quick) for (const start of quick.lineStarts) lineCounter.addNewLine(start);
@@ -352,13 +350,13 @@ class OnDemandFile implements ParsedFile {
     readonly bom: boolean,
     readonly problems: readonly YamlProblem[],
     found: readonly Omit<Manifest, "node">[],
-    kept: { readonly lineCounter: LineCounter; readonly values?: readonly Record<string, unknown>[] },
+    kept: { readonly values: readonly Record<string, unknown>[] } | { readonly lineCounter: LineCounter },
   ) {
     this.path = source.path;
     this.size = source.size;
-    this.quick = kept.values !== undefined;
-    this.values = kept.values;
-    this.lines = kept.lineCounter;
+    this.quick = "values" in kept;
+    if ("values" in kept) this.values = kept.values;
+    else this.lines = kept.lineCounter;
     this.manifests = found.map((manifest) => new OnDemandManifest(this, manifest, this.quick));
   }
 

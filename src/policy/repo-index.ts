@@ -369,34 +369,34 @@ export function indexViews(
  */
 export function buildRepoIndex(files: readonly ParsedFile[]): RepoIndex {
   const kustomize = renderKustomizations(files);
-  const views: ManifestView[] = [];
-  // Only the rendered metadata outlives the index: the rendered values are copies of whole manifests.
+  // Only the rendered metadata outlives the index: the rendered values are copies of whole manifests, made and
+  // indexed one manifest at a time.
   const renderedMetadata = new Map<Manifest, readonly RenderedMetadata[]>();
-  for (const file of files) {
-    for (const manifest of file.manifests) {
-      const list = kustomize.renderingsOf(manifest);
-      if (list.length > 0)
-        renderedMetadata.set(
-          manifest,
-          list.map(({ name, namespace }) => ({ name, namespace })),
-        );
-    }
-  }
-  for (const file of files) {
-    if (kustomize.nonResourceFiles.has(file.path)) continue;
-    for (const manifest of file.manifests) {
-      const renderings = kustomize.renderingsOf(manifest);
-      if (renderings.length === 0) views.push({ manifest, value: manifest.value });
-      for (const rendering of renderings) {
-        views.push({
-          manifest,
-          value: rendering.value,
-          kustomization: rendering.root,
-          unapplied: unappliedChanges(rendering, manifest),
-        });
+  function* views(): Generator<ManifestView> {
+    for (const file of files) {
+      const resource = !kustomize.nonResourceFiles.has(file.path);
+      for (const manifest of file.manifests) {
+        const renderings = kustomize.renderingsOf(manifest);
+        if (renderings.length > 0) {
+          renderedMetadata.set(
+            manifest,
+            renderings.map(({ name, namespace }) => ({ name, namespace })),
+          );
+        }
+        if (!resource) continue;
+        if (renderings.length === 0) yield { manifest, value: manifest.value };
+        for (const rendering of renderings) {
+          yield {
+            manifest,
+            value: rendering.value,
+            kustomization: rendering.root,
+            unapplied: unappliedChanges(rendering, manifest),
+          };
+        }
       }
     }
   }
+  const indexed = indexViews(views());
   const renderings = (manifest: Manifest): RenderedMetadata[] => {
     const list = renderedMetadata.get(manifest);
     return list === undefined
@@ -405,7 +405,7 @@ export function buildRepoIndex(files: readonly ParsedFile[]): RepoIndex {
   };
   const { notes } = kustomize;
   return {
-    ...indexViews(views),
+    ...indexed,
     rendered: (manifest) => renderings(manifest)[0] ?? { name: manifest.name, namespace: manifest.namespace },
     renderings,
     notes,

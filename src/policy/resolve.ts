@@ -118,12 +118,17 @@ function joinNotes(...notes: (string | undefined)[]): string | undefined {
 // ---- lookups (indexed once per index: resolution runs for every toServices entry of a repository) ----
 
 function groupBy<T>(items: readonly T[], key: (item: T) => string): Map<string, T[]> {
+  return groupByMany(items, (item) => [key(item)]);
+}
+
+function groupByMany<T>(items: readonly T[], keys: (item: T) => readonly string[]): Map<string, T[]> {
   const groups = new Map<string, T[]>();
   for (const item of items) {
-    const k = key(item);
-    const group = groups.get(k);
-    if (group) group.push(item);
-    else groups.set(k, [item]);
+    for (const k of keys(item)) {
+      const group = groups.get(k);
+      if (group) group.push(item);
+      else groups.set(k, [item]);
+    }
   }
   return groups;
 }
@@ -132,6 +137,8 @@ interface Lookups {
   readonly servicesByName: Map<string, ServiceInfo[]>;
   readonly servicesByWrittenName: Map<string, ServiceInfo[]>;
   readonly workloadsByNamespace: Map<string, WorkloadInfo[]>;
+  /** By namespace and one pod label pair (see workloadCandidates). */
+  readonly workloadsByNamespacedLabel: Map<string, WorkloadInfo[]>;
   readonly endpointsByService: Map<string, EndpointsInfo[]>;
 }
 
@@ -150,6 +157,9 @@ function lookups(index: ResolveContext["index"]): Lookups {
       (service) => service.writtenName as string,
     ),
     workloadsByNamespace: groupBy(index.workloads, (workload) => workload.namespace ?? ""),
+    workloadsByNamespacedLabel: groupByMany(index.workloads, (workload) =>
+      Object.entries(workload.podLabels).map(([key, value]) => namespacedLabel(workload.namespace, key, value)),
+    ),
     endpointsByService: groupBy(index.endpoints, (entry) => `${entry.namespace ?? ""}/${entry.serviceName}`),
   };
   lookupCache.set(index.services, built);
@@ -165,6 +175,25 @@ function lookups(index: ResolveContext["index"]): Lookups {
  * its selector matches. Only when all of them agree; otherwise the name stays (Cilium accepts named ports) and a note
  * says why.
  */
+/**
+ * The workloads of a namespace that can match `selector`: those carrying its first plain label (the same pair), or
+ * all of the namespace's when it has none. A superset of the matches: the caller still matches each.
+ */
+function workloadCandidates(
+  index: ResolveContext["index"],
+  namespace: string | undefined,
+  selector: Labels,
+): readonly WorkloadInfo[] {
+  const { workloadsByNamespace, workloadsByNamespacedLabel } = lookups(index);
+  const plainLabel = Object.entries(selector).find(([key]) => !key.includes(":"));
+  if (!plainLabel) return workloadsByNamespace.get(namespace ?? "") ?? [];
+  return workloadsByNamespacedLabel.get(namespacedLabel(namespace, plainLabel[0], plainLabel[1])) ?? [];
+}
+
+function namespacedLabel(namespace: string | undefined, key: string, value: string): string {
+  return `${namespace ?? ""}\0${key}=${value}`;
+}
+
 function resolveNamedPort(
   name: string,
   protocol: string,
@@ -172,7 +201,7 @@ function resolveNamedPort(
   selector: Labels,
   index: ResolveContext["index"],
 ): { targetPort: number | string; note?: string } {
-  const workloads = (lookups(index).workloadsByNamespace.get(service.namespace ?? "") ?? []).filter(
+  const workloads = workloadCandidates(index, service.namespace, selector).filter(
     (workload) =>
       workload.namespace === service.namespace && matchesLabels({ matchLabels: selector }, workload.podLabels),
   );
