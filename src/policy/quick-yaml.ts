@@ -67,6 +67,32 @@ function isPlainStart(code: number): boolean {
   );
 }
 
+/** Names a plain object inherits: toJS defines such keys as own properties instead of assigning them. */
+const INHERITED_NAMES: ReadonlySet<string> = new Set(Object.getOwnPropertyNames(Object.prototype));
+
+/**
+ * The key names of one mapping: compared one by one while few (no hashing of fresh strings, which is what costs
+ * with manifests' small mappings), in a Set beyond.
+ */
+class KeyNames {
+  private readonly list: string[] = [];
+  private set: Set<string> | undefined;
+
+  has(name: string): boolean {
+    return this.set ? this.set.has(name) : this.list.includes(name);
+  }
+
+  add(name: string): void {
+    if (this.set) this.set.add(name);
+    else if (this.list.push(name) > 16) this.set = new Set(this.list);
+  }
+}
+
+/** How yaml's toJS names a scalar key in a plain object. */
+function keyName(value: unknown): string {
+  return value === null ? "" : String(value);
+}
+
 /**
  * Reads one document's lines. In `nodes` mode it builds yaml nodes with ranges; otherwise the plain JS value that
  * `document.toJS()` would give, without the nodes (for files whose nodes nobody needs).
@@ -195,8 +221,13 @@ class Reader {
       // "-1", "-.5": a dash not followed by a space starts a plain scalar
       if (!(code === 45 && at + 1 < end && ((next >= 48 && next <= 57) || next === 46))) throw new Declined();
     }
-    let comment = text.indexOf(" #", at);
-    if (comment === -1 || comment >= end) comment = end;
+    let comment = end;
+    for (let i = at + 1; i < end; i++) {
+      if (text.charCodeAt(i) === 35 && text.charCodeAt(i - 1) === 32) {
+        comment = i - 1;
+        break;
+      }
+    }
     let valueEnd = comment;
     while (valueEnd > at && text.charCodeAt(valueEnd - 1) === 32) valueEnd--;
     const source = text.slice(at, valueEnd);
@@ -240,7 +271,7 @@ class Reader {
     const { text, nodes } = this;
     const map = nodes ? new YAMLMap(this.schema) : undefined;
     const object: Record<string, unknown> = {};
-    const keys = new Set<unknown>();
+    const names = new KeyNames();
     let keyAt = firstKey;
     let last: unknown;
     for (;;) {
@@ -249,8 +280,11 @@ class Reader {
       if (colon === -1) throw new Declined();
       const key = this.plainScalar(text.slice(keyAt, colon), keyAt, colon, colon);
       const keyValue = nodes ? (key as Scalar).value : key;
-      if (keys.has(keyValue)) throw new Declined();
-      keys.add(keyValue);
+      // toJS names keys as String() does (null: ""). Equal keys (yaml's error) have equal names; so do a few unequal
+      // ones (NaN and NaN, .inf and "Infinity"), declined as well.
+      const name = keyName(keyValue);
+      if (names.has(name)) throw new Declined();
+      names.add(name);
       const at = this.skipSpaces(colon + 1, line.end);
       let value: unknown;
       if (at === line.end || text.charCodeAt(at) === 35) {
@@ -262,9 +296,8 @@ class Reader {
       }
       if (map) map.items.push(new Pair(key, value));
       else {
-        // As yaml's toJS names keys: null → "", others by String(); an inherited name becomes an own property.
-        const name = keyValue === null ? "" : String(keyValue);
-        if (name in object) {
+        // As yaml's toJS does, an inherited name ("constructor", "__proto__") becomes an own property.
+        if (INHERITED_NAMES.has(name)) {
           Object.defineProperty(object, name, { value, writable: true, enumerable: true, configurable: true });
         } else object[name] = value;
       }
