@@ -62,14 +62,15 @@ export function readSourceFiles(root: string, progress?: Progress): SourceFile[]
   assertDirectory(root);
   const files: SourceFile[] = [];
   const walk = (dir: string, relativeDir: string, scopes: readonly IgnoreScope[]) => {
-    const own = readGitignore(dir, relativeDir);
-    const active = own ? [...scopes, own] : scopes;
     let entries;
     try {
       entries = readdirSync(dir, { withFileTypes: true });
     } catch (error) {
       throw ioError(error, dir);
     }
+    // Looked up in the listing: trying to read a missing file costs an exception per directory.
+    const own = entries.some((entry) => entry.name === ".gitignore") ? readGitignore(dir, relativeDir) : undefined;
+    const active = own ? [...scopes, own] : scopes;
     for (const entry of entries) {
       const path = relativeDir + entry.name;
       const full = join(dir, entry.name);

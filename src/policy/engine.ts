@@ -218,9 +218,11 @@ export function scan(sources: readonly SourceFile[], options: ScanOptions): Scan
         fix: report.fix ?? (meta.fixable ? "auto" : "none"),
       });
     };
-    const base = { file, index, config, versions };
+    // Contexts written out, not spread from a common base: this runs for every rule on every file and policy.
     for (const rule of rules) {
-      if (rule.scope === "file") run(rule, null, () => rule.check({ ...base, report: reporter(rule.meta, null) }));
+      if (rule.scope === "file") {
+        run(rule, null, () => rule.check({ file, index, config, versions, report: reporter(rule.meta, null) }));
+      }
     }
     const policies: Policy[] = [];
     for (const manifest of file.manifests) {
@@ -238,7 +240,9 @@ export function scan(sources: readonly SourceFile[], options: ScanOptions): Scan
       policyCount += policy.specs.length;
       for (const rule of rules) {
         if (rule.scope === "policy") {
-          run(rule, policy, () => rule.check({ ...base, policy, report: reporter(rule.meta, policy) }));
+          run(rule, policy, () =>
+            rule.check({ file, index, config, versions, policy, report: reporter(rule.meta, policy) }),
+          );
         }
       }
     }

@@ -418,6 +418,39 @@ function readKustomization(
 
 // ---- applying a layer to a manifest's value ----
 
+/** Deeper than any manifest the parse accepts (MAX_NESTING_DEPTH): a cycle (aliases can make one). */
+const COPY_DEPTH_LIMIT = 1000;
+
+/**
+ * A deep copy of a manifest's value, made for each rendering: plain objects, arrays and scalars copied by hand (many
+ * times faster than structuredClone for such trees); anything else, or a cycle, left to structuredClone.
+ */
+function copyTree(value: unknown): unknown {
+  const copy = (node: unknown, depth: number): unknown => {
+    if (node === null || typeof node !== "object") return node;
+    if (depth > COPY_DEPTH_LIMIT) throw new RangeError("cycle");
+    if (Array.isArray(node)) return node.map((item) => copy(item, depth + 1));
+    if (Object.getPrototypeOf(node) !== Object.prototype) throw new TypeError("not plain data");
+    const out: Record<string, unknown> = {};
+    for (const [key, item] of Object.entries(node)) {
+      if (key === "__proto__") {
+        Object.defineProperty(out, key, {
+          value: copy(item, depth + 1),
+          writable: true,
+          enumerable: true,
+          configurable: true,
+        });
+      } else out[key] = copy(item, depth + 1);
+    }
+    return out;
+  };
+  try {
+    return copy(value, 0);
+  } catch {
+    return structuredClone(value);
+  }
+}
+
 function groupVersion(apiVersion: string): { group: string; version: string } {
   const slash = apiVersion.indexOf("/");
   return slash === -1
@@ -686,7 +719,7 @@ export function renderKustomizations(files: readonly ParsedFile[]): KustomizeVie
     }
   }
   const render = (manifest: Manifest, root: string, layers: readonly KustomizeLayer[]): KustomizeRendering => {
-    const value = structuredClone(manifest.value) as Mutable;
+    const value = copyTree(manifest.value) as Mutable;
     for (const layer of layers) applyLayer(value, layer);
     const metadata = value.metadata as Mutable;
     return {

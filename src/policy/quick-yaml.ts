@@ -67,6 +67,40 @@ function isPlainStart(code: number): boolean {
   );
 }
 
+// The yaml package marks each node with its type in an own, non-enumerable property its constructors define one node
+// at a time (a third of the cost of building nodes here). Nodes built here inherit the same mark from a prototype
+// per type instead: isMap/isSeq/isScalar/isPair, instanceof and clone() see no difference (the property is
+// Symbol.for("yaml.node.type") with Symbol.for("yaml.map") …, registered symbols; the tests would catch a change).
+const NODE_TYPE = Symbol.for("yaml.node.type");
+function marked<T extends object>(prototype: T, type: string, extra: PropertyDescriptorMap = {}): T {
+  return Object.create(prototype, { [NODE_TYPE]: { value: Symbol.for(type) }, ...extra }) as T;
+}
+const SCALAR_PROTOTYPE = marked(Scalar.prototype, "yaml.scalar");
+const PAIR_PROTOTYPE = marked(Pair.prototype, "yaml.pair");
+const MAP_PROTOTYPE = marked(YAMLMap.prototype, "yaml.map", {
+  schema: { value: schemaOf(), writable: true, configurable: true },
+});
+const SEQ_PROTOTYPE = marked(YAMLSeq.prototype, "yaml.seq", {
+  schema: { value: schemaOf(), writable: true, configurable: true },
+});
+
+function newScalar(value: unknown): Scalar {
+  const scalar = Object.create(SCALAR_PROTOTYPE) as Scalar;
+  scalar.value = value;
+  return scalar;
+}
+function newPair(key: unknown, value: unknown): Pair {
+  const pair = Object.create(PAIR_PROTOTYPE) as Pair;
+  pair.key = key;
+  pair.value = value;
+  return pair;
+}
+function newCollection<T extends YAMLMap | YAMLSeq>(prototype: T): T {
+  const collection = Object.create(prototype) as T;
+  collection.items = [];
+  return collection;
+}
+
 /** Names a plain object inherits: toJS defines such keys as own properties instead of assigning them. */
 const INHERITED_NAMES: ReadonlySet<string> = new Set(Object.getOwnPropertyNames(Object.prototype));
 
@@ -169,7 +203,7 @@ class Reader {
   private plainScalar(source: string, start: number, valueEnd: number, nodeEnd: number): unknown {
     const resolved = this.resolvePlain(source);
     if (!this.nodes) return resolved.value;
-    const scalar = resolved.node ?? new Scalar(resolved.value);
+    const scalar = resolved.node ?? newScalar(resolved.value);
     scalar.range = [start, valueEnd, nodeEnd];
     scalar.source = source;
     scalar.type = Scalar.PLAIN;
@@ -210,7 +244,7 @@ class Reader {
       const after = this.skipSpaces(valueEnd, end);
       if (after < end && !(text.charCodeAt(after) === 35 && after > valueEnd)) throw new Declined();
       if (!this.nodes) return value;
-      const scalar = new Scalar(value);
+      const scalar = newScalar(value);
       scalar.type = code === 39 ? Scalar.QUOTE_SINGLE : Scalar.QUOTE_DOUBLE;
       scalar.source = value;
       scalar.range = [at, valueEnd, this.nodeEndAtLineEnd(line)];
@@ -269,7 +303,7 @@ class Reader {
   private map(column: number, firstKey: number, depth: number): unknown {
     if (depth > MAX_DEPTH) throw new Declined();
     const { text, nodes } = this;
-    const map = nodes ? new YAMLMap(this.schema) : undefined;
+    const map = nodes ? newCollection<YAMLMap>(MAP_PROTOTYPE) : undefined;
     const object: Record<string, unknown> = {};
     const names = new KeyNames();
     let keyAt = firstKey;
@@ -294,7 +328,7 @@ class Reader {
         value = this.inlineScalar(at, line);
         this.afterInlineValue(column);
       }
-      if (map) map.items.push(new Pair(key, value));
+      if (map) map.items.push(newPair(key, value));
       else {
         // As yaml's toJS does, an inherited name ("constructor", "__proto__") becomes an own property.
         if (INHERITED_NAMES.has(name)) {
@@ -316,7 +350,7 @@ class Reader {
   private seq(column: number, depth: number): unknown {
     if (depth > MAX_DEPTH) throw new Declined();
     const { text, nodes } = this;
-    const seq = nodes ? new YAMLSeq(this.schema) : undefined;
+    const seq = nodes ? newCollection<YAMLSeq>(SEQ_PROTOTYPE) : undefined;
     const array: unknown[] = [];
     const start = this.lines[this.index]!.start + column;
     for (;;) {
