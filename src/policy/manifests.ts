@@ -235,8 +235,10 @@ export function parseManifestFile(source: SourceFile): ParsedFile {
     return { ...base, text, bom, skipped: undefined, templated: true, documents: [], problems: [], manifests: [] };
   }
   const fileRef = { path: source.path, lineCounter };
-  // What the quick reader reads is read again when nodes are wanted: values now (what the index needs), nodes when a
-  // rule or the rewrite asks; `release` drops both (nodes cost about four times their values in memory).
+  // A file the quick reader reads keeps only its text and its manifests' identities: its values are read again when
+  // the index asks, its nodes when a rule or the rewrite asks, and `release` drops both. Reading values twice costs
+  // a tenth of the parse; keeping every file's values from the parse to the index held a large repository's values
+  // all at once (about three times its text).
   const values = quickValues(text);
   if (values && values.documents.every(({ value }) => !isListKind(value.kind))) {
     for (const start of values.lineStarts) lineCounter.addNewLine(start);
@@ -245,7 +247,7 @@ export function parseManifestFile(source: SourceFile): ParsedFile {
       return manifest ? [manifest] : [];
     });
     // The line starts served the locations above; they are counted again if a finding needs a position.
-    return new OnDemandFile(source, text, bom, [], found, { values: values.documents.map(({ value }) => value) });
+    return new OnDemandFile(source, text, bom, [], found, { quick: true });
   }
   const quick = quickParse(text);
   if (quick) for (const start of quick.lineStarts) lineCounter.addNewLine(start);
@@ -350,13 +352,12 @@ class OnDemandFile implements ParsedFile {
     readonly bom: boolean,
     readonly problems: readonly YamlProblem[],
     found: readonly Omit<Manifest, "node">[],
-    kept: { readonly values: readonly Record<string, unknown>[] } | { readonly lineCounter: LineCounter },
+    read: { readonly quick: true } | { readonly lineCounter: LineCounter },
   ) {
     this.path = source.path;
     this.size = source.size;
-    this.quick = "values" in kept;
-    if ("values" in kept) this.values = kept.values;
-    else this.lines = kept.lineCounter;
+    this.quick = "quick" in read;
+    if ("lineCounter" in read) this.lines = read.lineCounter;
     this.manifests = found.map((manifest) => new OnDemandManifest(this, manifest, this.quick));
   }
 

@@ -394,6 +394,7 @@ export function buildRepoIndex(files: readonly ParsedFile[]): RepoIndex {
           };
         }
       }
+      file.release?.();
     }
   }
   const indexed = indexViews(views());
