@@ -50,7 +50,7 @@ export interface Manifest {
   /** metadata.name and metadata.namespace exactly as written (kustomize may change both: see the repo index). */
   readonly name: string | undefined;
   readonly namespace: string | undefined;
-  /** Composed on first use outside files holding a policy (see parseManifestFile). */
+  /** Composed when first asked for, for most files, and dropped when the engine releases the file (see OnDemandFile). */
   readonly node: YAMLMap;
   /** Plain-JS view of `node`, alias expansion bounded. */
   readonly value: Readonly<Record<string, unknown>>;
