@@ -1,7 +1,7 @@
 // A file → its YAML documents and the Kubernetes objects in them, with source positions on every node.
 import { Composer, isMap, isSeq, LineCounter, Parser } from "yaml";
 import type { CST, Document, Node, YAMLMap } from "yaml";
-import { quickParse, quickValues } from "./quick-yaml.js";
+import { quickOutline, quickParse, quickValues } from "./quick-yaml.js";
 import type { Position, SourceFile, SourceLocation } from "./types.js";
 
 /** Files above this size are not read (GitHub's own limit for blobs shown in diffs is of the same order). */
@@ -235,11 +235,11 @@ export function parseManifestFile(source: SourceFile): ParsedFile {
     return { ...base, text, bom, skipped: undefined, templated: true, documents: [], problems: [], manifests: [] };
   }
   const fileRef = { path: source.path, lineCounter };
-  // A file the quick reader reads keeps only its text and its manifests' identities: its values are read again when
-  // the index asks, its nodes when a rule or the rewrite asks, and `release` drops both. Reading values twice costs
-  // a tenth of the parse; keeping every file's values from the parse to the index held a large repository's values
-  // all at once (about three times its text).
-  const values = quickValues(text);
+  // A file the quick reader reads keeps only its text and its manifests' identities (read from an outline, which
+  // checks the whole file but builds only the top of each document): its values are read when the index asks, its
+  // nodes when a rule or the rewrite asks, and `release` drops both. Keeping every file's values from the parse to
+  // the index held a large repository's values all at once (about three times its text).
+  const values = quickOutline(text);
   if (values && values.documents.every(({ value }) => !isListKind(value.kind))) {
     for (const start of values.lineStarts) lineCounter.addNewLine(start);
     const found = values.documents.flatMap(({ value, start }, documentIndex) => {

@@ -37,6 +37,19 @@ function schemaOf(): Schema {
   return (coreSchema ??= new Document().schema);
 }
 
+let coreScalarTags: { readonly tags: readonly ScalarTag[] } | undefined;
+/** The core schema's scalar tags, in the order the composer tries them. */
+function scalarTags(): { readonly tags: readonly ScalarTag[] } {
+  return (coreScalarTags ??= {
+    tags: (schemaOf().tags as unknown as ScalarTag[]).filter((tag) => !tag.collection),
+  });
+}
+
+const RESOLVE_OPTIONS = { intAsBigInt: false, keepSourceTokens: false };
+function declined(): never {
+  throw new Declined();
+}
+
 /** Deeper nesting is left to the yaml package path, which reports it (see MAX_NESTING_DEPTH in manifests.ts). */
 const MAX_DEPTH = 64;
 const MAX_KEY_LENGTH = 1000;
@@ -128,23 +141,30 @@ function keyName(value: unknown): string {
 }
 
 /**
- * Reads one document's lines. In `nodes` mode it builds yaml nodes with ranges; otherwise the plain JS value that
- * `document.toJS()` would give, without the nodes (for files whose nodes nobody needs).
+ * What a read builds: yaml nodes; the plain values `document.toJS()` gives; or an outline, the values of the root
+ * mapping and of the collections directly in it (where apiVersion, kind and metadata are), deeper ones left out.
  */
+type ReadMode = "nodes" | "values" | "outline";
+const OUTLINE_DEPTH = 2;
+
+/** Reads one document's lines, building what its ReadMode says; every mode accepts and declines the same texts. */
 class Reader {
   private index = 0;
-  private readonly schema = schemaOf();
-  private readonly tags: readonly ScalarTag[];
-  private readonly stringTag: ScalarTag;
-  private readonly options = { intAsBigInt: false, keepSourceTokens: false };
+  /** What the last resolvePlain call found besides the value: its tag's format, and a node when the tag made one. */
+  private resolvedFormat: string | undefined;
+  private resolvedNode: Scalar | undefined;
+
+  private readonly nodes: boolean;
+  /** Collections deeper than this are read (and checked) but not built. */
+  private readonly builtDepth: number;
 
   constructor(
     private readonly text: string,
     private readonly lines: readonly Line[],
-    private readonly nodes: boolean,
+    mode: ReadMode,
   ) {
-    this.tags = (this.schema.tags as unknown as ScalarTag[]).filter((tag) => !tag.collection);
-    this.stringTag = this.tags.find((tag) => !tag.test)!;
+    this.nodes = mode === "nodes";
+    this.builtDepth = mode === "outline" ? OUTLINE_DEPTH : Infinity;
   }
 
   document(): unknown {
@@ -183,31 +203,29 @@ class Reader {
     return -1;
   }
 
-  /** A plain scalar's value as the core schema reads it, and its tag's format (HEX, OCT, EXP). */
-  private resolvePlain(source: string): { value: unknown; format?: string; node?: Scalar } {
-    if (source !== "" && !MAYBE_NOT_STRING.test(source)) return { value: source };
-    const tag = this.tags.find((candidate) => candidate.default === true && candidate.test?.test(source));
-    if (!tag) return { value: source };
-    const resolved = tag.resolve(
-      source,
-      () => {
-        throw new Declined();
-      },
-      this.options,
-    );
-    return isScalar(resolved)
-      ? { value: resolved.value, format: tag.format, node: resolved }
-      : { value: resolved, format: tag.format };
+  /** A plain scalar's value as the core schema reads it (resolvedFormat and resolvedNode say the rest). */
+  private resolvePlain(source: string): unknown {
+    this.resolvedFormat = undefined;
+    this.resolvedNode = undefined;
+    if (source !== "" && !MAYBE_NOT_STRING.test(source)) return source;
+    const { tags } = scalarTags();
+    const tag = tags.find((candidate) => candidate.default === true && candidate.test?.test(source));
+    if (!tag) return source;
+    const resolved = tag.resolve(source, declined, RESOLVE_OPTIONS);
+    this.resolvedFormat = tag.format;
+    if (!isScalar(resolved)) return resolved;
+    this.resolvedNode = resolved;
+    return resolved.value;
   }
 
   private plainScalar(source: string, start: number, valueEnd: number, nodeEnd: number): unknown {
-    const resolved = this.resolvePlain(source);
-    if (!this.nodes) return resolved.value;
-    const scalar = resolved.node ?? newScalar(resolved.value);
+    const value = this.resolvePlain(source);
+    if (!this.nodes) return value;
+    const scalar = this.resolvedNode ?? newScalar(value);
     scalar.range = [start, valueEnd, nodeEnd];
     scalar.source = source;
     scalar.type = Scalar.PLAIN;
-    if (resolved.format) scalar.format = resolved.format;
+    if (this.resolvedFormat) scalar.format = this.resolvedFormat;
     return scalar;
   }
 
@@ -215,13 +233,13 @@ class Reader {
    * A null value: nothing after its indicator but spaces. With a comment after it, on its line or the next ones, the
    * composer's range of it runs on over the comment: declined.
    */
-  private nullScalar(at: number, line: Line): unknown {
+  private nullScalar(at: number, line: Line, build: boolean): unknown {
     if (at !== line.end || line.commentsAfter !== -1) throw new Declined();
-    return this.plainScalar("", at, at, at);
+    return build ? this.plainScalar("", at, at, at) : undefined;
   }
 
-  /** The scalar written from `at` to the end of `line` (a comment aside). */
-  private inlineScalar(at: number, line: Line): unknown {
+  /** The scalar written from `at` to the end of `line` (a comment aside); checked only, unless `build`. */
+  private inlineScalar(at: number, line: Line, build: boolean): unknown {
     const { text } = this;
     const { end } = line;
     const code = text.charCodeAt(at);
@@ -243,7 +261,7 @@ class Reader {
       const valueEnd = close + 1;
       const after = this.skipSpaces(valueEnd, end);
       if (after < end && !(text.charCodeAt(after) === 35 && after > valueEnd)) throw new Declined();
-      if (!this.nodes) return value;
+      if (!this.nodes || !build) return value;
       const scalar = newScalar(value);
       scalar.type = code === 39 ? Scalar.QUOTE_SINGLE : Scalar.QUOTE_DOUBLE;
       scalar.source = value;
@@ -266,7 +284,7 @@ class Reader {
     while (valueEnd > at && text.charCodeAt(valueEnd - 1) === 32) valueEnd--;
     const source = text.slice(at, valueEnd);
     if (source.includes(": ") || source.endsWith(":")) throw new Declined();
-    return this.plainScalar(source, at, valueEnd, this.nodeEndAtLineEnd(line));
+    return build ? this.plainScalar(source, at, valueEnd, this.nodeEndAtLineEnd(line)) : undefined;
   }
 
   private nodeEndAtLineEnd(line: Line): number {
@@ -286,7 +304,7 @@ class Reader {
   }
 
   /** A value after a `key:` or `- ` indicator that ended its line (`at`: where the indicator's spaces end). */
-  private valueOnNextLines(at: number, column: number, depth: number, inMap: boolean): unknown {
+  private valueOnNextLines(at: number, column: number, depth: number, inMap: boolean, build: boolean): unknown {
     const line = this.lines[this.index]!;
     const next = this.lines[this.index + 1];
     if (next && (next.indent > column || (inMap && next.indent === column && this.isDash(next)))) {
@@ -295,7 +313,7 @@ class Reader {
     }
     // An empty sequence item's range depends on the comments before it in ways not worth following.
     if (!inMap) throw new Declined();
-    const value = this.nullScalar(at, line);
+    const value = this.nullScalar(at, line, build);
     this.afterInlineValue(column);
     return value;
   }
@@ -303,8 +321,9 @@ class Reader {
   private map(column: number, firstKey: number, depth: number): unknown {
     if (depth > MAX_DEPTH) throw new Declined();
     const { text, nodes } = this;
+    const build = depth <= this.builtDepth;
     const map = nodes ? newCollection<YAMLMap>(MAP_PROTOTYPE) : undefined;
-    const object: Record<string, unknown> = {};
+    const object: Record<string, unknown> | undefined = !map && build ? {} : undefined;
     const names = new KeyNames();
     let keyAt = firstKey;
     let last: unknown;
@@ -323,13 +342,13 @@ class Reader {
       let value: unknown;
       if (at === line.end || text.charCodeAt(at) === 35) {
         if (at === colon + 1 && at < line.end) throw new Declined(); // "key:#…"
-        value = this.valueOnNextLines(at, column, depth, true);
+        value = this.valueOnNextLines(at, column, depth, true, build);
       } else {
-        value = this.inlineScalar(at, line);
+        value = this.inlineScalar(at, line, build);
         this.afterInlineValue(column);
       }
       if (map) map.items.push(newPair(key, value));
-      else {
+      else if (object) {
         // As yaml's toJS does, an inherited name ("constructor", "__proto__") becomes an own property.
         if (INHERITED_NAMES.has(name)) {
           Object.defineProperty(object, name, { value, writable: true, enumerable: true, configurable: true });
@@ -341,7 +360,7 @@ class Reader {
       if (next.indent > column || this.isDash(next)) throw new Declined();
       keyAt = next.start + column;
     }
-    if (!map) return object;
+    if (!map) return object; // undefined beyond an outline's depth
     const end = (last as Node).range![2];
     map.range = [firstKey, end, end];
     return map;
@@ -350,8 +369,9 @@ class Reader {
   private seq(column: number, depth: number): unknown {
     if (depth > MAX_DEPTH) throw new Declined();
     const { text, nodes } = this;
+    const build = depth <= this.builtDepth;
     const seq = nodes ? newCollection<YAMLSeq>(SEQ_PROTOTYPE) : undefined;
-    const array: unknown[] = [];
+    const array: unknown[] | undefined = !seq && build ? [] : undefined;
     const start = this.lines[this.index]!.start + column;
     for (;;) {
       const line = this.lines[this.index]!;
@@ -360,17 +380,17 @@ class Reader {
       let item: unknown;
       if (at === line.end || text.charCodeAt(at) === 35) {
         if (at === dash + 1 && at < line.end) throw new Declined(); // "-#…"
-        item = this.valueOnNextLines(at, column, depth, false);
+        item = this.valueOnNextLines(at, column, depth, false, build);
       } else if (text.charCodeAt(at) === 45 && (at + 1 === line.end || text.charCodeAt(at + 1) === 32)) {
         throw new Declined();
       } else if (this.keyEnd(at, line.end) !== -1) {
         item = this.map(at - line.start, at, depth + 1);
       } else {
-        item = this.inlineScalar(at, line);
+        item = this.inlineScalar(at, line, build);
         this.afterInlineValue(column);
       }
       if (seq) seq.items.push(item);
-      else array.push(item);
+      else array?.push(item);
       const next = this.lines[this.index];
       if (!next || next.indent < column || (next.indent === column && !this.isDash(next))) break;
       if (next.indent > column) throw new Declined();
@@ -378,7 +398,7 @@ class Reader {
     // A comment line after the last item, as deep as the dashes (a key at their indent comes next), is the
     // composer's part of the sequence.
     if (column > 0 && this.lines[this.index - 1]!.commentsAfter >= column) throw new Declined();
-    if (!seq) return array;
+    if (!seq) return array; // undefined beyond an outline's depth
     const end = (seq.items.at(-1) as Node).range![2];
     seq.range = [start, end, end];
     return seq;
@@ -440,12 +460,12 @@ function splitLines(text: string): { documents: Line[][]; lineStarts: number[] }
 
 function readDocuments(
   text: string,
-  nodes: boolean,
+  mode: ReadMode,
 ): { roots: unknown[]; starts: number[]; lineStarts: number[] } | undefined {
   const split = splitLines(text);
   if (!split) return undefined;
   try {
-    const roots = split.documents.map((lines) => new Reader(text, lines, nodes).document());
+    const roots = split.documents.map((lines) => new Reader(text, lines, mode).document());
     return { roots, starts: split.documents.map((lines) => lines[0]!.start), lineStarts: split.lineStarts };
   } catch (error) {
     if (error instanceof Declined) return undefined;
@@ -455,7 +475,7 @@ function readDocuments(
 
 /** The documents of `text` as the yaml package would compose them, or undefined when `text` is outside the subset. */
 export function quickParse(text: string): QuickParse | undefined {
-  const read = readDocuments(text, true);
+  const read = readDocuments(text, "nodes");
   if (!read) return undefined;
   const documents = read.roots.map((root) => {
     const contents = root as YAMLMap;
@@ -475,7 +495,19 @@ export interface QuickValues {
 
 /** The plain values of the documents of `text`, without building nodes; undefined when outside the subset. */
 export function quickValues(text: string): QuickValues | undefined {
-  const read = readDocuments(text, false);
+  return valuesRead(text, "values");
+}
+
+/**
+ * The outline of the documents of `text` (root mappings with their direct collections; what identifies a manifest),
+ * accepting exactly the texts quickValues accepts, for less work; undefined when outside the subset.
+ */
+export function quickOutline(text: string): QuickValues | undefined {
+  return valuesRead(text, "outline");
+}
+
+function valuesRead(text: string, mode: "values" | "outline"): QuickValues | undefined {
+  const read = readDocuments(text, mode);
   if (!read) return undefined;
   const documents = read.roots.map((root, i) => ({ value: root as Record<string, unknown>, start: read.starts[i]! }));
   return { documents, lineStarts: read.lineStarts };
