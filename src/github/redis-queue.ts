@@ -195,11 +195,15 @@ export class RedisJobQueue implements JobQueue {
     });
   }
 
-  /** Logs the start of an outage once. Whether Redis is usable is decided by health() from the connections. */
-  #down(error: unknown, role = "queue"): void {
+  /**
+   * Logs the start of an outage once. Whether Redis is usable is decided by health() from the connections, or by its
+   * ping (`certain`): a connection can still read "ready" for a while after the server went away, when the process
+   * is busy.
+   */
+  #down(error: unknown, role = "queue", certain = false): void {
     if (this.#closed) return;
     const message = errorMessage(error);
-    if (this.#connected()) {
+    if (this.#connected() && !certain) {
       // Connected: a failed command (e.g. a lock renewal that raced a reconnect), not an outage.
       this.#logger.warn({ role, err: message }, "queue: Redis command failed");
       return;
@@ -419,7 +423,7 @@ export class RedisJobQueue implements JobQueue {
         detail: `redis: active ${counts.active}, waiting ${counts.waiting}, delayed ${counts.delayed}`,
       };
     } catch (error) {
-      this.#down(error);
+      this.#down(error, "queue", true);
       return { ok: false, detail: `redis unavailable: ${errorMessage(error)}` };
     }
   }
