@@ -92,11 +92,12 @@ spec:
 `;
 }
 
-function policy(index, apps) {
+/** App `index`'s policy; `toServices` says whether it reaches the next app through toServices+toPorts. */
+export function policyOf(index, apps, { toServices = hasToServicesWithToPorts(index) } = {}) {
   const name = appName(index);
   const peer = (index + 1) % apps;
   const peerName = appName(peer);
-  const egressToPeer = hasToServicesWithToPorts(index)
+  const egressToPeer = toServices
     ? `    # calls ${peerName} through its Service
     - toServices:
         - k8sService:
@@ -151,7 +152,7 @@ export function* repositoryFiles(apps) {
     yield { path: `${folder}/kustomization.yaml`, text: kustomization(index) };
     yield { path: `${folder}/deployment.yaml`, text: deployment(index) };
     yield { path: `${folder}/service.yaml`, text: service(index) };
-    yield { path: `${folder}/networkpolicy.yaml`, text: policy(index, apps) };
+    yield { path: `${folder}/networkpolicy.yaml`, text: policyOf(index, apps) };
   }
 }
 

@@ -5,7 +5,7 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { appName, namespaceOf, repositoryFiles } from "./generate.mjs";
+import { appName, FILES_PER_APP, policyOf, repositoryFiles } from "./generate.mjs";
 
 const root = fileURLToPath(new URL("..", import.meta.url));
 const build = new URL("../.bench/build/", import.meta.url);
@@ -32,9 +32,14 @@ export async function loadHelpers() {
 const APP_ID = 4711;
 const SECRET = "bench-webhook-secret";
 
+/** Generated apps in a repository of `files` files. */
+function appsOf(files) {
+  return Math.floor(files / FILES_PER_APP);
+}
+
 /** A repository of exactly `files` files: generated apps plus filler text files. */
 function repositoryOf(files) {
-  const apps = Math.floor(files / 4);
+  const apps = appsOf(files);
   const entries = [...repositoryFiles(apps)];
   for (let i = entries.length; i < files; i++) entries.push({ path: `docs/note-${i}.md`, text: `note ${i}\n` });
   return entries;
@@ -61,30 +66,6 @@ function commitAll(git, branch, entries) {
   }
 }
 
-/** App 1's policy (toEndpoints in the generated repository) changed to reach app 2 through toServices+toPorts. */
-function changedPolicy() {
-  const name = appName(1);
-  const peer = appName(2);
-  return `apiVersion: cilium.io/v2
-kind: CiliumNetworkPolicy
-metadata:
-  name: ${name}
-spec:
-  endpointSelector:
-    matchLabels:
-      app.kubernetes.io/name: ${name}
-  egress:
-    - toServices:
-        - k8sService:
-            serviceName: ${peer}
-            namespace: ${namespaceOf(2)}
-      toPorts:
-        - ports:
-            - port: "8080"
-              protocol: TCP
-`;
-}
-
 async function environment(helpers, files, queue) {
   const keys = helpers.generateAppKeys();
   const startedAt = Date.now();
@@ -103,7 +84,8 @@ async function environment(helpers, files, queue) {
     const branch = `change-${++branches}`;
     standIn.git.commit(
       branch,
-      { [`apps/${appName(1)}/networkpolicy.yaml`]: changedPolicy() },
+      // App 1's policy (toEndpoints in the generated repository) changed to reach app 2 through toServices+toPorts.
+      { [`apps/${appName(1)}/networkpolicy.yaml`]: policyOf(1, appsOf(files), { toServices: true }) },
       `change ${branch}`,
       "refs/heads/main",
     );
