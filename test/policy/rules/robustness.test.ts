@@ -4,25 +4,11 @@ import { describe, expect, it } from "vitest";
 import { stringify } from "yaml";
 import { resolveConfig } from "../../../src/policy/config.js";
 import { INTERNAL_ERROR, scan } from "../../../src/policy/engine.js";
+import { EGRESS_PEER_KEYS, INGRESS_PEER_KEYS } from "../../../src/policy/policy.js";
 import { source } from "../../helpers/sources.js";
 
-const RULE_KEYS = [
-  "toEndpoints",
-  "toCIDR",
-  "toCIDRSet",
-  "toEntities",
-  "toServices",
-  "toFQDNs",
-  "toGroups",
-  "toNodes",
-  "toRequires",
-  "fromEndpoints",
-  "fromCIDR",
-  "fromEntities",
-  "fromRequires",
-  "toPorts",
-  "icmps",
-];
+/** The peer keys Cilium knows, and the other keys the rules read in a rule. */
+const RULE_KEYS = [...EGRESS_PEER_KEYS, ...INGRESS_PEER_KEYS, "toRequires", "fromRequires", "toPorts", "icmps"];
 
 /** Values of every shape, biased towards the shapes the rules read. */
 const anything: fc.Arbitrary<unknown> = fc.letrec((tie) => ({
