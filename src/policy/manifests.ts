@@ -81,6 +81,14 @@ export interface ParsedFile {
   release?(): void;
 }
 
+/** The line starts of a text, counted without parsing it. */
+function lineCounterOf(text: string): LineCounter {
+  const lines = new LineCounter();
+  lines.addNewLine(0);
+  for (let i = text.indexOf("\n"); i !== -1; i = text.indexOf("\n", i + 1)) lines.addNewLine(i + 1);
+  return lines;
+}
+
 /** Position of a byte offset of `file.text`. */
 export function positionAt(file: Pick<ParsedFile, "lineCounter">, offset: number): Position {
   const { line, col } = file.lineCounter.linePos(Math.max(0, offset));
@@ -161,13 +169,16 @@ function isListKind(kind: unknown): boolean {
   return typeof kind === "string" && kind.endsWith("List");
 }
 
-/** A document root's identity from its plain value, for files whose nodes are built on demand. */
-function manifestFromValue(
+/** What identifies a manifest and where it sits: all but its node and value, which may be read on demand. */
+type ManifestIdentity = Omit<Manifest, "node" | "value">;
+
+/** A document root's identity from its outline, for files whose values and nodes are read on demand. */
+function identityFromOutline(
   file: Pick<ParsedFile, "path" | "lineCounter">,
   documentIndex: number,
   value: Record<string, unknown>,
   start: number,
-): Omit<Manifest, "node"> | undefined {
+): ManifestIdentity | undefined {
   const { apiVersion, kind } = value;
   if (typeof apiVersion !== "string" || typeof kind !== "string") return undefined;
   const metadata = value.metadata;
@@ -183,7 +194,6 @@ function manifestFromValue(
     kind,
     name: field("name"),
     namespace: field("namespace"),
-    value,
     path: [],
     location: { file: file.path, ...positionAt(file, start) },
   };
@@ -230,9 +240,18 @@ export function parseManifestFile(source: SourceFile): ParsedFile {
   const { text, bom } = decoded;
   if (isTemplated(source.path, text)) {
     // Line starts are still wanted for findings pointing into the template.
-    lineCounter.addNewLine(0);
-    for (let i = text.indexOf("\n"); i !== -1; i = text.indexOf("\n", i + 1)) lineCounter.addNewLine(i + 1);
-    return { ...base, text, bom, skipped: undefined, templated: true, documents: [], problems: [], manifests: [] };
+    const lines = lineCounterOf(text);
+    return {
+      ...base,
+      lineCounter: lines,
+      text,
+      bom,
+      skipped: undefined,
+      templated: true,
+      documents: [],
+      problems: [],
+      manifests: [],
+    };
   }
   const fileRef = { path: source.path, lineCounter };
   // A file the quick reader reads keeps only its text and its manifests' identities (read from an outline, which
@@ -243,13 +262,14 @@ export function parseManifestFile(source: SourceFile): ParsedFile {
   if (values && values.documents.every(({ value }) => !isListKind(value.kind))) {
     for (const start of values.lineStarts) lineCounter.addNewLine(start);
     const found = values.documents.flatMap(({ value, start }, documentIndex) => {
-      const manifest = manifestFromValue(fileRef, documentIndex, value, start);
-      return manifest ? [manifest] : [];
+      const identity = identityFromOutline(fileRef, documentIndex, value, start);
+      return identity ? [{ identity }] : [];
     });
     // The line starts served the locations above; they are counted again if a finding needs a position.
     return new OnDemandFile(source, text, bom, [], found, { quick: true });
   }
-  const quick = quickParse(text);
+  // Every mode of the quick reader accepts the same texts: only a List the outline read is worth reading as nodes.
+  const quick = values ? quickParse(text) : undefined;
   if (quick) for (const start of quick.lineStarts) lineCounter.addNewLine(start);
   // The CST parser is iterative: measure the nesting on its tokens before anything recursive sees them.
   const tokens = quick ? [] : Array.from(new Parser(lineCounter.addNewLine).parse(text));
@@ -324,7 +344,7 @@ export function parseManifestFile(source: SourceFile): ParsedFile {
     text,
     bom,
     problems,
-    found.map(({ manifest }) => manifest),
+    found.map(({ manifest: { value, ...identity } }) => ({ identity, value })),
     { lineCounter },
   );
 }
@@ -351,14 +371,15 @@ class OnDemandFile implements ParsedFile {
     readonly text: string,
     readonly bom: boolean,
     readonly problems: readonly YamlProblem[],
-    found: readonly Omit<Manifest, "node">[],
+    /** Each manifest's identity, and its value unless the quick reader reads it again on demand. */
+    found: ReadonlyArray<{ identity: ManifestIdentity; value?: Readonly<Record<string, unknown>> }>,
     read: { readonly quick: true } | { readonly lineCounter: LineCounter },
   ) {
     this.path = source.path;
     this.size = source.size;
     this.quick = "quick" in read;
     if ("lineCounter" in read) this.lines = read.lineCounter;
-    this.manifests = found.map((manifest) => new OnDemandManifest(this, manifest, this.quick));
+    this.manifests = found.map(({ identity, value }) => new OnDemandManifest(this, identity, value));
   }
 
   get documents(): Document.Parsed[] {
@@ -366,13 +387,7 @@ class OnDemandFile implements ParsedFile {
   }
 
   get lineCounter(): LineCounter {
-    if (!this.lines) {
-      const lines = new LineCounter();
-      lines.addNewLine(0);
-      for (let i = this.text.indexOf("\n"); i !== -1; i = this.text.indexOf("\n", i + 1)) lines.addNewLine(i + 1);
-      this.lines = lines;
-    }
-    return this.lines;
+    return (this.lines ??= lineCounterOf(this.text));
   }
 
   /** A document's root value, for files the quick reader reads. */
@@ -399,22 +414,21 @@ class OnDemandManifest implements Manifest {
   readonly namespace: string | undefined;
   readonly path: readonly (string | number)[];
   readonly location: SourceLocation;
-  private readonly fixedValue: Readonly<Record<string, unknown>> | undefined;
 
   constructor(
     private readonly owner: OnDemandFile,
-    manifest: Omit<Manifest, "node">,
-    valueOnDemand: boolean,
+    identity: ManifestIdentity,
+    /** Absent: read from the quick reader on demand. */
+    private readonly fixedValue: Readonly<Record<string, unknown>> | undefined,
   ) {
-    this.file = manifest.file;
-    this.documentIndex = manifest.documentIndex;
-    this.apiVersion = manifest.apiVersion;
-    this.kind = manifest.kind;
-    this.name = manifest.name;
-    this.namespace = manifest.namespace;
-    this.path = manifest.path;
-    this.location = manifest.location;
-    this.fixedValue = valueOnDemand ? undefined : manifest.value;
+    this.file = identity.file;
+    this.documentIndex = identity.documentIndex;
+    this.apiVersion = identity.apiVersion;
+    this.kind = identity.kind;
+    this.name = identity.name;
+    this.namespace = identity.namespace;
+    this.path = identity.path;
+    this.location = identity.location;
   }
 
   get node(): YAMLMap {
