@@ -171,7 +171,6 @@ export function scan(sources: readonly SourceFile[], options: ScanOptions): Scan
   // Excluded paths are not reported on, but their Services and workloads still explain other files' policies.
   const files = parseSources(sources, failures);
   const { index, degraded } = indexSafely(files, failures);
-  for (const file of files) file.release?.();
   const included = pathFilterOf(config);
   const reported = files.filter((file) => (!options.only || options.only.has(file.path)) && included(file.path));
   const findings: Finding[] = [];

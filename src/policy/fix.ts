@@ -180,7 +180,6 @@ function fixFile(file: ParsedFile, index: RepoIndex, options: FixOptions, plan: 
 export function fix(sources: readonly SourceFile[], options: FixOptions): FixResult {
   const files = parseSources(sources);
   const index = buildRepoIndex(files);
-  for (const file of files) file.release?.();
   const versions = new CiliumVersions(options.config.ciliumVersion);
   const plan: PlanOptions = { translateSelectorServices: versions.includesBelow(CILIUM.translatesSelectorServices) };
   const changes: FileChange[] = [];

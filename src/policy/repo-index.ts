@@ -394,6 +394,7 @@ export function buildRepoIndex(files: readonly ParsedFile[]): RepoIndex {
           };
         }
       }
+      // The index is the last reader of a file's values: once it is indexed, what it read on demand can go.
       file.release?.();
     }
   }
