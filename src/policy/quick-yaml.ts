@@ -32,18 +32,10 @@ interface ScalarTag {
   resolve(value: string, onError: (message: string) => void, options: object): unknown;
 }
 
-let coreSchema: Schema | undefined;
-function schemaOf(): Schema {
-  return (coreSchema ??= new Document().schema);
-}
-
-let coreScalarTags: { readonly tags: readonly ScalarTag[] } | undefined;
+/** The default (core) schema, shared by every node built here: nothing here changes it. */
+const CORE_SCHEMA: Schema = new Document().schema;
 /** The core schema's scalar tags, in the order the composer tries them. */
-function scalarTags(): { readonly tags: readonly ScalarTag[] } {
-  return (coreScalarTags ??= {
-    tags: (schemaOf().tags as unknown as ScalarTag[]).filter((tag) => !tag.collection),
-  });
-}
+const SCALAR_TAGS: readonly ScalarTag[] = (CORE_SCHEMA.tags as unknown as ScalarTag[]).filter((tag) => !tag.collection);
 
 const RESOLVE_OPTIONS = { intAsBigInt: false, keepSourceTokens: false };
 function declined(): never {
@@ -91,10 +83,10 @@ function marked<T extends object>(prototype: T, type: string, extra: PropertyDes
 const SCALAR_PROTOTYPE = marked(Scalar.prototype, "yaml.scalar");
 const PAIR_PROTOTYPE = marked(Pair.prototype, "yaml.pair");
 const MAP_PROTOTYPE = marked(YAMLMap.prototype, "yaml.map", {
-  schema: { value: schemaOf(), writable: true, configurable: true },
+  schema: { value: CORE_SCHEMA, writable: true, configurable: true },
 });
 const SEQ_PROTOTYPE = marked(YAMLSeq.prototype, "yaml.seq", {
-  schema: { value: schemaOf(), writable: true, configurable: true },
+  schema: { value: CORE_SCHEMA, writable: true, configurable: true },
 });
 
 function newScalar(value: unknown): Scalar {
@@ -208,8 +200,7 @@ class Reader {
     this.resolvedFormat = undefined;
     this.resolvedNode = undefined;
     if (source !== "" && !MAYBE_NOT_STRING.test(source)) return source;
-    const { tags } = scalarTags();
-    const tag = tags.find((candidate) => candidate.default === true && candidate.test?.test(source));
+    const tag = SCALAR_TAGS.find((candidate) => candidate.default === true && candidate.test?.test(source));
     if (!tag) return source;
     const resolved = tag.resolve(source, declined, RESOLVE_OPTIONS);
     this.resolvedFormat = tag.format;
