@@ -14,4 +14,21 @@ export default tseslint.config(
       eqeqeq: ["error", "always", { null: "ignore" }],
     },
   },
+  {
+    // The shells see the engine through its surface only.
+    files: ["src/cli/**", "src/github/**", "src/index.ts"],
+    rules: {
+      "@typescript-eslint/no-restricted-imports": [
+        "error",
+        {
+          patterns: [
+            {
+              regex: "(^|/)policy/(?!api\\.js$)",
+              message: "Shells import the engine through src/policy/api.ts only.",
+            },
+          ],
+        },
+      ],
+    },
+  },
 );

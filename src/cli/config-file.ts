@@ -1,8 +1,8 @@
 // The configuration a command runs with: DIR/.github/cilium-policy-bot.yml or --config, then command-line overrides.
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
-import { CONFIG_PATH, ConfigError, parseConfig } from "../policy/config.js";
-import type { Config } from "../policy/config.js";
+import { CONFIG_PATH, ConfigError, parseConfig } from "../policy/api.js";
+import type { Config } from "../policy/api.js";
 import { CliError, ioError } from "./errors.js";
 
 export interface ConfigOptions {

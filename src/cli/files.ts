@@ -3,8 +3,8 @@ import { lstatSync, readdirSync, readFileSync, statSync } from "node:fs";
 import { join } from "node:path";
 import ignore from "ignore";
 import type { Ignore } from "ignore";
-import { isManifestPath, MAX_FILE_BYTES } from "../policy/manifests.js";
-import type { SourceFile } from "../policy/types.js";
+import { isManifestPath, MAX_FILE_BYTES } from "../policy/api.js";
+import type { SourceFile } from "../policy/api.js";
 import { CliError, ioError } from "./errors.js";
 import type { Progress } from "./progress.js";
 

@@ -2,12 +2,12 @@
 import { resolve } from "node:path";
 import { Option } from "commander";
 import type { Command } from "commander";
-import { scan } from "../policy/engine.js";
-import type { ScanResult } from "../policy/engine.js";
-import { renderJson } from "../report/json.js";
-import { renderMarkdown } from "../report/markdown.js";
-import { renderSarif } from "../report/sarif.js";
-import { renderTable } from "../report/table.js";
+import { scan } from "../policy/api.js";
+import type { ScanResult } from "../policy/api.js";
+import { renderJson } from "../policy/api.js";
+import { renderMarkdown } from "../policy/api.js";
+import { renderSarif } from "../policy/api.js";
+import { renderTable } from "../policy/api.js";
 import { loadConfig } from "./config-file.js";
 import { EXIT } from "./errors.js";
 import { readSourceFiles } from "./files.js";

@@ -1,8 +1,8 @@
 // One job for one PR: read, run the engine, then make the comment, the check run and the follow-up PR say what the
 // engine found. Every step looks up before it writes, so running a job twice changes nothing the second time.
-import { isIncluded, scan } from "../policy/engine.js";
-import { fix } from "../policy/fix.js";
-import type { FixResult } from "../policy/fix.js";
+import { isIncluded, scan } from "../policy/api.js";
+import { fix } from "../policy/api.js";
+import type { FixResult } from "../policy/api.js";
 import { publishCheckRun, conclusionFor } from "./check-run.js";
 import { upsertComment } from "./comment.js";
 import { loadConfig } from "./config.js";

@@ -1,6 +1,6 @@
 // The check run `Cilium policy` on the head SHA, one per SHA, with an annotation at each finding.
 import { createHash } from "node:crypto";
-import type { Finding } from "../policy/types.js";
+import type { Finding } from "../policy/api.js";
 import type { GitHub, RepoRef } from "./types.js";
 import { CHECK_NAME } from "./types.js";
 

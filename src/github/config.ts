@@ -1,7 +1,7 @@
 // The app's configuration: .github/cilium-policy-bot.yml of the repository, over the organisation's defaults from
 // its `.github` repository (what Probot's context.config reads), validated by the engine's config module.
-import { ConfigError, resolveConfig } from "../policy/config.js";
-import type { Config } from "../policy/config.js";
+import { ConfigError, resolveConfig } from "../policy/api.js";
+import type { Config } from "../policy/api.js";
 import type { GitHub, RepoRef } from "./types.js";
 import { statusOf } from "./types.js";
 

@@ -7,7 +7,7 @@
 // Git Data API on the PR head and the branch moved to it in one step. Each commit carries a digest of its change
 // set as a trailer, so a redelivery finds the branch up to date with one read and writes nothing.
 import { createHash } from "node:crypto";
-import type { FileChange, FixResult } from "../policy/fix.js";
+import type { FileChange, FixResult } from "../policy/api.js";
 import { anyGuessed, followUpBody, followUpTitle } from "./render.js";
 import type { GitHub, PullRequestInfo, RepoRef } from "./types.js";
 import { assertOwnBranch, followUpBranch, statusOf } from "./types.js";

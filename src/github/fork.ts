@@ -1,7 +1,7 @@
 // PRs from forks: the app cannot push a branch there, so the rewrite of the PR's own files goes on the PR itself,
 // as `suggestion` review comments on the changed lines, and as a `git apply` patch for what a suggestion cannot say.
 import { structuredPatch } from "diff";
-import type { FileChange } from "../policy/fix.js";
+import type { FileChange } from "../policy/api.js";
 import { gitPatch } from "./render.js";
 import type { ChangedFile } from "./snapshot.js";
 import type { GitHub, RepoRef } from "./types.js";

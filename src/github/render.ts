@@ -1,11 +1,11 @@
 // The app's texts: the findings comment, the check run output and the follow-up PR body. The findings table is the
 // shared Markdown report (src/report/markdown.ts); only the framing (marker, links, diffs) belongs here.
 import { structuredPatch } from "diff";
-import type { FileChange, FixResult, RuleRewrite } from "../policy/fix.js";
-import type { Finding } from "../policy/types.js";
-import { renderMarkdown } from "../report/markdown.js";
-import { countBySeverity, SEVERITIES } from "../report/rule-docs.js";
-import type { ReportInput } from "../report/rule-docs.js";
+import type { FileChange, FixResult, RuleRewrite } from "../policy/api.js";
+import type { Finding } from "../policy/api.js";
+import { renderMarkdown } from "../policy/api.js";
+import { countBySeverity, SEVERITIES } from "../policy/api.js";
+import type { ReportInput } from "../policy/api.js";
 import { COMMENT_MARKER } from "./types.js";
 
 /** GitHub rejects comment and PR bodies above 65,536 characters; stay clear of it. */

@@ -1,8 +1,8 @@
 // What the app reads of a repository: the PR's changed files, and every manifest at the head commit.
 import { Readable } from "node:stream";
 import type { ReadableStream as WebReadableStream } from "node:stream/web";
-import { isManifestPath, MAX_FILE_BYTES } from "../policy/manifests.js";
-import type { SourceFile } from "../policy/types.js";
+import { isManifestPath, MAX_FILE_BYTES } from "../policy/api.js";
+import type { SourceFile } from "../policy/api.js";
 import { readTar } from "./tar.js";
 import type { GitHub, PullRequestInfo, RepoRef } from "./types.js";
 

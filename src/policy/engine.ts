@@ -2,12 +2,12 @@
 import { isPair, isNode, LineCounter } from "yaml";
 import { Minimatch } from "minimatch";
 import type { Config } from "./config.js";
-import { isManifestPath, parseManifestFile, positionOf } from "./manifests.js";
-import type { ParsedFile } from "./manifests.js";
-import { policyFrom } from "./policy.js";
-import type { Policy } from "./policy.js";
-import { buildRepoIndex } from "./repo-index.js";
-import type { RepoIndex } from "./repo-index.js";
+import { isManifestPath, parseManifestFile, positionOf } from "./read/manifests.js";
+import type { ParsedFile } from "./read/manifests.js";
+import { policyFrom } from "./read/policy.js";
+import type { Policy } from "./read/policy.js";
+import { buildRepoIndex } from "./index/repo-index.js";
+import type { RepoIndex } from "./index/repo-index.js";
 import { RULES } from "./rules/index.js";
 import type { Report, Rule, RuleMeta } from "./rules/rule.js";
 import type { Finding, Position, SourceFile } from "./types.js";

@@ -6,7 +6,7 @@ import { loadConfig } from "../../src/cli/config-file.js";
 import { CliError } from "../../src/cli/errors.js";
 import { readSourceFiles } from "../../src/cli/files.js";
 import { DEFAULT_CONFIG } from "../../src/policy/config.js";
-import { MAX_FILE_BYTES } from "../../src/policy/manifests.js";
+import { MAX_FILE_BYTES } from "../../src/policy/read/manifests.js";
 
 let root: string;
 

@@ -9,7 +9,7 @@ import { changeSetDigest, changesTrailerOf } from "../../src/github/follow-up.js
 import { COMMENT_MARKER } from "../../src/github/types.js";
 import { DEFAULT_CONFIG } from "../../src/policy/config.js";
 import { scan } from "../../src/policy/engine.js";
-import { fix } from "../../src/policy/fix.js";
+import { fix } from "../../src/policy/plan/fix.js";
 import { generateAppKeys, startApp } from "../helpers/github-app.js";
 import type { RunningApp } from "../helpers/github-app.js";
 import { pullRequestEvent } from "../helpers/github-payloads.js";

@@ -4,7 +4,7 @@ import { readdirSync, readFileSync, statSync } from "node:fs";
 import { join, relative } from "node:path";
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
 import { parseConfig } from "../../src/policy/config.js";
-import { fix } from "../../src/policy/fix.js";
+import { fix } from "../../src/policy/plan/fix.js";
 import { PROJECT_ROOT } from "../helpers/external.js";
 import { source } from "../helpers/sources.js";
 import { generateAppKeys, startApp } from "../helpers/github-app.js";

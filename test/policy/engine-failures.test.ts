@@ -2,12 +2,12 @@
 import { describe, expect, it, vi } from "vitest";
 import { DEFAULT_CONFIG } from "../../src/policy/config.js";
 import { scan } from "../../src/policy/engine.js";
-import type * as Manifests from "../../src/policy/manifests.js";
-import type * as RepoIndex from "../../src/policy/repo-index.js";
+import type * as Manifests from "../../src/policy/read/manifests.js";
+import type * as RepoIndex from "../../src/policy/index/repo-index.js";
 import type { PolicyRule } from "../../src/policy/rules/rule.js";
 import { sources } from "../helpers/sources.js";
 
-vi.mock("../../src/policy/manifests.js", async (importOriginal) => {
+vi.mock("../../src/policy/read/manifests.js", async (importOriginal) => {
   const actual = await importOriginal<typeof Manifests>();
   return {
     ...actual,
@@ -18,7 +18,7 @@ vi.mock("../../src/policy/manifests.js", async (importOriginal) => {
   };
 });
 
-vi.mock("../../src/policy/repo-index.js", async (importOriginal) => {
+vi.mock("../../src/policy/index/repo-index.js", async (importOriginal) => {
   const actual = await importOriginal<typeof RepoIndex>();
   return {
     ...actual,

@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { DEFAULT_CONFIG, resolveConfig } from "../../src/policy/config.js";
 import { INTERNAL_ERROR, scan } from "../../src/policy/engine.js";
-import { MAX_FILE_BYTES } from "../../src/policy/manifests.js";
+import { MAX_FILE_BYTES } from "../../src/policy/read/manifests.js";
 import type { FileRule, PolicyRule, Rule } from "../../src/policy/rules/rule.js";
 import { source, sources } from "../helpers/sources.js";
 

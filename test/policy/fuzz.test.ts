@@ -5,7 +5,7 @@ import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { DEFAULT_CONFIG } from "../../src/policy/config.js";
 import { INTERNAL_ERROR, scan } from "../../src/policy/engine.js";
-import { parseManifestFile } from "../../src/policy/manifests.js";
+import { parseManifestFile } from "../../src/policy/read/manifests.js";
 import type { SourceFile } from "../../src/policy/types.js";
 import { PROJECT_ROOT } from "../helpers/external.js";
 import { source } from "../helpers/sources.js";

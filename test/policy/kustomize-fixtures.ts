@@ -1,8 +1,8 @@
 // Loads a fixture directory under test/fixtures/kustomize into parsed files, paths relative to the case directory.
 import { readdirSync, readFileSync } from "node:fs";
 import { join, resolve } from "node:path";
-import { parseManifestFile } from "../../src/policy/manifests.js";
-import type { ParsedFile } from "../../src/policy/manifests.js";
+import { parseManifestFile } from "../../src/policy/read/manifests.js";
+import type { ParsedFile } from "../../src/policy/read/manifests.js";
 import { PROJECT_ROOT } from "../helpers/external.js";
 import { source } from "../helpers/sources.js";
 

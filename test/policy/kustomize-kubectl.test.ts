@@ -4,9 +4,9 @@
 import { execFileSync } from "node:child_process";
 import { dirname, join } from "node:path";
 import { describe, expect, it } from "vitest";
-import { renderKustomizations } from "../../src/policy/kustomize.js";
-import { parseManifestFile, isPolicyManifest } from "../../src/policy/manifests.js";
-import { buildRepoIndex, indexViews } from "../../src/policy/repo-index.js";
+import { renderKustomizations } from "../../src/policy/render/kustomize.js";
+import { parseManifestFile, isPolicyManifest } from "../../src/policy/read/manifests.js";
+import { buildRepoIndex, indexViews } from "../../src/policy/index/repo-index.js";
 import type { EndpointsInfo, ServiceInfo, WorkloadInfo } from "../../src/policy/types.js";
 import { hasCommand } from "../helpers/external.js";
 import { source } from "../helpers/sources.js";

@@ -1,9 +1,9 @@
 import { describe, expect, it } from "vitest";
-import { renderKustomizations } from "../../src/policy/kustomize.js";
-import { isManifestPath, isPolicyManifest, parseManifestFile } from "../../src/policy/manifests.js";
+import { renderKustomizations } from "../../src/policy/render/kustomize.js";
+import { isManifestPath, isPolicyManifest, parseManifestFile } from "../../src/policy/read/manifests.js";
 import { parseSources } from "../../src/policy/engine.js";
-import type { ParsedFile } from "../../src/policy/manifests.js";
-import { buildRepoIndex } from "../../src/policy/repo-index.js";
+import type { ParsedFile } from "../../src/policy/read/manifests.js";
+import { buildRepoIndex } from "../../src/policy/index/repo-index.js";
 import { sources } from "../helpers/sources.js";
 import { loadCase } from "./kustomize-fixtures.js";
 

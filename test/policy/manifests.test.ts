@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { isMap, parseAllDocuments } from "yaml";
-import { MAX_FILE_BYTES, MAX_NESTING_DEPTH, parseManifestFile, positionOf } from "../../src/policy/manifests.js";
+import { MAX_FILE_BYTES, MAX_NESTING_DEPTH, parseManifestFile, positionOf } from "../../src/policy/read/manifests.js";
 import { source } from "../helpers/sources.js";
 
 describe("parseManifestFile", () => {

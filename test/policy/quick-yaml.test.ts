@@ -6,7 +6,7 @@ import { join } from "node:path";
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { isMap, isScalar, isSeq, LineCounter, parseAllDocuments, Parser } from "yaml";
-import { quickOutline, quickParse, quickValues } from "../../src/policy/quick-yaml.js";
+import { quickOutline, quickParse, quickValues } from "../../src/policy/read/quick-yaml.js";
 import { CILIUM_EXAMPLES_DIR, hasShared, PROJECT_ROOT } from "../helpers/external.js";
 
 /** What the engine can observe of a node tree (comments excepted: see quick-yaml.ts). */

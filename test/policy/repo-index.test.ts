@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
-import { parseManifestFile } from "../../src/policy/manifests.js";
-import { buildRepoIndex } from "../../src/policy/repo-index.js";
+import { parseManifestFile } from "../../src/policy/read/manifests.js";
+import { buildRepoIndex } from "../../src/policy/index/repo-index.js";
 import { sources } from "../helpers/sources.js";
 
 function index(files: Record<string, string>) {

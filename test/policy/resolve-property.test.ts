@@ -4,9 +4,9 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { resolveConfig } from "../../src/policy/config.js";
-import { parseManifestFile } from "../../src/policy/manifests.js";
-import { buildRepoIndex } from "../../src/policy/repo-index.js";
-import { resolveServices } from "../../src/policy/resolve.js";
+import { parseManifestFile } from "../../src/policy/read/manifests.js";
+import { buildRepoIndex } from "../../src/policy/index/repo-index.js";
+import { resolveServices } from "../../src/policy/resolve/resolve.js";
 import { stringify } from "yaml";
 import { source } from "../helpers/sources.js";
 

@@ -7,7 +7,7 @@ import { parseAllDocuments } from "yaml";
 import { describe, expect, it } from "vitest";
 import { CONFIG_PATH, parseConfig } from "../../src/policy/config.js";
 import { scan } from "../../src/policy/engine.js";
-import { fix } from "../../src/policy/fix.js";
+import { fix } from "../../src/policy/plan/fix.js";
 import type { SourceFile } from "../../src/policy/types.js";
 import { PROJECT_ROOT, hasShared } from "../helpers/external.js";
 import { schemaErrors } from "../helpers/schema.js";

@@ -4,14 +4,14 @@ import { join, relative } from "node:path";
 import { parseAllDocuments } from "yaml";
 import { describe, expect, it } from "vitest";
 import { resolveConfig } from "../../src/policy/config.js";
-import { fix } from "../../src/policy/fix.js";
-import type { PlannedRule } from "../../src/policy/rewrite.js";
-import { detectStyle, spliceRule } from "../../src/policy/splice.js";
+import { fix } from "../../src/policy/plan/fix.js";
+import type { PlannedRule } from "../../src/policy/plan/rewrite.js";
+import { detectStyle, spliceRule } from "../../src/policy/splice/splice.js";
 import type { SourceFile } from "../../src/policy/types.js";
 import { CILIUM_EXAMPLES_DIR, hasShared } from "../helpers/external.js";
 import { schemaErrors } from "../helpers/schema.js";
 import { source } from "../helpers/sources.js";
-import type { ServiceResolver } from "../../src/policy/fix.js";
+import type { ServiceResolver } from "../../src/policy/plan/fix.js";
 
 const config = resolveConfig({});
 

@@ -7,7 +7,7 @@ import { isMap, isSeq } from "yaml";
 import { DEFAULT_CONFIG } from "../../src/policy/config.js";
 import { scan } from "../../src/policy/engine.js";
 import type { ScanResult } from "../../src/policy/engine.js";
-import { rulesOf } from "../../src/policy/policy.js";
+import { rulesOf } from "../../src/policy/read/policy.js";
 import type { FileRule, PolicyRule, Rule } from "../../src/policy/rules/rule.js";
 import { source } from "../helpers/sources.js";
 

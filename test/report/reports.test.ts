@@ -1,11 +1,11 @@
 import { describe, expect, it } from "vitest";
 import { DEFAULT_CONFIG } from "../../src/policy/config.js";
 import { scan } from "../../src/policy/engine.js";
-import { renderJson } from "../../src/report/json.js";
-import { escapeCell, GITHUB_COMMENT_LIMIT, renderMarkdown } from "../../src/report/markdown.js";
-import { ruleMeta, summaryLine } from "../../src/report/rule-docs.js";
-import { renderSarif } from "../../src/report/sarif.js";
-import { renderTable, wrap } from "../../src/report/table.js";
+import { renderJson } from "../../src/policy/report/json.js";
+import { escapeCell, GITHUB_COMMENT_LIMIT, renderMarkdown } from "../../src/policy/report/markdown.js";
+import { ruleMeta, summaryLine } from "../../src/policy/report/rule-docs.js";
+import { renderSarif } from "../../src/policy/report/sarif.js";
+import { renderTable, wrap } from "../../src/policy/report/table.js";
 import { source } from "../helpers/sources.js";
 import { FIXTURE_RULES, scanFixtures, toServicesToPorts } from "./fixture-scan.js";
 

@@ -1,6 +1,6 @@
 // Cilium accepts one L3 peer kind per rule; any two together make it reject the whole policy at load time.
 import { isScalar } from "yaml";
-import { peerKeysOf, rulesOf } from "../policy.js";
+import { peerKeysOf, rulesOf } from "../read/policy.js";
 import type { PolicyRule } from "./rule.js";
 import { hasItems, pairOf } from "./yaml-access.js";
 

@@ -1,6 +1,6 @@
 // In a namespaced policy, an endpoint selector without a namespace key only ever matches the policy's own namespace.
 import { isMap } from "yaml";
-import { rulesOf } from "../policy.js";
+import { rulesOf } from "../read/policy.js";
 import {
   hasNamespaceConstraint,
   isEmptySelector,

@@ -1,5 +1,5 @@
 // Cilium: "The ICMPs block may only be present without ToPorts. Define a separate rule to use ToPorts."
-import { rulesOf } from "../policy.js";
+import { rulesOf } from "../read/policy.js";
 import type { PolicyRule } from "./rule.js";
 import { hasItems, pairOf } from "./yaml-access.js";
 

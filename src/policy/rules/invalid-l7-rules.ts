@@ -2,7 +2,7 @@
 // and L7 rules on deny rules, which the CRD schema does not have (the API server prunes them).
 import { isScalar } from "yaml";
 import type { YAMLMap } from "yaml";
-import { rulesOf } from "../policy.js";
+import { rulesOf } from "../read/policy.js";
 import type { PolicyRule, PolicyRuleContext } from "./rule.js";
 import { hasItems, mapAt, mapItems, pairOf, seqItems } from "./yaml-access.js";
 

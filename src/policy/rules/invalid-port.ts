@@ -2,7 +2,7 @@
 // validation) or the CRD schema rejects at apply time (protocol enum).
 import { isScalar } from "yaml";
 import type { Node, YAMLMap } from "yaml";
-import { rulesOf } from "../policy.js";
+import { rulesOf } from "../read/policy.js";
 import type { PolicyRule, PolicyRuleContext } from "./rule.js";
 import { mapAt, mapItems, pairOf, scalarAt, seqItems } from "./yaml-access.js";
 

@@ -2,7 +2,7 @@
 // (EndpointSelector.Sanitize, invalid label values not allowed), so a bad operator, values or key fails the policy.
 import { isMap, isScalar } from "yaml";
 import type { Node, Pair, YAMLMap } from "yaml";
-import { rulesOf } from "../policy.js";
+import { rulesOf } from "../read/policy.js";
 import { parseSelectorKey } from "../selectors.js";
 import type { PolicyRule, PolicyRuleContext } from "./rule.js";
 import { mapAt, mapItems, scalarAt, seqItems } from "./yaml-access.js";

@@ -1,5 +1,5 @@
 // fromRequires/toRequires: deprecated in Cilium 1.17, removed in 1.19.
-import { rulesOf } from "../policy.js";
+import { rulesOf } from "../read/policy.js";
 import { CILIUM } from "../versions.js";
 import type { PolicyRule } from "./rule.js";
 import { hasItems, pairOf } from "./yaml-access.js";

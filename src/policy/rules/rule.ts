@@ -1,9 +1,9 @@
 // What a rule module exports. The engine runs rules through this interface and knows none by name.
 import type { Node, Pair } from "yaml";
 import type { Config } from "../config.js";
-import type { ParsedFile } from "../manifests.js";
-import type { Policy } from "../policy.js";
-import type { RepoIndex } from "../repo-index.js";
+import type { ParsedFile } from "../read/manifests.js";
+import type { Policy } from "../read/policy.js";
+import type { RepoIndex } from "../index/repo-index.js";
 import type { FixKind, Position, Severity } from "../types.js";
 import type { CiliumVersions } from "../versions.js";
 

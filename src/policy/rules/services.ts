@@ -1,10 +1,10 @@
 // toServices entries as the rules see them: what they name, which repository Services they match, how sure a fix is.
 import type { Config } from "../config.js";
-import type { RepoIndex } from "../repo-index.js";
-import { readServiceEntry, resolveServices } from "../resolve.js";
-import type { ResolveContext, ServiceEntry } from "../resolve.js";
-import { planRule } from "../rewrite.js";
-import type { EntryResolution } from "../rewrite.js";
+import type { RepoIndex } from "../index/repo-index.js";
+import { readServiceEntry, resolveServices } from "../resolve/resolve.js";
+import type { ResolveContext, ServiceEntry } from "../resolve/resolve.js";
+import { planRule } from "../plan/rewrite.js";
+import type { EntryResolution } from "../plan/rewrite.js";
 import { CILIUM } from "../versions.js";
 import type { CiliumVersions } from "../versions.js";
 import { matchesLabels } from "../selectors.js";

@@ -1,6 +1,6 @@
 // Manifest-named files the engine declined to read: say why, so a policy hidden in one is not silently missed.
-import { MAX_FILE_BYTES } from "../manifests.js";
-import type { SkipReason } from "../manifests.js";
+import { MAX_FILE_BYTES } from "../read/manifests.js";
+import type { SkipReason } from "../read/manifests.js";
 import type { FileRule } from "./rule.js";
 
 const WHY: Record<SkipReason, (size: number) => string> = {

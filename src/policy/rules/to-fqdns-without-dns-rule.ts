@@ -1,5 +1,5 @@
 // toFQDNs only works once Cilium's DNS proxy sees the lookups: an egress rule with `rules.dns` on port 53.
-import { rulesOf } from "../policy.js";
+import { rulesOf } from "../read/policy.js";
 import type { PolicyRule } from "./rule.js";
 import { readPort } from "./invalid-port.js";
 import { mapAt, mapItems, pairOf, scalarAt, seqItems } from "./yaml-access.js";

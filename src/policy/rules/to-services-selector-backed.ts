@@ -1,6 +1,6 @@
 // Before Cilium 1.17, toServices is translated through a Service's Endpoints only when the Service has no selector:
 // naming a selector-backed Service matches no destination at all.
-import { rulesOf } from "../policy.js";
+import { rulesOf } from "../read/policy.js";
 import { CILIUM } from "../versions.js";
 import type { PolicyRule } from "./rule.js";
 import { describeReference, rewriteFixKind, serviceId, serviceReference, servicesMatching } from "./services.js";

@@ -1,5 +1,5 @@
 // toServices + toPorts in one egress rule: what it does depends on the Cilium version (cilium/cilium#20067).
-import { rulesOf } from "../policy.js";
+import { rulesOf } from "../read/policy.js";
 import type { Severity } from "../types.js";
 import { CILIUM } from "../versions.js";
 import type { CiliumVersions } from "../versions.js";

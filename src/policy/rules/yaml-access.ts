@@ -1,7 +1,7 @@
 // Small typed accessors over YAML nodes for rule modules: keys with their positions, non-empty sequences.
 import { isMap, isNode, isScalar, isSeq } from "yaml";
 import type { Document, Node, Pair, YAMLMap } from "yaml";
-import { MAX_ALIAS_COUNT } from "../manifests.js";
+import { MAX_ALIAS_COUNT } from "../read/manifests.js";
 
 /** The pair of `key` in a map, so a finding can point at the key. */
 export function pairOf(map: YAMLMap, key: string): Pair<Node, Node> | undefined {

@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { resolveConfig } from "../../../src/policy/config.js";
 import { scan } from "../../../src/policy/engine.js";
-import { MAX_FILE_BYTES } from "../../../src/policy/manifests.js";
+import { MAX_FILE_BYTES } from "../../../src/policy/read/manifests.js";
 import { toServicesWithToPortsInText } from "../../../src/policy/rules/templated-file.js";
 import { source } from "../../helpers/sources.js";
 import { findings } from "./scan.js";

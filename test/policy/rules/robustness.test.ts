@@ -4,7 +4,7 @@ import { describe, expect, it } from "vitest";
 import { stringify } from "yaml";
 import { resolveConfig } from "../../../src/policy/config.js";
 import { INTERNAL_ERROR, scan } from "../../../src/policy/engine.js";
-import { EGRESS_PEER_KEYS, INGRESS_PEER_KEYS } from "../../../src/policy/policy.js";
+import { EGRESS_PEER_KEYS, INGRESS_PEER_KEYS } from "../../../src/policy/read/policy.js";
 import { source } from "../../helpers/sources.js";
 
 /** The peer keys Cilium knows, and the other keys the rules read in a rule. */

@@ -2,7 +2,7 @@
 import { resolveConfig } from "../../../src/policy/config.js";
 import type { Config } from "../../../src/policy/config.js";
 import { scan } from "../../../src/policy/engine.js";
-import type { RepoIndex } from "../../../src/policy/repo-index.js";
+import type { RepoIndex } from "../../../src/policy/index/repo-index.js";
 import type { Finding, Labels, ServiceInfo, WorkloadInfo } from "../../../src/policy/types.js";
 import { sources } from "../../helpers/sources.js";
 

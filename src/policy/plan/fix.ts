@@ -1,22 +1,22 @@
 // The repository-wide fix: source files in, rewritten texts and what was rewritten out. Pure, like the scan.
 import { isScalar } from "yaml";
-import type { Config } from "./config.js";
-import { parseSources, pathFilterOf, policiesOf } from "./engine.js";
-import { positionOf } from "./manifests.js";
-import type { ParsedFile } from "./manifests.js";
-import { rulesOf } from "./policy.js";
-import type { Policy, PolicyRule } from "./policy.js";
-import { buildRepoIndex } from "./repo-index.js";
-import type { RepoIndex } from "./repo-index.js";
-import { resolveServices } from "./resolve.js";
-import type { Resolution, ResolveContext, ResolvedService } from "./resolve.js";
+import type { Config } from "../config.js";
+import { parseSources, pathFilterOf, policiesOf } from "../engine.js";
+import { positionOf } from "../read/manifests.js";
+import type { ParsedFile } from "../read/manifests.js";
+import { rulesOf } from "../read/policy.js";
+import type { Policy, PolicyRule } from "../read/policy.js";
+import { buildRepoIndex } from "../index/repo-index.js";
+import type { RepoIndex } from "../index/repo-index.js";
+import { resolveServices } from "../resolve/resolve.js";
+import type { Resolution, ResolveContext, ResolvedService } from "../resolve/resolve.js";
 import { needsRewrite, planRule } from "./rewrite.js";
-import { NAMESPACE_KEY } from "./selectors.js";
+import { NAMESPACE_KEY } from "../selectors.js";
 import type { EntryResolution, PlanOptions } from "./rewrite.js";
-import { spliceRules } from "./splice.js";
-import type { ItemOutcome, SpliceItem } from "./splice.js";
-import type { Labels, SourceFile } from "./types.js";
-import { CILIUM, CiliumVersions } from "./versions.js";
+import { spliceRules } from "../splice/splice.js";
+import type { ItemOutcome, SpliceItem } from "../splice/splice.js";
+import type { Labels, SourceFile } from "../types.js";
+import { CILIUM, CiliumVersions } from "../versions.js";
 
 export interface ServiceRewrite {
   /** "namespace/name" of the Service, or "name" when its namespace is unknown. */

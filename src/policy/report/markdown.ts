@@ -1,5 +1,5 @@
 // Findings → GitHub-flavoured Markdown for a pull request comment, kept within a length budget.
-import type { Finding, FixKind, Severity } from "../policy/types.js";
+import type { Finding, FixKind, Severity } from "../types.js";
 import { ruleDocsUrl, SEVERITIES, summaryLine } from "./rule-docs.js";
 import type { ReportInput, RuleDocsOptions } from "./rule-docs.js";
 

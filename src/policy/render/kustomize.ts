@@ -2,9 +2,9 @@
 // which kustomizations include which manifests, and what their `namespace`, `namePrefix`/`nameSuffix`,
 // `commonLabels` and `labels` make of them. Patches, generators, replacements and remote resources are not applied:
 // `notes` says where they were met.
-import type { Manifest, ParsedFile } from "./manifests.js";
-import { isKustomizationPath, KUSTOMIZATION_FILE_NAMES, MAX_ALIAS_COUNT } from "./manifests.js";
-import type { Labels } from "./types.js";
+import type { Manifest, ParsedFile } from "../read/manifests.js";
+import { isKustomizationPath, KUSTOMIZATION_FILE_NAMES, MAX_ALIAS_COUNT } from "../read/manifests.js";
+import type { Labels } from "../types.js";
 
 export { isKustomizationPath, KUSTOMIZATION_FILE_NAMES };
 

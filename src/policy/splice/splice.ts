@@ -4,10 +4,10 @@
 // applied.
 import { Document, isAlias, isMap, isNode, isPair, isScalar, isSeq, parseAllDocuments, visit } from "yaml";
 import type { EmptyStream, Node, Pair, Scalar, YAMLMap, YAMLSeq } from "yaml";
-import { MAX_ALIAS_COUNT } from "./manifests.js";
-import { quickParse } from "./quick-yaml.js";
-import type { PlannedRule, RuleValue } from "./rewrite.js";
-import { deepEqual } from "./rewrite.js";
+import { MAX_ALIAS_COUNT } from "../read/manifests.js";
+import { quickParse } from "../read/quick-yaml.js";
+import type { PlannedRule, RuleValue } from "../plan/rewrite.js";
+import { deepEqual } from "../plan/rewrite.js";
 
 /** Where a rule is: its document and the path from the document's root to the rule's map. */
 export interface RuleLocator {

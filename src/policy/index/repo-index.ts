@@ -1,7 +1,7 @@
 // What service resolution and cross-file rules need from the whole repository, rendered as kustomize would.
-import { renderKustomizations, unappliedChanges } from "./kustomize.js";
-import type { KustomizeNote } from "./kustomize.js";
-import type { Manifest, ParsedFile } from "./manifests.js";
+import { renderKustomizations, unappliedChanges } from "../render/kustomize.js";
+import type { KustomizeNote } from "../render/kustomize.js";
+import type { Manifest, ParsedFile } from "../read/manifests.js";
 import type {
   ContainerPort,
   EndpointsInfo,
@@ -12,7 +12,7 @@ import type {
   ServicePort,
   SourceLocation,
   WorkloadInfo,
-} from "./types.js";
+} from "../types.js";
 
 export interface RenderedMetadata {
   readonly name: string | undefined;

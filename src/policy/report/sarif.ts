@@ -1,6 +1,6 @@
 // Findings → SARIF 2.1.0, the format GitHub code scanning ingests.
-import type { RuleMeta } from "../policy/rules/rule.js";
-import type { Severity } from "../policy/types.js";
+import type { RuleMeta } from "../rules/rule.js";
+import type { Severity } from "../types.js";
 import { ruleDocsUrl, ruleMeta } from "./rule-docs.js";
 import type { ReportInput, RuleDocsOptions } from "./rule-docs.js";
 

@@ -1,9 +1,9 @@
 // An egress rule with `toServices` → the rule(s) that say the same thing without it: pure planning over plain
 // values. The text edit that applies a plan is splice.ts's job.
-import type { ResolvedPort, ResolvedService } from "./resolve.js";
-import { EGRESS_PEER_KEYS } from "./policy.js";
-import { isNamespaceKey, NAMESPACE_KEY } from "./selectors.js";
-import type { Labels } from "./types.js";
+import type { ResolvedPort, ResolvedService } from "../resolve/resolve.js";
+import { EGRESS_PEER_KEYS } from "../read/policy.js";
+import { isNamespaceKey, NAMESPACE_KEY } from "../selectors.js";
+import type { Labels } from "../types.js";
 
 /** The key that replaces `toServices` in a rewritten rule ("toServices" for entries kept as they are). */
 export type PeerKey = "toEndpoints" | "toEntities" | "toCIDRSet" | "toServices";

@@ -1,5 +1,5 @@
 // Findings → a plain-text table for terminals: no colours, wrapped to a width (120 columns by default).
-import type { Finding } from "../policy/types.js";
+import type { Finding } from "../types.js";
 import { summaryLine } from "./rule-docs.js";
 import type { ReportInput } from "./rule-docs.js";
 

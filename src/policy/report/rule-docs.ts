@@ -1,9 +1,9 @@
 // Rule metadata for reports: the registry's rules plus the engine's own internal-error, looked up in one place.
-import { INTERNAL_ERROR } from "../policy/engine.js";
-import type { ScanResult } from "../policy/engine.js";
-import { RULES } from "../policy/rules/index.js";
-import type { RuleMeta } from "../policy/rules/rule.js";
-import type { Finding, Severity } from "../policy/types.js";
+import { INTERNAL_ERROR } from "../engine.js";
+import type { ScanResult } from "../engine.js";
+import { RULES } from "../rules/index.js";
+import type { RuleMeta } from "../rules/rule.js";
+import type { Finding, Severity } from "../types.js";
 
 /** What every report renders: the scan's counts and findings. */
 export type ReportInput = Pick<ScanResult, "filesScanned" | "policies" | "findings">;

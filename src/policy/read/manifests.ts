@@ -2,7 +2,7 @@
 import { Composer, isMap, isSeq, LineCounter, Parser } from "yaml";
 import type { CST, Document, Node, YAMLMap } from "yaml";
 import { quickOutline, quickParse, quickValues } from "./quick-yaml.js";
-import type { Position, SourceFile, SourceLocation } from "./types.js";
+import type { Position, SourceFile, SourceLocation } from "../types.js";
 
 /** Files above this size are not read (GitHub's own limit for blobs shown in diffs is of the same order). */
 export const MAX_FILE_BYTES = 1024 * 1024;
