@@ -1,7 +1,7 @@
 // No Docker engine runs here, so this test does what the Dockerfile says without one: each stage's COPY, RUN, ENV
 // and WORKDIR in a temp directory (npm ci, the build, the production-only install), then the final stage's CMD with
 // its ENV plus a test app id, key and secret, and checks that the health route and the HEALTHCHECK command answer.
-// Slow (three npm installs), so it runs under CI=true or with RUN_DOCKERFILE_TEST=1, and prints a notice otherwise.
+// Slow (three npm installs and the pinned helm), so it runs under CI=true or with RUN_DOCKERFILE_TEST=1, and prints a notice otherwise.
 import { spawn, spawnSync } from "node:child_process";
 import type { ChildProcess } from "node:child_process";
 import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
@@ -145,6 +145,10 @@ describe("Dockerfile", () => {
       expect(existsSync(join(finalDir, "node_modules/vitest"))).toBe(false);
       expect(existsSync(join(finalDir, "node_modules/typescript"))).toBe(false);
       expect(existsSync(join(finalDir, "dist/index.js"))).toBe(true);
+      // The pinned helm is in the image, so the app renders charts out of the box.
+      const helmVersion = spawnSync(join(finalDir, "bin/helm"), ["version", "--short"], { encoding: "utf8" });
+      expect(helmVersion.stdout).toMatch(/^v3\.17\.3\b/);
+      expect(finalEnv.HELM_BIN).toBe("/app/bin/helm");
 
       const port = await freePort();
       const keys = generateAppKeys();

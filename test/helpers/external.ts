@@ -1,4 +1,4 @@
-// Material from outside the repository (../shared, redis-server, kubectl): tests that need it skip with a
+// Material from outside the repository (../shared, redis-server, kubectl, helm): tests that need it skip with a
 // visible notice on a user's clone, and fail under CI=true, where .ci/run provides it.
 import { execFileSync } from "node:child_process";
 import { existsSync } from "node:fs";
@@ -9,6 +9,9 @@ export const PROJECT_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), "..
 export const SHARED_DIR = resolve(PROJECT_ROOT, "../shared");
 export const CILIUM_EXAMPLES_DIR = resolve(SHARED_DIR, "cilium/examples");
 export const CILIUM_SCHEMAS_DIR = resolve(SHARED_DIR, "cilium/schemas");
+export const SHARED_CHARTS_DIR = resolve(SHARED_DIR, "charts");
+/** The helm the tests run: HELM_BIN (set by .ci/run from scripts/install-helm.sh), else `helm` on PATH. */
+export const HELM_BIN = process.env.HELM_BIN || "helm";
 
 const inCI = process.env.CI === "true";
 
@@ -26,6 +29,17 @@ export function available(what: string, present: boolean): boolean {
 
 export function hasShared(): boolean {
   return available(`../shared/cilium (expected at ${SHARED_DIR})`, existsSync(CILIUM_EXAMPLES_DIR));
+}
+
+export function hasHelm(): boolean {
+  return available(
+    `helm (HELM_BIN or on PATH; scripts/install-helm.sh installs it)`,
+    hasCommand(HELM_BIN, ["version"]),
+  );
+}
+
+export function hasSharedCharts(): boolean {
+  return available(`../shared/charts (expected at ${SHARED_CHARTS_DIR})`, existsSync(SHARED_CHARTS_DIR));
 }
 
 export function hasCommand(command: string, args: string[] = ["--help"]): boolean {
