@@ -144,7 +144,7 @@ function indexSafely(
 export function policiesOf(file: ParsedFile, index: RepoIndex): Policy[] {
   const policies: Policy[] = [];
   for (const manifest of file.manifests) {
-    const policy = policyFrom(manifest, index.rendered(manifest));
+    const policy = policyFrom(manifest, index.rendered(manifest), file);
     if (policy) policies.push(policy);
   }
   return policies;
@@ -202,10 +202,15 @@ export function scan(sources: readonly SourceFile[], options: ScanOptions): Scan
         findings.push(internalError(file.path, where, policy?.id ?? null, `${what}: ${describeError(error)}`));
       }
     };
+    // A node reached through several aliases is judged at each use, but its text is one problem: reported once.
+    const reportedHere = new Set<string>();
     const reporter = (meta: RuleMeta, policy: Policy | null) => (report: Report) => {
       const override = config.rules[meta.id];
       if (override === "off") return;
       const position = toPosition(file, report.at);
+      const key = `${meta.id}\0${position.line}\0${position.column}\0${policy?.id ?? ""}\0${report.message}`;
+      if (reportedHere.has(key)) return;
+      reportedHere.add(key);
       findings.push({
         ruleId: meta.id,
         severity: override ?? report.severity ?? meta.defaultSeverity,
@@ -229,7 +234,7 @@ export function scan(sources: readonly SourceFile[], options: ScanOptions): Scan
         null,
         null,
         () => {
-          const policy = policyFrom(manifest, index.rendered(manifest));
+          const policy = policyFrom(manifest, index.rendered(manifest), file);
           if (policy) policies.push(policy);
         },
         manifest.location,

@@ -4,8 +4,8 @@ import type { Config } from "../config.js";
 import { parseSources, pathFilterOf, policiesOf } from "../engine.js";
 import { positionOf } from "../read/manifests.js";
 import type { ParsedFile } from "../read/manifests.js";
-import { rulesOf } from "../read/policy.js";
-import type { Policy, PolicyRule } from "../read/policy.js";
+import { ruleValue, rulesOf, sharedTextReason } from "../read/policy.js";
+import type { PolicyRule } from "../read/policy.js";
 import { buildRepoIndex } from "../index/repo-index.js";
 import type { RepoIndex } from "../index/repo-index.js";
 import { resolveServices } from "../resolve/resolve.js";
@@ -106,19 +106,13 @@ function toServicesLine(file: ParsedFile, rule: PolicyRule): number {
   return positionOf(file, isScalar(key) ? key : rule.node).line;
 }
 
-function ruleValue(policy: Policy, rule: PolicyRule): unknown {
-  let at: unknown = policy.manifest.value;
-  for (const key of rule.path) at = (at as Record<string | number, unknown> | undefined)?.[key];
-  return at;
-}
-
 function fixFile(file: ParsedFile, index: RepoIndex, options: FixOptions, plan: PlanOptions) {
   const resolve = options.resolve ?? resolveServices;
   const rewrites: RuleRewrite[] = [];
   const pending: Array<{ rewrite: number; item: SpliceItem }> = [];
   for (const policy of policiesOf(file, index)) {
     for (const rule of rulesOf(policy, ["egress"])) {
-      const value = ruleValue(policy, rule);
+      const value = ruleValue(rule);
       if (!needsRewrite(value, plan)) continue;
       const base = {
         file: file.path,
@@ -127,6 +121,7 @@ function fixFile(file: ParsedFile, index: RepoIndex, options: FixOptions, plan: 
         ruleIndex: rule.index,
         specPath: rule.spec.path,
       };
+      const shared = sharedTextReason(policy, rule);
       let planned: ReturnType<typeof planRule>;
       try {
         const entries: EntryResolution[] = (value as { toServices: unknown[] }).toServices.map((entry) => ({
@@ -140,12 +135,12 @@ function fixFile(file: ParsedFile, index: RepoIndex, options: FixOptions, plan: 
         continue;
       }
       if (planned.kind === "unchanged") continue;
-      if (planned.kind === "manual") {
+      if (planned.kind === "manual" || shared !== undefined) {
         rewrites.push({
           ...base,
           status: "manual",
           rulesAdded: 0,
-          message: planned.reason,
+          message: planned.kind === "manual" ? planned.reason : shared,
           services: planned.services.map((s) => serviceRewrite(s, true)),
         });
         continue;

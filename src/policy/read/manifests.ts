@@ -441,7 +441,8 @@ class OnDemandManifest implements Manifest {
 }
 
 function compose(tokens: readonly CST.Token[]): Document.Parsed[] {
-  return Array.from(new Composer({ prettyErrors: false, keepSourceTokens: false }).compose(tokens));
+  // `merge`: kubectl and kustomize (go-yaml) expand `<<` merge keys, so the values read here expand them too.
+  return Array.from(new Composer({ prettyErrors: false, keepSourceTokens: false, merge: true }).compose(tokens));
 }
 
 export function isPolicyManifest(manifest: Pick<Manifest, "apiVersion" | "kind">): boolean {

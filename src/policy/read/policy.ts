@@ -1,8 +1,10 @@
 // The Cilium policy model over a manifest: its specs and the rules inside them, each with its YAML node.
-import { isMap, isSeq } from "yaml";
-import type { YAMLMap } from "yaml";
+import { isAlias, isMap, isNode, isScalar, isSeq } from "yaml";
+import type { Document, YAMLMap } from "yaml";
 import type { Manifest, PolicyKind } from "./manifests.js";
 import { isPolicyManifest } from "./manifests.js";
+import { isMergeKey, mayNeedView, viewOf } from "../render/view.js";
+import type { ViewOptions } from "../render/view.js";
 
 export type Direction = "egress" | "egressDeny" | "ingress" | "ingressDeny";
 export const DIRECTIONS: readonly Direction[] = ["egress", "egressDeny", "ingress", "ingressDeny"];
@@ -35,6 +37,7 @@ export function peerKeysOf(direction: Direction): readonly string[] {
 }
 
 export interface PolicySpec {
+  /** The spec as the API server receives it (render/view.ts): aliases followed, merge keys expanded, substituted. */
   readonly node: YAMLMap;
   /** Path from the manifest's node: ["spec"] or ["specs", i]. */
   readonly path: readonly (string | number)[];
@@ -53,6 +56,8 @@ export interface PolicyRule {
 
 export interface Policy {
   readonly manifest: Manifest;
+  /** The manifest's node as the API server receives it (render/view.ts); rules read this, never manifest.node. */
+  readonly node: YAMLMap;
   readonly kind: PolicyKind;
   readonly clusterwide: boolean;
   /** Name and namespace as rendered (kustomize namePrefix/namespace applied). */
@@ -63,25 +68,38 @@ export interface Policy {
   readonly specs: readonly PolicySpec[];
 }
 
+/** What the view of a policy needs from its file: the text (to skip the view when nothing needs one), the documents. */
+export interface PolicySource {
+  readonly text: string;
+  readonly documents: readonly Document.Parsed[];
+}
+
 export function policyFrom(
   manifest: Manifest,
   rendered: { name: string | undefined; namespace: string | undefined },
+  source?: PolicySource,
+  view: ViewOptions = {},
 ): Policy | undefined {
   if (!isPolicyManifest(manifest)) return undefined;
+  const document = source?.documents[manifest.documentIndex];
+  const node =
+    document && (view.substitute !== undefined || mayNeedView(source!.text))
+      ? viewOf(manifest.node, document, view)
+      : manifest.node;
   const clusterwide = manifest.kind === "CiliumClusterwideNetworkPolicy";
   const namespace = clusterwide ? undefined : rendered.namespace;
   const name = rendered.name;
   const specs: PolicySpec[] = [];
-  const spec = manifest.node.get("spec", true);
+  const spec = node.get("spec", true);
   if (isMap(spec)) specs.push({ node: spec, path: ["spec"] });
-  const many = manifest.node.get("specs", true);
+  const many = node.get("specs", true);
   if (isSeq(many)) {
     many.items.forEach((item, i) => {
       if (isMap(item)) specs.push({ node: item, path: ["specs", i] });
     });
   }
   const id = name === undefined ? null : namespace === undefined ? name : `${namespace}/${name}`;
-  return { manifest, kind: manifest.kind as PolicyKind, clusterwide, name, namespace, id, specs };
+  return { manifest, node, kind: manifest.kind as PolicyKind, clusterwide, name, namespace, id, specs };
 }
 
 export function* rulesOf(policy: Policy, directions: readonly Direction[] = DIRECTIONS): Generator<PolicyRule> {
@@ -95,4 +113,33 @@ export function* rulesOf(policy: Policy, directions: readonly Direction[] = DIRE
       }
     }
   }
+}
+
+/**
+ * Why a rule cannot be rewritten in place, or undefined when it can: its own bytes must be where it is read. A rule
+ * reached through an alias or a merge key, carrying an anchor, or inside a collection another place aliases, shares
+ * its text with other places, and rewriting that text would change what they read too. (Aliases and anchors inside
+ * the rule are left to the splice's proof, which refuses an edit removing an anchor something else still needs.)
+ */
+export function sharedTextReason(policy: Policy, rule: PolicyRule): string | undefined {
+  const why =
+    "this rule is written through a YAML anchor, alias or merge key (&, *, <<) whose text other places share, so rewriting it would change them too; rewrite it by hand";
+  let node: unknown = policy.manifest.node;
+  for (const step of rule.path) {
+    if (isAlias(node) || (isNode(node) && node.anchor)) return why;
+    if (isMap(node)) {
+      node = node.items.find((pair) => isScalar(pair.key) && pair.key.value === step)?.value;
+    } else if (isSeq(node) && typeof step === "number") {
+      node = node.items[step];
+    } else {
+      return why;
+    }
+  }
+  if (!isMap(node) || node.anchor || node.items.some((pair) => isMergeKey(pair.key))) return why;
+  return undefined;
+}
+
+/** A rule as plain data, as the API server reads it (aliases followed, merge keys expanded, substituted). */
+export function ruleValue(rule: PolicyRule): unknown {
+  return rule.node.toJSON();
 }

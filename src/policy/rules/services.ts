@@ -9,6 +9,9 @@ import { CILIUM } from "../versions.js";
 import type { CiliumVersions } from "../versions.js";
 import { matchesLabels } from "../selectors.js";
 import type { FixKind, ServiceInfo } from "../types.js";
+import { ruleValue, sharedTextReason } from "../read/policy.js";
+import type { PolicyRule as PolicyModelRule } from "../read/policy.js";
+import type { PolicyRuleContext } from "./rule.js";
 
 /** A toServices entry as written (resolve.ts reads it; one reader for the rules and the resolver). */
 export type ServiceReference = ServiceEntry;
@@ -96,4 +99,18 @@ export function rewriteFixKind(
     default:
       return "none";
   }
+}
+
+/**
+ * How `fix` will treat one rule of the policy model, as fix.ts decides it: rewriteFixKind over the rule as the API
+ * server reads it, and "manual" where the rewrite would touch text other places share (read/policy.ts).
+ */
+export function ruleFixKind(
+  rule: PolicyModelRule,
+  context: Pick<PolicyRuleContext, "policy" | "index" | "config" | "versions">,
+): FixKind {
+  const kind = rewriteFixKind(ruleValue(rule), context.policy, context.index, context.config, context.versions);
+  return (kind === "auto" || kind === "guessed") && sharedTextReason(context.policy, rule) !== undefined
+    ? "manual"
+    : kind;
 }

@@ -3,7 +3,7 @@
 import { rulesOf } from "../read/policy.js";
 import { CILIUM } from "../versions.js";
 import type { PolicyRule } from "./rule.js";
-import { describeReference, rewriteFixKind, serviceId, serviceReference, servicesMatching } from "./services.js";
+import { describeReference, ruleFixKind, serviceId, serviceReference, servicesMatching } from "./services.js";
 import { documentOf, hasItems, plain, seqItems } from "./yaml-access.js";
 
 export const toServicesSelectorBacked: PolicyRule = {
@@ -21,7 +21,7 @@ export const toServicesSelectorBacked: PolicyRule = {
     for (const rule of rulesOf(context.policy, ["egress", "egressDeny"])) {
       // With toPorts, to-services-with-to-ports already reports the rule, and its rewrite covers this too.
       if (hasItems(rule.node, "toPorts")) continue;
-      let fix: ReturnType<typeof rewriteFixKind> | undefined;
+      let fix: ReturnType<typeof ruleFixKind> | undefined;
       for (const item of seqItems(rule.node, "toServices") ?? []) {
         const reference = serviceReference(plain(item, document));
         const backed = servicesMatching(reference, context.index).filter(
@@ -35,8 +35,7 @@ export const toServicesSelectorBacked: PolicyRule = {
           .join(", ");
         const namespace = first.namespace === undefined ? "" : `, k8s:io.kubernetes.pod.namespace: ${first.namespace}`;
         const verb = rule.direction === "egress" ? "allows" : "denies";
-        const { policy, index, config, versions } = context;
-        fix ??= rewriteFixKind(plain(rule.node, document), policy, index, config, versions);
+        fix ??= ruleFixKind(rule, context);
         context.report({
           at: item,
           fix,

@@ -1,10 +1,10 @@
 // toServices + toPorts in one egress rule: what it does depends on the Cilium version (cilium/cilium#20067).
-import { rulesOf } from "../read/policy.js";
+import { rulesOf, sharedTextReason } from "../read/policy.js";
 import type { Severity } from "../types.js";
 import { CILIUM } from "../versions.js";
 import type { CiliumVersions } from "../versions.js";
 import type { PolicyRule } from "./rule.js";
-import { describeReference, rewriteFixKind, serviceReference } from "./services.js";
+import { describeReference, ruleFixKind, serviceReference } from "./services.js";
 import { documentOf, hasItems, pairOf, plain, seqItems } from "./yaml-access.js";
 
 /** The version-specific consequence for a configured range, and the severity it deserves. */
@@ -47,20 +47,17 @@ export const toServicesWithToPorts: PolicyRule = {
       const references = entries.map(serviceReference);
       const { severity, consequence } = toServicesWithToPortsConsequence(context.versions);
       const named = references.map(describeReference).join(", ");
+      const shared = sharedTextReason(context.policy, rule);
       const action =
         severity === "info"
           ? ""
-          : "; rewrite toServices as toEndpoints selecting the Service's pods (`cilium-policy-bot fix`)";
+          : shared === undefined
+            ? "; rewrite toServices as toEndpoints selecting the Service's pods (`cilium-policy-bot fix`)"
+            : `; rewrite toServices as toEndpoints selecting the Service's pods by hand: ${shared.replace(/; rewrite it by hand$/, "")}`;
       context.report({
         at,
         severity,
-        fix: rewriteFixKind(
-          plain(rule.node, document),
-          context.policy,
-          context.index,
-          context.config,
-          context.versions,
-        ),
+        fix: ruleFixKind(rule, context),
         message: `toServices (${named}) is combined with toPorts: ${consequence}${action}.`,
       });
     }

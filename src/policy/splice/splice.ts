@@ -299,7 +299,7 @@ function withEol(edits: readonly Edit[], eol: TextStyle["eol"]): Edit[] {
  * test/policy/quick-yaml.test.ts, many times faster), else the yaml package's.
  */
 function parseDocuments(text: string): Document.Parsed[] | EmptyStream {
-  return quickParse(text)?.documents ?? parseAllDocuments(text, { prettyErrors: false });
+  return quickParse(text)?.documents ?? parseAllDocuments(text, { prettyErrors: false, merge: true });
 }
 
 function toJs(document: Document.Parsed): unknown {
