@@ -10,7 +10,7 @@ import { closeFollowUp, syncFollowUp } from "./follow-up.js";
 import type { FollowUp } from "./follow-up.js";
 import { planForkRewrite, postSuggestions } from "./fork.js";
 import type { PullRequestJob } from "./queue.js";
-import { commentBody, findingsReport, MAX_BODY_CHARS } from "./render.js";
+import { commentBody, configErrorSummary, findingsReport, MAX_BODY_CHARS } from "./render.js";
 import { listChangedFiles, readSnapshot } from "./snapshot.js";
 import type { GitHub, PullRequestInfo, RepoRef } from "./types.js";
 
@@ -90,7 +90,7 @@ export async function runPullRequestJob(job: PullRequestJob, ctx: JobContext): P
     await publishCheckRun(octokit, repo, pr.headSha, identity.id, {
       conclusion: "failure",
       title: "Invalid configuration",
-      summary: `\`.github/cilium-policy-bot.yml\` could not be used, so nothing was analysed:\n\n${loaded.error}`,
+      summary: configErrorSummary(loaded.error),
       findings: [],
     });
     return "invalid-config";

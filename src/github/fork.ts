@@ -1,6 +1,7 @@
 // PRs from forks: the app cannot push a branch there, so the rewrite of the PR's own files goes on the PR itself,
 // as `suggestion` review comments on the changed lines, and as a `git apply` patch for what a suggestion cannot say.
 import { structuredPatch } from "diff";
+import { fencedBlock } from "../policy/api.js";
 import type { FileChange } from "../policy/api.js";
 import { gitPatch } from "./render.js";
 import type { ChangedFile } from "./snapshot.js";
@@ -38,10 +39,8 @@ export function commentableLines(patch: string | undefined): Set<number> {
   return lines;
 }
 
-function fenceFor(text: string): string {
-  const longest = Math.max(2, ...[...text.matchAll(/`+/g)].map((m) => m[0].length));
-  return "`".repeat(longest + 1);
-}
+/** GitHub rejects a review comment body above 65,536 characters: a longer suggestion goes into the patch instead. */
+const MAX_SUGGESTION_CHARS = 60_000;
 
 /** Splits the rewrite of the PR's own files into suggestions on changed lines and a patch for the rest. */
 export function planForkRewrite(changes: readonly FileChange[], changedFiles: readonly ChangedFile[]): ForkRewrite {
@@ -71,14 +70,12 @@ export function planForkRewrite(changes: readonly FileChange[], changedFiles: re
         expressible = false;
         break;
       }
-      const text = added.join("\n");
-      const ticks = fenceFor(text);
-      planned.push({
-        path: change.path,
-        startLine: start,
-        line: end,
-        body: `${COMMENT_MARKER}\nRewrite \`toServices\` + \`toPorts\` to \`toEndpoints\`:\n${ticks}suggestion\n${text}${text === "" ? "" : "\n"}${ticks}\n`,
-      });
+      const body = `${COMMENT_MARKER}\nRewrite \`toServices\` + \`toPorts\` to \`toEndpoints\`:\n${fencedBlock(added.map((l) => `${l}\n`).join(""), "suggestion")}\n`;
+      if (body.length > MAX_SUGGESTION_CHARS) {
+        expressible = false;
+        break;
+      }
+      planned.push({ path: change.path, startLine: start, line: end, body });
     }
     if (expressible) suggestions.push(...planned);
     else leftovers.push(change);

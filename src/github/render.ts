@@ -1,18 +1,43 @@
 // The app's texts: the findings comment, the check run output and the follow-up PR body. The findings table is the
-// shared Markdown report (src/report/markdown.ts); only the framing (marker, links, diffs) belongs here.
+// shared Markdown report (src/policy/report/markdown.ts); only the framing (marker, links, diffs) belongs here.
+// Every untrusted string goes through src/policy/report/inert.ts, and every body stays under GitHub's size limits,
+// saying how much it left out.
 import { structuredPatch } from "diff";
 import type { FileChange, FixResult, RuleRewrite } from "../policy/api.js";
 import type { Finding } from "../policy/api.js";
-import { renderMarkdown } from "../policy/api.js";
+import { fencedBlock, htmlText, inlineCode, inlineText, renderMarkdown } from "../policy/api.js";
 import { countBySeverity, SEVERITIES } from "../policy/api.js";
 import type { ReportInput } from "../policy/api.js";
 import { COMMENT_MARKER } from "./types.js";
 
-/** GitHub rejects comment and PR bodies above 65,536 characters; stay clear of it. */
+/** GitHub rejects comment and PR bodies above 65,536 characters (check-run summaries: 65,535); stay clear of it. */
 export const MAX_BODY_CHARS = 60_000;
+/** An error message quoted in a body: enough to act on, never a body's worth. */
+const MAX_ERROR_CHARS = 2_000;
 
-function escapeCell(text: string): string {
-  return text.replace(/\|/g, "\\|").replace(/\r?\n/g, " ");
+function errorText(message: string): string {
+  return inlineText(message.length > MAX_ERROR_CHARS ? `${message.slice(0, MAX_ERROR_CHARS - 1)}…` : message);
+}
+
+/** As many of `items` (joined by "\n") as fit in `budget` characters, then `more(n)` for the n left out. */
+function withinBudget(items: readonly string[], budget: number, more: (left: number) => string): string[] {
+  const shown: string[] = [];
+  let used = 0;
+  for (const [i, item] of items.entries()) {
+    const reserve = i === items.length - 1 ? 0 : more(items.length - i).length + 1;
+    if (used + item.length + 1 + reserve > budget) {
+      shown.push(more(items.length - i));
+      return shown;
+    }
+    shown.push(item);
+    used += item.length + 1;
+  }
+  return shown;
+}
+
+/** The check-run summary for a configuration the app could not use. */
+export function configErrorSummary(error: string): string {
+  return `\`.github/cilium-policy-bot.yml\` could not be used, so nothing was analysed:\n\n> ${errorText(error)}`;
 }
 
 /** The shared Markdown report (src/report/markdown.ts), within a length budget. */
@@ -32,12 +57,42 @@ function countBy(findings: readonly Finding[]): string {
     .join(", ");
 }
 
+const C_ESCAPES: Record<string, string> = {
+  "\x07": "\\a",
+  "\b": "\\b",
+  "\t": "\\t",
+  "\n": "\\n",
+  "\v": "\\v",
+  "\f": "\\f",
+  "\r": "\\r",
+  '"': '\\"',
+  "\\": "\\\\",
+};
+
+/**
+ * A path in a patch header as git writes it (`quote_c_style`): as is when plain, else in double quotes with C
+ * escapes and every byte outside printable ASCII in octal. A name holding a newline cannot add patch headers.
+ */
+export function gitQuotedPath(path: string): string {
+  // eslint-disable-next-line no-control-regex -- control characters are what git quotes
+  if (!/[\x00-\x1f"\\\x7f-\uffff]/.test(path)) return path;
+  let quoted = "";
+  for (const byte of Buffer.from(path, "utf8")) {
+    const c = String.fromCharCode(byte);
+    if (C_ESCAPES[c]) quoted += C_ESCAPES[c];
+    else if (byte < 0x20 || byte >= 0x7f) quoted += `\\${byte.toString(8).padStart(3, "0")}`;
+    else quoted += c;
+  }
+  return `"${quoted}"`;
+}
+
 /** A patch `git apply` accepts (run from the repository root), for one file. */
 export function gitPatch(change: FileChange): string {
   const patch = structuredPatch(`a/${change.path}`, `b/${change.path}`, change.before, change.after, "", "", {
     context: 3,
   });
-  const lines = [`diff --git a/${change.path} b/${change.path}`, `--- a/${change.path}`, `+++ b/${change.path}`];
+  const [a, b] = [gitQuotedPath(`a/${change.path}`), gitQuotedPath(`b/${change.path}`)];
+  const lines = [`diff --git ${a} ${b}`, `--- ${a}`, `+++ ${b}`];
   for (const hunk of patch.hunks) {
     lines.push(`@@ -${hunk.oldStart},${hunk.oldLines} +${hunk.newStart},${hunk.newLines} @@`);
     lines.push(...hunk.lines);
@@ -45,10 +100,9 @@ export function gitPatch(change: FileChange): string {
   return lines.join("\n") + "\n";
 }
 
-function fence(text: string, language: string): string {
-  const longest = Math.max(2, ...[...text.matchAll(/`+/g)].map((m) => m[0].length));
-  const ticks = "`".repeat(longest + 1);
-  return `${ticks}${language}\n${text.endsWith("\n") ? text : text + "\n"}${ticks}`;
+/** Splits a multi-file patch into its files: a line starting "diff --git " is always a header, never hunk content. */
+function patchFiles(patch: string): string[] {
+  return patch.split(/(?=^diff --git )/m).filter((part) => part !== "");
 }
 
 export interface CommentInput {
@@ -74,7 +128,7 @@ export function commentBody(input: CommentInput): string {
   if (input.configError) {
     parts.push(
       "### Cilium policy: invalid configuration",
-      `The configuration file \`.github/cilium-policy-bot.yml\` could not be used, so nothing was analysed:\n\n> ${escapeCell(input.configError)}`,
+      `The configuration file \`.github/cilium-policy-bot.yml\` could not be used, so nothing was analysed:\n\n> ${errorText(input.configError)}`,
     );
     return parts.join("\n\n") + "\n";
   }
@@ -96,31 +150,47 @@ export function commentBody(input: CommentInput): string {
   }
   if (input.followUp) {
     parts.push(
-      `The follow-up pull request #${input.followUp.number} rewrites \`toServices\` + \`toPorts\` to \`toEndpoints\` in every affected file of the repository: ${input.followUp.url}`,
+      `The follow-up pull request #${input.followUp.number} rewrites \`toServices\` + \`toPorts\` to \`toEndpoints\` in every affected file of the repository: <${input.followUp.url.replace(/[<>\s]/g, encodeURIComponent)}>`,
     );
   }
-  if (input.fixError) parts.push(`The rewrite could not be computed: ${escapeCell(input.fixError)}`);
+  if (input.fixError) parts.push(`The rewrite could not be computed: ${errorText(input.fixError)}`);
   if (input.suggestions) {
     parts.push(`${input.suggestions} suggested change(s) were left on the changed lines of this pull request.`);
   }
+  // The patch and the diffs share what the findings and the notes leave; each file is shown whole or not at all.
+  const room = () => MAX_BODY_CHARS - parts.join("\n\n").length - 2;
   if (input.patch) {
-    parts.push(
-      "The rewrite of this pull request's files as a patch (save it and run `git apply` at the repository root):",
-      `<details><summary>Patch</summary>\n\n${fence(input.patch, "diff")}\n\n</details>`,
-    );
+    const files = patchFiles(input.patch);
+    const intro =
+      "The rewrite of this pull request's files as a patch (save it and run `git apply` at the repository root):";
+    const frame = (text: string) => `<details><summary>Patch</summary>\n\n${fencedBlock(text, "diff")}\n\n</details>`;
+    // The fence around a part of the patch is never longer than the one around all of it.
+    let budget = room() - intro.length - frame(input.patch).length + input.patch.length - 300;
+    const kept: string[] = [];
+    for (const file of files) {
+      if (file.length > budget) break;
+      kept.push(file);
+      budget -= file.length;
+    }
+    if (kept.length > 0) parts.push(intro, frame(kept.join("")));
+    if (kept.length < files.length) {
+      parts.push(
+        `_…and ${files.length - kept.length} more ${files.length - kept.length === 1 ? "file" : "files"} whose rewrite is too large for this comment: run \`cilium-policy-bot fix\` on a checkout to apply ${kept.length > 0 ? "all of it" : "it"}._`,
+      );
+    }
   }
-  const diffs: string[] = [];
-  let budget = MAX_BODY_CHARS - parts.join("\n\n").length - 500;
-  for (const change of input.changes ?? []) {
-    const section = `<details><summary>Diff: <code>${change.path}</code></summary>\n\n${fence(gitPatch(change), "diff")}\n\n</details>`;
-    if (section.length > budget) {
-      diffs.push(`Further diffs are left out to keep this comment under GitHub's size limit.`);
+  const changes = input.changes ?? [];
+  for (const [i, change] of changes.entries()) {
+    const section = `<details><summary>Diff: <code>${htmlText(change.path)}</code></summary>\n\n${fencedBlock(gitPatch(change), "diff")}\n\n</details>`;
+    if (section.length > room() - 300) {
+      const left = changes.length - i;
+      parts.push(
+        `_…and ${left} more ${left === 1 ? "diff" : "diffs"} left out to keep this comment under GitHub's size limit: the follow-up pull request has them all._`,
+      );
       break;
     }
-    budget -= section.length;
-    diffs.push(section);
+    parts.push(section);
   }
-  if (diffs.length > 0) parts.push(...diffs);
   return parts.join("\n\n") + "\n";
 }
 
@@ -129,11 +199,11 @@ type ServiceRewrite = RuleRewrite["services"][number];
 function targetText(service: ServiceRewrite): string {
   if (service.selector) {
     return Object.entries(service.selector)
-      .map(([key, value]) => `\`${key}=${value}\``)
+      .map(([key, value]) => inlineCode(`${key}=${value}`))
       .join(", ");
   }
-  if (service.entities?.length) return `entities: ${service.entities.map((e) => `\`${e}\``).join(", ")}`;
-  if (service.cidrs?.length) return `CIDRs: ${service.cidrs.map((c) => `\`${c}\``).join(", ")}`;
+  if (service.entities?.length) return `entities: ${service.entities.map(inlineCode).join(", ")}`;
+  if (service.cidrs?.length) return `CIDRs: ${service.cidrs.map(inlineCode).join(", ")}`;
   return "–";
 }
 
@@ -145,6 +215,10 @@ export function followUpTitle(pullNumber: number): string {
   return `Rewrite toServices+toPorts to toEndpoints (#${pullNumber})`;
 }
 
+function plural(count: number, singular: string, pluralForm = `${singular}s`): string {
+  return `${count} ${count === 1 ? singular : pluralForm}`;
+}
+
 export function followUpBody(pullNumber: number, result: FixResult): string {
   const parts: string[] = [
     COMMENT_MARKER,
@@ -154,38 +228,57 @@ export function followUpBody(pullNumber: number, result: FixResult): string {
       "rewrites each such rule to `toEndpoints`, selecting the Service's pods by their labels and namespace, and " +
       "keeps `toPorts` (with the Services' target ports). Nothing else in the files changes.",
   ];
-  const rows: string[] = [
+  const header = [
     "| File | Line | Policy | Service | Now selects | Resolved from |",
     "| --- | --- | --- | --- | --- | --- |",
   ];
+  const rows: string[] = [];
   const guessed: string[] = [];
   const manual: string[] = [];
   for (const rewrite of result.rewrites) {
+    const at = `${inlineCode(rewrite.file)}:${rewrite.line}`;
     if (rewrite.status !== "rewritten") {
-      manual.push(`- \`${rewrite.file}\`:${rewrite.line}: ${escapeCell(rewrite.message ?? rewrite.status)}`);
+      manual.push(`- ${at}: ${errorText(rewrite.message ?? rewrite.status)}`);
       continue;
     }
     for (const service of rewrite.services) {
       rows.push(
-        `| \`${escapeCell(rewrite.file)}\` | ${rewrite.line} | ${escapeCell(rewrite.policy ?? "–")} | \`${escapeCell(service.service)}\` | ${targetText(service)} | ${service.resolution} |`,
+        `| ${inlineCode(rewrite.file)} | ${rewrite.line} | ${rewrite.policy === null ? "–" : inlineText(rewrite.policy)} | ${inlineCode(service.service)} | ${targetText(service)} | ${service.resolution} |`,
       );
       if (isGuessed(service)) {
         guessed.push(
-          `- [ ] \`${rewrite.file}\`:${rewrite.line}: \`${service.service}\` → ${targetText(service)}${service.note ? ` (${escapeCell(service.note)})` : ""}`,
+          `- [ ] ${at}: ${inlineCode(service.service)} → ${targetText(service)}${service.note ? ` (${errorText(service.note)})` : ""}`,
         );
       }
     }
   }
-  parts.push(rows.join("\n"));
+  // What a reviewer must act on comes first in the budget: guessed selectors, then what was left for a human.
+  let room = MAX_BODY_CHARS - parts.join("\n\n").length - 600;
+  const take = (items: readonly string[], share: number, more: (left: number) => string): string => {
+    const text = withinBudget(items, Math.floor(share), more).join("\n");
+    room -= text.length;
+    return text;
+  };
+  const guessedText = take(
+    guessed,
+    room / 2,
+    (left) => `- …and ${plural(left, "more guessed selector")}: check each in the diff.`,
+  );
+  const manualText = take(manual, room / 3, (left) => `- …and ${plural(left, "more rule")} left for a human.`);
+  const rowsText = take(
+    rows,
+    room,
+    (left) => `\n_…and ${plural(left, "more rewrite")} not listed here: see the diff._`,
+  );
+  parts.push([...header, rowsText].join("\n"));
   if (guessed.length > 0) {
     parts.push(
       "**Guessed selectors: check that each selects the Service's pods before merging** (this pull request stays a draft until then):",
-      guessed.join("\n"),
+      guessedText,
     );
   }
-  if (manual.length > 0) parts.push("**Left for a human** (not rewritten):", manual.join("\n"));
-  const body = parts.join("\n\n") + "\n";
-  return body.length > MAX_BODY_CHARS ? body.slice(0, MAX_BODY_CHARS) + "\n\n…(truncated)\n" : body;
+  if (manual.length > 0) parts.push("**Left for a human** (not rewritten):", manualText);
+  return parts.join("\n\n") + "\n";
 }
 
 export function anyGuessed(result: FixResult): boolean {

@@ -9,6 +9,7 @@ export type { FileChange, FixResult, RuleRewrite } from "./plan/fix.js";
 export { isManifestPath, MAX_FILE_BYTES } from "./read/manifests.js";
 export { renderJson } from "./report/json.js";
 export { renderMarkdown } from "./report/markdown.js";
+export { fencedBlock, htmlText, inlineCode, inlineText } from "./report/inert.js";
 export { renderSarif } from "./report/sarif.js";
 export { renderTable } from "./report/table.js";
 export { countBySeverity, SEVERITIES } from "./report/rule-docs.js";

@@ -173,7 +173,7 @@ describe("a pull request adding a toServices+toPorts policy", () => {
       title: `Rewrite toServices+toPorts to toEndpoints (#${pr.number})`,
       draft: false,
     });
-    expect(followUp.body).toContain("| `apps/shop/policy.yaml` |");
+    expect(followUp.body).toContain("| <code>apps/shop/policy.yaml</code> |");
     expect(comments[0]!.body).toContain(`#${followUp.number}`);
     expect(comments[0]!.body).toContain("<details><summary>Diff: <code>apps/shop/policy.yaml</code>");
 
@@ -331,7 +331,7 @@ describe("pull requests", () => {
     await send(pr, "opened");
     const [followUp] = standIn.followUpsOf(pr.number);
     expect(followUp).toMatchObject({ draft: true });
-    expect(followUp!.body).toMatch(/- \[ \] `apps\/pay\/policy\.yaml`:\d+: `shop\/payments`/);
+    expect(followUp!.body).toMatch(/- \[ \] <code>apps\/pay\/policy\.yaml<\/code>:\d+: <code>shop\/payments<\/code>/);
   });
 });
 

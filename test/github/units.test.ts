@@ -1,13 +1,13 @@
 // The app's pure helpers: branch guard, configuration merge, fork suggestions and patches.
 import { execFileSync } from "node:child_process";
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, test } from "vitest";
 import { mergeConfigs } from "../../src/github/config.js";
 import { CHANGES_TRAILER, changeSetDigest, changesTrailerOf, isStaleHead } from "../../src/github/follow-up.js";
 import { commentableLines, planForkRewrite } from "../../src/github/fork.js";
-import { gitPatch } from "../../src/github/render.js";
+import { gitPatch, gitQuotedPath } from "../../src/github/render.js";
 import { isSecondaryRateLimit } from "../../src/github/retry.js";
 import { assertOwnBranch } from "../../src/github/types.js";
 
@@ -110,6 +110,32 @@ describe("fork rewrites", () => {
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
+  });
+});
+
+describe("patch paths", () => {
+  test("are quoted as git quotes them: a name with newlines cannot smuggle patch headers", () => {
+    const dir = mkdtempSync(join(tmpdir(), "cpb-patch-"));
+    // Unquoted, its header lines would end the name and start a hunk of their own.
+    const weird = 'p.yaml\n@@ -1 +1 @@\n-a: 1\n+pwned: 1\n"é\\\t.yaml';
+    try {
+      writeFileSync(join(dir, weird), "a: 1\n");
+      writeFileSync(join(dir, "fix.patch"), gitPatch({ path: weird, before: "a: 1\n", after: "a: 2\n" }));
+      const quoted = '"a/p.yaml\\n@@ -1 +1 @@\\n-a: 1\\n+pwned: 1\\n\\"\\303\\251\\\\\\t.yaml"';
+      expect(readFileSync(join(dir, "fix.patch"), "utf8").split("\n")[0]).toBe(
+        `diff --git ${quoted} ${quoted.replace('"a/', '"b/')}`,
+      );
+      execFileSync("git", ["apply", "fix.patch"], { cwd: dir });
+      expect(readFileSync(join(dir, weird), "utf8")).toBe("a: 2\n");
+      expect(readdirSync(dir).sort()).toEqual(["fix.patch", weird].sort());
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  test("plain paths stay unquoted", () => {
+    expect(gitQuotedPath("a/apps/shop/policy.yaml")).toBe("a/apps/shop/policy.yaml");
+    expect(gitQuotedPath("a/with space.yaml")).toBe("a/with space.yaml");
   });
 });
 

@@ -1,5 +1,6 @@
 // Findings → GitHub-flavoured Markdown for a pull request comment, kept within a length budget.
 import type { Finding, FixKind, Severity } from "../types.js";
+import { inlineText, linkDestination } from "./inert.js";
 import { ruleDocsUrl, SEVERITIES, summaryLine } from "./rule-docs.js";
 import type { ReportInput, RuleDocsOptions } from "./rule-docs.js";
 
@@ -23,30 +24,20 @@ const FIX_LABEL: Record<FixKind, string> = {
   none: "–",
 };
 
-/** Makes text inert inside a table cell: no HTML, no cell breaks, no code spans, links or emphasis. */
+/** Untrusted text in a table cell: one line, cut to MAX_CELL_LENGTH, inert (see inert.ts). */
 export function escapeCell(text: string): string {
   const single = text.replace(/\s*\r?\n\s*/g, " ");
-  const cut = single.length > MAX_CELL_LENGTH ? `${single.slice(0, MAX_CELL_LENGTH - 1)}…` : single;
-  return cut
-    .replace(/&/g, "&amp;")
-    .replace(/</g, "&lt;")
-    .replace(/>/g, "&gt;")
-    .replace(/([\\`|*_[\]~])/g, "\\$1");
-}
-
-/** Parentheses and spaces would end or break a Markdown link destination. */
-function escapeUrl(url: string): string {
-  return url.replace(/[()\s<>]/g, (c) => `%${c.charCodeAt(0).toString(16).toUpperCase().padStart(2, "0")}`);
+  return inlineText(single.length > MAX_CELL_LENGTH ? `${single.slice(0, MAX_CELL_LENGTH - 1)}…` : single);
 }
 
 function row(finding: Finding, options: MarkdownOptions): string {
   const rule =
     options.docsBaseUrl === null
       ? `\`${finding.ruleId}\``
-      : `[${escapeCell(finding.ruleId)}](${escapeUrl(ruleDocsUrl(finding.ruleId, options.docsBaseUrl))})`;
+      : `[${escapeCell(finding.ruleId)}](${linkDestination(ruleDocsUrl(finding.ruleId, options.docsBaseUrl))})`;
   const location = escapeCell(`${finding.file}:${finding.line}`);
   const linkedLocation = options.fileUrl
-    ? `[${location}](${escapeUrl(options.fileUrl(finding.file, finding.line))})`
+    ? `[${location}](${linkDestination(options.fileUrl(finding.file, finding.line))})`
     : location;
   const cells = [
     SEVERITY_LABEL[finding.severity],
