@@ -1,0 +1,162 @@
+// Running the real helm: `helm template` only, bounded in time, memory and output, with a clean environment (no
+// plugins, no repository config, no credentials of the app, no proxy) in a temporary directory of its own.
+import { execFile, spawn } from "node:child_process";
+import { existsSync, mkdirSync } from "node:fs";
+import { join } from "node:path";
+
+export interface HelmLimits {
+  readonly timeoutMs: number;
+  /** Address-space limit (prlimit --as) where prlimit exists; helm 3 needs about 1 GiB of address space to start. */
+  readonly memoryBytes: number;
+  readonly outputBytes: number;
+}
+
+export interface Helm {
+  readonly bin: string;
+  readonly version: string;
+}
+
+/** HELM_BIN, else `helm` on PATH, checked by running `helm version`; null with the reason when there is none. */
+export function findHelm(env: NodeJS.ProcessEnv = process.env): Promise<Helm | { readonly missing: string }> {
+  const bin = env.HELM_BIN || "helm";
+  return new Promise((resolve) => {
+    execFile(bin, ["version", "--short"], { timeout: 10_000, env: { PATH: env.PATH ?? "" } }, (error, stdout) => {
+      if (error) {
+        const how = env.HELM_BIN
+          ? `HELM_BIN=${env.HELM_BIN} does not run`
+          : "helm is not installed (not on PATH, HELM_BIN unset)";
+        resolve({ missing: how });
+      } else resolve({ bin, version: stdout.trim() });
+    });
+  });
+}
+
+const PRLIMIT = ["/usr/bin/prlimit", "/bin/prlimit"].find((path) => existsSync(path));
+
+export interface TemplateRequest {
+  readonly chartPath: string;
+  readonly releaseName: string;
+  readonly namespace: string;
+  readonly valuesFile: string;
+  readonly apiVersions: readonly string[];
+  /** A private temporary directory: helm's HOME, config, cache and (empty) plugin directories go there. */
+  readonly workDir: string;
+}
+
+export type TemplateResult =
+  { readonly ok: true; readonly manifests: string } | { readonly ok: false; readonly reason: string };
+
+function helmEnvironment(workDir: string, limits: HelmLimits): NodeJS.ProcessEnv {
+  const dirs = Object.fromEntries(
+    ["home", "config", "cache", "data", "plugins"].map((name) => {
+      const dir = join(workDir, name);
+      mkdirSync(dir, { recursive: true });
+      return [name, dir];
+    }),
+  );
+  return {
+    PATH: "/usr/local/bin:/usr/bin:/bin",
+    HOME: dirs.home,
+    XDG_CONFIG_HOME: dirs.config,
+    XDG_CACHE_HOME: dirs.cache,
+    XDG_DATA_HOME: dirs.data,
+    HELM_CONFIG_HOME: dirs.config,
+    HELM_CACHE_HOME: dirs.cache,
+    HELM_DATA_HOME: dirs.data,
+    HELM_PLUGINS: dirs.plugins,
+    HELM_REPOSITORY_CONFIG: join(dirs.config!, "repositories.yaml"),
+    HELM_REGISTRY_CONFIG: join(dirs.config!, "registry.json"),
+    KUBECONFIG: join(dirs.config!, "kubeconfig"),
+    // The Go runtime collects harder as it nears this, well under the hard limit.
+    GOMEMLIMIT: `${Math.floor(limits.memoryBytes / 2 / 1024 / 1024)}MiB`,
+  };
+}
+
+const DNS_LABEL = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
+
+/** Why helm must not be given these arguments (each comes from a pull request), or null. */
+export function invalidTemplateArguments(
+  request: Pick<TemplateRequest, "releaseName" | "namespace" | "apiVersions">,
+): string | null {
+  if (request.releaseName.length > 53 || !DNS_LABEL.test(request.releaseName)) {
+    return `release name "${request.releaseName.slice(0, 60)}" is not a valid Helm release name`;
+  }
+  if (request.namespace.length > 63 || !DNS_LABEL.test(request.namespace)) {
+    return `namespace "${request.namespace.slice(0, 70)}" is not a valid namespace`;
+  }
+  const bad = request.apiVersions.find(
+    (version) => !/^[A-Za-z0-9][A-Za-z0-9.\-/]*$/.test(version) || version.length > 253,
+  );
+  return bad === undefined ? null : `API version "${bad.slice(0, 60)}" is not valid`;
+}
+
+function firstLine(text: string): string {
+  const line = text
+    .split("\n")
+    .map((l) => l.trim())
+    .find((l) => l !== "" && !/^WARNING/.test(l));
+  return (line ?? "no output").replace(/^Error:\s*/, "").slice(0, 300);
+}
+
+/** `helm template` of one chart: never hooks (--no-hooks), tests, plugins or post-renderers; killed on the limits. */
+export function helmTemplate(helm: Helm, request: TemplateRequest, limits: HelmLimits): Promise<TemplateResult> {
+  const invalid = invalidTemplateArguments(request);
+  if (invalid) return Promise.resolve({ ok: false, reason: invalid });
+  const args = [
+    "template",
+    `--namespace=${request.namespace}`,
+    `--values=${request.valuesFile}`,
+    "--no-hooks",
+    "--skip-tests",
+    ...request.apiVersions.map((version) => `--api-versions=${version}`),
+    // Whatever the names hold, they are positional from here on.
+    "--",
+    request.releaseName,
+    request.chartPath,
+  ];
+  const [command, argv] = PRLIMIT
+    ? [PRLIMIT, [`--as=${limits.memoryBytes}`, "--", helm.bin, ...args]]
+    : [helm.bin, args];
+  return new Promise((resolve) => {
+    const child = spawn(command, argv, {
+      cwd: request.workDir,
+      env: helmEnvironment(request.workDir, limits),
+      stdio: ["ignore", "pipe", "pipe"],
+    });
+    const out: Buffer[] = [];
+    let outBytes = 0;
+    let err = "";
+    let failure: string | null = null;
+    const stop = (reason: string) => {
+      failure ??= reason;
+      child.kill("SIGKILL");
+    };
+    const timer = setTimeout(
+      () => stop(`helm template did not finish within ${limits.timeoutMs} ms`),
+      limits.timeoutMs,
+    );
+    child.stdout.on("data", (chunk: Buffer) => {
+      outBytes += chunk.length;
+      if (outBytes > limits.outputBytes) stop(`helm template printed more than ${limits.outputBytes} bytes`);
+      else out.push(chunk);
+    });
+    child.stderr.on("data", (chunk: Buffer) => {
+      if (err.length < 16 * 1024) err += chunk.toString("utf8");
+    });
+    child.on("error", (error) => {
+      clearTimeout(timer);
+      resolve({ ok: false, reason: `helm could not be run: ${error.message}` });
+    });
+    child.on("close", (code, signal) => {
+      clearTimeout(timer);
+      if (failure) resolve({ ok: false, reason: failure });
+      else if (code === 0) resolve({ ok: true, manifests: Buffer.concat(out).toString("utf8") });
+      else if (signal)
+        resolve({
+          ok: false,
+          reason: `helm template was killed (${signal}; memory limit ${limits.memoryBytes} bytes)`,
+        });
+      else resolve({ ok: false, reason: `helm template failed: ${firstLine(err)}` });
+    });
+  });
+}

@@ -1,0 +1,310 @@
+// The shells' ChartRenderer: each release's chart from the repository's own directory, the chart cache, or (where
+// allowed) a guarded download into the cache; rendered by the real `helm template`, several at once but bounded;
+// renders remembered by (helm, chart digest, values digest, release, namespace, API versions) in memory and on disk.
+import { createHash } from "node:crypto";
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { dirname, join } from "node:path";
+import { parse } from "yaml";
+import type { ChartRelease, ChartRender, ChartRenderer } from "../policy/api.js";
+import { ChartCache } from "./chart-cache.js";
+import type { ChartCredential } from "./credentials.js";
+import { DownloadError, refusedUrlReason } from "./guarded-fetch.js";
+import type { NetworkPolicy } from "./guarded-fetch.js";
+import { findHelm, helmTemplate, invalidTemplateArguments } from "./helm.js";
+import type { Helm, HelmLimits } from "./helm.js";
+import { httpRepository, ociRepository } from "./remote.js";
+import type { DownloadLimits, RemoteRepository } from "./remote.js";
+import type { ChartFiles, RepositoryCharts } from "./repository-charts.js";
+import { exactVersion, isValidVersionOrRange, pickVersion } from "./versions.js";
+
+export interface ChartRendererOptions {
+  /** The chart cache directory (created when needed). */
+  readonly cacheDir: string;
+  /** Download charts that are not in the cache (false: --offline, CHART_DOWNLOADS=off). */
+  readonly downloads: boolean;
+  /** Chart directories of the repository being analysed. */
+  readonly repositoryCharts: RepositoryCharts;
+  readonly credentials?: readonly ChartCredential[];
+  readonly network?: NetworkPolicy;
+  /** Environment to find helm in (HELM_BIN, PATH); defaults to process.env. */
+  readonly env?: NodeJS.ProcessEnv;
+  readonly helmLimits?: Partial<HelmLimits>;
+  readonly downloadLimits?: Partial<DownloadLimits>;
+  /** Renders at once; default 2. */
+  readonly concurrency?: number;
+}
+
+export const DEFAULT_HELM_LIMITS: HelmLimits = {
+  timeoutMs: 60_000,
+  memoryBytes: 2 * 1024 ** 3,
+  outputBytes: 16 * 1024 ** 2,
+};
+export const DEFAULT_DOWNLOAD_LIMITS: DownloadLimits = {
+  archiveBytes: 10 * 1024 ** 2,
+  indexBytes: 32 * 1024 ** 2,
+  timeoutMs: 30_000,
+};
+const MEMORY_CACHE_ENTRIES = 128;
+const CHART_NAME = /^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$/;
+
+const sha256 = (data: string | Uint8Array) => createHash("sha256").update(data).digest("hex");
+
+/** JSON with object keys sorted, so equal values have equal digests whatever order the installer merged them in. */
+function canonicalJson(value: unknown): string {
+  if (Array.isArray(value)) return `[${value.map(canonicalJson).join(",")}]`;
+  if (value !== null && typeof value === "object") {
+    const entries = Object.entries(value as Record<string, unknown>)
+      .filter(([, v]) => v !== undefined)
+      .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+    return `{${entries.map(([k, v]) => `${JSON.stringify(k)}:${canonicalJson(v)}`).join(",")}}`;
+  }
+  return JSON.stringify(value) ?? "null";
+}
+
+/** A chart ready to render: an archive on disk, or a directory's files. */
+type Obtained =
+  | {
+      readonly ok: true;
+      readonly chart: string;
+      readonly version: string;
+      readonly from: string;
+      readonly digest: string;
+      readonly archive?: string;
+      readonly files?: ChartFiles;
+    }
+  | { readonly ok: false; readonly reason: string };
+
+function chartMetadata(chartYaml: Uint8Array): { name?: unknown; version?: unknown } | null {
+  try {
+    return parse(Buffer.from(chartYaml).toString("utf8")) as { name?: unknown; version?: unknown } | null;
+  } catch {
+    return null;
+  }
+}
+
+function limiter(concurrency: number) {
+  let active = 0;
+  const waiting: Array<() => void> = [];
+  return async <T>(task: () => Promise<T>): Promise<T> => {
+    if (active >= concurrency) await new Promise<void>((resolve) => waiting.push(resolve));
+    active++;
+    try {
+      return await task();
+    } finally {
+      active--;
+      waiting.shift()?.();
+    }
+  };
+}
+
+export function createChartRenderer(options: ChartRendererOptions): ChartRenderer {
+  const cache = new ChartCache(options.cacheDir);
+  const network: NetworkPolicy = options.network ?? {};
+  const helmLimits: HelmLimits = { ...DEFAULT_HELM_LIMITS, ...options.helmLimits };
+  const downloadLimits: DownloadLimits = { ...DEFAULT_DOWNLOAD_LIMITS, ...options.downloadLimits };
+  const limit = limiter(Math.max(1, options.concurrency ?? 2));
+  const remotes = new Map<string, RemoteRepository>();
+  const rendered = new Map<string, string>();
+  const inFlight = new Map<string, Promise<ChartRender>>();
+  const archiveDigests = new Map<string, string>();
+  let helm: Promise<Helm | { readonly missing: string }> | undefined;
+
+  const remote = (repository: string): RemoteRepository => {
+    let found = remotes.get(repository);
+    if (!found) {
+      const context = { network, credentials: options.credentials ?? [], limits: downloadLimits };
+      found = repository.startsWith("oci://")
+        ? ociRepository(repository, context)
+        : httpRepository(repository, context);
+      remotes.set(repository, found);
+    }
+    return found;
+  };
+
+  const archiveDigest = (path: string): string => {
+    let digest = archiveDigests.get(path);
+    if (!digest) {
+      digest = sha256(readFileSync(path));
+      archiveDigests.set(path, digest);
+    }
+    return digest;
+  };
+
+  async function fromDirectory(path: string): Promise<Obtained> {
+    const files = await options.repositoryCharts.files(path);
+    if ("error" in files) return { ok: false, reason: `chart directory ${path}: ${files.error}` };
+    const chartYaml = files.get("Chart.yaml");
+    if (!chartYaml) return { ok: false, reason: `chart directory ${path} has no Chart.yaml` };
+    const meta = chartMetadata(chartYaml);
+    const chart = typeof meta?.name === "string" ? meta.name : path.split("/").pop()!;
+    const version = typeof meta?.version === "string" ? meta.version : String(meta?.version ?? "");
+    const digest = sha256(
+      [...files.keys()]
+        .sort()
+        .map((name) => `${name}\0${sha256(files.get(name)!)}`)
+        .join("\n"),
+    );
+    return { ok: true, chart, version, from: path, digest, files };
+  }
+
+  async function fromRepository(repository: string, chart: string, wanted: string | undefined): Promise<Obtained> {
+    const named = `chart ${chart}${wanted ? ` ${wanted}` : ""} from ${repository}`;
+    if (!CHART_NAME.test(chart)) return { ok: false, reason: `chart name "${chart.slice(0, 100)}" is not valid` };
+    if (!isValidVersionOrRange(wanted))
+      return { ok: false, reason: `${named}: "${wanted}" is neither a version nor a range` };
+    let url: URL;
+    try {
+      url = new URL(repository.replace(/^oci:\/\//, "https://"));
+    } catch {
+      return { ok: false, reason: `${named}: the repository is not a URL` };
+    }
+    const cachedExact =
+      exactVersion(wanted) !== null || !options.downloads ? cache.find(chart, repository, wanted) : null;
+    const found = (version: string, path: string): Obtained => ({
+      ok: true,
+      chart,
+      version,
+      from: repository,
+      digest: archiveDigest(path),
+      archive: path,
+    });
+    if (cachedExact) return found(cachedExact.version, cachedExact.path);
+    if (!options.downloads) return { ok: false, reason: `${named} is not in the chart cache and downloads are off` };
+    const scheme = repository.startsWith("oci://") ? null : refusedUrlReason(url, network);
+    if (scheme) return { ok: false, reason: `${named} was not downloaded: ${scheme}` };
+    try {
+      const source = remote(repository);
+      const version = pickVersion(await source.versions(chart), wanted);
+      if (version === null) return { ok: false, reason: `${named}: the repository offers no matching version` };
+      const cached = cache.find(chart, repository, version);
+      if (cached) return found(cached.version, cached.path);
+      const data = await source.archive(chart, version);
+      return found(version, cache.store(chart, repository, version, data));
+    } catch (error) {
+      const message = error instanceof DownloadError ? error.message : (error as Error).message;
+      // Said once, plainly: what was refused or failed. A cached match is still better than nothing.
+      const fallback = exactVersion(wanted) === null ? cache.find(chart, repository, wanted) : null;
+      if (fallback) return found(fallback.version, fallback.path);
+      return { ok: false, reason: `${named} was not downloaded: ${message}` };
+    }
+  }
+
+  async function renderOne(
+    release: ChartRelease,
+    obtained: Extract<Obtained, { ok: true }>,
+    installed: Helm,
+  ): Promise<ChartRender> {
+    const values = canonicalJson(release.values);
+    const apiVersions = [...new Set(release.apiVersions)].sort();
+    const key = sha256(
+      JSON.stringify([
+        installed.version,
+        obtained.digest,
+        sha256(values),
+        release.releaseName,
+        release.namespace,
+        apiVersions,
+      ]),
+    );
+    const answer = (manifests: string): ChartRender => ({
+      key: release.key,
+      ok: true,
+      chart: obtained.chart,
+      version: obtained.version,
+      from: obtained.from,
+      manifests,
+    });
+    const memo = rendered.get(key) ?? cache.readRender(key);
+    if (memo !== null && memo !== undefined) {
+      remember(key, memo);
+      return answer(memo);
+    }
+    let pending = inFlight.get(key);
+    if (!pending) {
+      pending = limit(async () => {
+        const workDir = mkdtempSync(join(tmpdir(), "cpb-helm-"));
+        try {
+          let chartPath = obtained.archive;
+          if (!chartPath) {
+            chartPath = join(workDir, "chart");
+            for (const [name, content] of obtained.files!) {
+              const target = join(chartPath, name);
+              mkdirSync(dirname(target), { recursive: true });
+              writeFileSync(target, content);
+            }
+          }
+          const valuesFile = join(workDir, "values.json");
+          writeFileSync(valuesFile, values);
+          const result = await helmTemplate(
+            installed,
+            {
+              chartPath,
+              releaseName: release.releaseName,
+              namespace: release.namespace,
+              valuesFile,
+              apiVersions,
+              workDir,
+            },
+            helmLimits,
+          );
+          if (!result.ok)
+            return {
+              key: release.key,
+              ok: false,
+              reason: `chart ${obtained.chart} ${obtained.version}: ${result.reason}`,
+            } as const;
+          remember(key, result.manifests);
+          cache.writeRender(key, result.manifests);
+          return answer(result.manifests);
+        } finally {
+          rmSync(workDir, { recursive: true, force: true });
+        }
+      });
+      inFlight.set(key, pending);
+      pending.finally(() => inFlight.delete(key)).catch(() => undefined);
+    }
+    const result = await pending;
+    return { ...result, key: release.key };
+  }
+
+  function remember(key: string, manifests: string): void {
+    rendered.delete(key);
+    rendered.set(key, manifests);
+    if (rendered.size > MEMORY_CACHE_ENTRIES) rendered.delete(rendered.keys().next().value!);
+  }
+
+  async function renderRelease(release: ChartRelease): Promise<ChartRender> {
+    const invalid = invalidTemplateArguments(release);
+    if (invalid) return { key: release.key, ok: false, reason: invalid };
+    const obtained =
+      release.chart.kind === "directory"
+        ? await fromDirectory(release.chart.path)
+        : await fromRepository(release.chart.repository, release.chart.name, release.chart.version);
+    if (!obtained.ok) return { key: release.key, ok: false, reason: obtained.reason };
+    helm ??= findHelm(options.env);
+    const installed = await helm;
+    if ("missing" in installed) {
+      return {
+        key: release.key,
+        ok: false,
+        reason: `chart ${obtained.chart} ${obtained.version} was not rendered: ${installed.missing}`,
+      };
+    }
+    return renderOne(release, obtained, installed);
+  }
+
+  return {
+    async render(releases) {
+      return Promise.all(
+        releases.map((release) =>
+          renderRelease(release).catch((error: unknown): ChartRender => ({
+            key: release.key,
+            ok: false,
+            reason: `not rendered: ${(error as Error).message}`,
+          })),
+        ),
+      );
+    },
+  };
+}

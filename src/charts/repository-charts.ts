@@ -1,0 +1,91 @@
+// Chart directories inside the repository being analysed: the CLI reads them from disk, the app from the snapshot
+// it fetched. Either way the renderer receives plain files (no links, bounded in count and size) and writes them into
+// its own temporary directory, so helm never reads outside the chart.
+import { lstatSync, readdirSync, readFileSync } from "node:fs";
+import { join } from "node:path";
+
+export type ChartFiles = ReadonlyMap<string, Uint8Array>;
+
+export interface RepositoryCharts {
+  /** The files under the repository-relative directory `path`, keyed by path relative to it; or why not. */
+  files(path: string): Promise<ChartFiles | { readonly error: string }>;
+}
+
+export const CHART_DIRECTORY_LIMITS = { files: 5000, bytes: 20 * 1024 * 1024 } as const;
+
+/** Why a repository-relative chart path from the repository must not be used, or null. */
+export function invalidChartPath(path: string): string | null {
+  if (path === "" || path.startsWith("/") || path.includes("\\") || path.includes("\0"))
+    return `"${path}" is not a relative path`;
+  if (path.split("/").some((segment) => segment === ".." || segment === ".")) return `"${path}" leaves the repository`;
+  return null;
+}
+
+const normalise = (path: string) => path.replace(/^\.\/+/, "").replace(/\/+$/, "");
+
+/** The chart directories of a checkout on disk. Symbolic links are not followed (a link could leave the repository). */
+export function diskRepositoryCharts(root: string): RepositoryCharts {
+  return {
+    async files(path) {
+      const relative = normalise(path);
+      const invalid = invalidChartPath(relative);
+      if (invalid) return { error: invalid };
+      const files = new Map<string, Uint8Array>();
+      let bytes = 0;
+      const walk = (dir: string, prefix: string): string | null => {
+        let entries;
+        try {
+          entries = readdirSync(dir, { withFileTypes: true });
+        } catch {
+          return `${relative}: no such directory in the repository`;
+        }
+        for (const entry of entries) {
+          const full = join(dir, entry.name);
+          if (entry.isDirectory()) {
+            const problem = walk(full, `${prefix}${entry.name}/`);
+            if (problem) return problem;
+          } else if (entry.isFile()) {
+            if (files.size >= CHART_DIRECTORY_LIMITS.files)
+              return `${relative}: more than ${CHART_DIRECTORY_LIMITS.files} files`;
+            bytes += lstatSync(full).size;
+            if (bytes > CHART_DIRECTORY_LIMITS.bytes)
+              return `${relative}: more than ${CHART_DIRECTORY_LIMITS.bytes} bytes`;
+            files.set(`${prefix}${entry.name}`, readFileSync(full));
+          }
+        }
+        return null;
+      };
+      const problem = walk(join(root, relative), "");
+      return problem ? { error: problem } : files;
+    },
+  };
+}
+
+/** The chart directories of files already in memory (the app's snapshot), or fetched on demand by `load`. */
+export function filesRepositoryCharts(
+  load: (directory: string) => Promise<ReadonlyArray<{ readonly path: string; readonly content: Uint8Array | null }>>,
+): RepositoryCharts {
+  return {
+    async files(path) {
+      const relative = normalise(path);
+      const invalid = invalidChartPath(relative);
+      if (invalid) return { error: invalid };
+      const prefix = `${relative}/`;
+      const files = new Map<string, Uint8Array>();
+      let bytes = 0;
+      for (const file of await load(relative)) {
+        if (!file.path.startsWith(prefix) || file.content === null) continue;
+        const inner = file.path.slice(prefix.length);
+        if (invalidChartPath(inner)) continue;
+        bytes += file.content.length;
+        if (files.size >= CHART_DIRECTORY_LIMITS.files || bytes > CHART_DIRECTORY_LIMITS.bytes) {
+          return {
+            error: `${relative}: more than ${CHART_DIRECTORY_LIMITS.files} files or ${CHART_DIRECTORY_LIMITS.bytes} bytes`,
+          };
+        }
+        files.set(inner, file.content);
+      }
+      return files.size === 0 ? { error: `${relative}: no such directory in the repository` } : files;
+    },
+  };
+}
