@@ -55,8 +55,13 @@ export async function readSnapshot(octokit: GitHub, repo: RepoRef, sha: string):
       : body instanceof ArrayBuffer || ArrayBuffer.isView(body)
         ? Readable.from([Buffer.from(body as ArrayBuffer)])
         : Readable.fromWeb(body as WebReadableStream<Uint8Array>);
+  let root: string | null = null;
   const { files } = await readTar(stream, (entry) => {
     if (entry.type !== "file") return "skip";
+    // Everything of a GitHub archive is under one root: an entry elsewhere could pose as a second copy of a file.
+    const entryRoot = entry.path.split("/")[0]!;
+    root ??= entryRoot;
+    if (entryRoot !== root) throw new Error(`tarball: entry outside the archive's root directory: ${entry.path}`);
     const path = stripArchiveRoot(entry.path);
     if (path === null || !isManifestPath(path)) return "skip";
     return entry.size > MAX_FILE_BYTES ? "size" : "read";

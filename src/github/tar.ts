@@ -1,5 +1,7 @@
 // A small streaming reader of (gzipped) tar archives: what GitHub's tarball endpoint returns. It keeps only the
 // entries a caller wants and never holds more than one wanted file in memory, so a large repository streams through.
+// An archive may name a path twice: as tar and git do when extracting, the last entry wins (a later entry of any
+// type replaces an earlier file), so a file is never analysed or sent twice.
 import { createGunzip } from "node:zlib";
 import type { Readable } from "node:stream";
 
@@ -77,7 +79,7 @@ export async function readTar(
 ): Promise<{ files: TarFile[]; globalPax: Map<string, string> }> {
   const maxMetaBytes = options.maxMetaBytes ?? 1024 * 1024;
   const input: AsyncIterable<Uint8Array> = options.gzip === false ? stream : (stream as Readable).pipe(createGunzip());
-  const files: TarFile[] = [];
+  const files = new Map<string, TarFile>();
   const globalPax = new Map<string, string>();
   let nextPax = new Map<string, string>();
   let nextLongName: string | null = null;
@@ -113,8 +115,9 @@ export async function readTar(
     } else {
       nextPax = new Map();
       nextLongName = null;
+      files.delete(path); // an earlier entry of the same path is replaced, whatever this one is
       const decision = kind === "file" ? filter(entry) : "skip";
-      if (decision === "size") files.push({ path, size: realSize, content: null });
+      if (decision === "size") files.set(path, { path, size: realSize, content: null });
       keep = decision === "read";
     }
     return { header: entry, kind, keep, remaining: realSize, padding, chunks: [] };
@@ -126,7 +129,8 @@ export async function readTar(
     if (entry.kind === "pax") nextPax = paxRecords(data);
     else if (entry.kind === "pax-global") for (const [key, value] of paxRecords(data)) globalPax.set(key, value);
     else if (entry.kind === "gnu-longname") nextLongName = cString(data, 0, data.length);
-    else files.push({ path: entry.header.path, size: entry.header.size, content: new Uint8Array(data) });
+    else
+      files.set(entry.header.path, { path: entry.header.path, size: entry.header.size, content: new Uint8Array(data) });
   };
 
   for await (const chunk of input) {
@@ -165,5 +169,5 @@ export async function readTar(
   // Every tar ends with zero blocks: a stream that stops before them lost entries, and a partial snapshot would
   // make files look deleted.
   if (!ended) throw new Error("tar: archive is truncated (no end-of-archive marker)");
-  return { files, globalPax };
+  return { files: [...files.values()], globalPax };
 }

@@ -1,7 +1,12 @@
 import { execFileSync } from "node:child_process";
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { Readable } from "node:stream";
 import { afterAll, describe, expect, test } from "vitest";
+import { readSnapshot } from "../../src/github/snapshot.js";
 import { readTar } from "../../src/github/tar.js";
+import type { GitHub } from "../../src/github/types.js";
 import { GitRepo } from "../helpers/github-git.js";
 
 describe("readTar on archives made by git archive (what GitHub's tarball endpoint serves)", () => {
@@ -47,5 +52,44 @@ describe("readTar on archives made by git archive (what GitHub's tarball endpoin
     await expect(readTar(Readable.from([tar.subarray(0, 1024 + 300)]), () => "read", { gzip: false })).rejects.toThrow(
       /truncated/,
     );
+  });
+});
+
+describe("duplicate entries (an archive may name a path twice)", () => {
+  const dir = mkdtempSync(join(tmpdir(), "cpb-tar-"));
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+  const root = "acme-gitops-abc1234";
+  mkdirSync(join(dir, root));
+  const write = (content: string) => writeFileSync(join(dir, root, "policy.yaml"), content);
+  write("kind: First\n");
+  execFileSync("tar", ["-cf", "dup.tar", `${root}/policy.yaml`], { cwd: dir });
+  write("kind: Second\n");
+  execFileSync("tar", ["-rf", "dup.tar", `${root}/policy.yaml`], { cwd: dir }); // appended: the same name again
+  const archive = execFileSync("gzip", ["-c", join(dir, "dup.tar")]);
+
+  test("the last one wins, as when tar or git extracts the archive", async () => {
+    const listed = execFileSync("tar", ["-tf", "dup.tar"], { cwd: dir, encoding: "utf8" });
+    expect(listed.trim().split("\n")).toEqual([`${root}/policy.yaml`, `${root}/policy.yaml`]);
+    const { files } = await readTar(Readable.from([archive]), () => "read");
+    expect(files.map((f) => [f.path, Buffer.from(f.content!).toString()])).toEqual([
+      [`${root}/policy.yaml`, "kind: Second\n"],
+    ]);
+  });
+
+  test("the snapshot holds the file once", async () => {
+    const octokit = { request: async () => ({ data: archive }) } as unknown as GitHub;
+    const sources = await readSnapshot(octokit, { owner: "acme", repo: "gitops" }, "abc1234");
+    expect(sources.map((s) => [s.path, Buffer.from(s.content!).toString()])).toEqual([
+      ["policy.yaml", "kind: Second\n"],
+    ]);
+  });
+
+  test("an entry outside the archive's one root directory refuses the archive", async () => {
+    mkdirSync(join(dir, "other-root"));
+    writeFileSync(join(dir, "other-root", "policy.yaml"), "kind: Third\n");
+    execFileSync("tar", ["-cf", "two-roots.tar", `${root}/policy.yaml`, "other-root/policy.yaml"], { cwd: dir });
+    const twoRoots = execFileSync("gzip", ["-c", join(dir, "two-roots.tar")]);
+    const octokit = { request: async () => ({ data: twoRoots }) } as unknown as GitHub;
+    await expect(readSnapshot(octokit, { owner: "acme", repo: "gitops" }, "abc1234")).rejects.toThrow(/root/);
   });
 });
