@@ -6,7 +6,7 @@ import { randomBytes } from "node:crypto";
 import { createTwoFilesPatch, FILE_HEADERS_ONLY } from "diff";
 import { Option } from "commander";
 import type { Command } from "commander";
-import { fix } from "../policy/api.js";
+import { fix, resolvedFrom } from "../policy/api.js";
 import type { FileChange, FixResult, RuleRewrite } from "../policy/api.js";
 import { loadConfig } from "./config-file.js";
 import { EXIT, ioError } from "./errors.js";
@@ -52,6 +52,7 @@ export function renderFixJson(result: FixResult, extra: Record<string, unknown> 
       services: rewrite.services.map((service) => ({
         service: service.service,
         resolution: service.resolution,
+        ...(service.chart !== undefined ? { chart: service.chart } : {}),
         selector: service.selector,
         ...(service.entities ? { entities: service.entities } : {}),
         ...(service.cidrs ? { cidrs: service.cidrs } : {}),
@@ -88,7 +89,7 @@ export function renderFixText(result: FixResult, dryRun: boolean): string {
       lines.push(`ERROR: ${where} not rewritten: ${rewrite.message ?? "unknown error"}`);
     }
     for (const service of rewrite.services) {
-      lines.push(`  ${service.service}  [${service.resolution}]  ${describeTarget(service)}`);
+      lines.push(`  ${service.service}  [${resolvedFrom(service)}]  ${describeTarget(service)}`);
       if (service.resolution === "guessed" && rewrite.status === "rewritten") {
         lines.push(`  WARNING: the selector for ${service.service} is a GUESS: verify it before merging`);
       }

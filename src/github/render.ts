@@ -5,7 +5,7 @@
 import { structuredPatch } from "diff";
 import type { FileChange, FixResult, RuleRewrite } from "../policy/api.js";
 import type { Finding } from "../policy/api.js";
-import { fencedBlock, htmlText, inlineCode, inlineText, renderMarkdown } from "../policy/api.js";
+import { fencedBlock, htmlText, inlineCode, inlineText, renderMarkdown, resolvedFrom } from "../policy/api.js";
 import { countBySeverity, SEVERITIES } from "../policy/api.js";
 import type { ReportInput } from "../policy/api.js";
 import { COMMENT_MARKER } from "./types.js";
@@ -243,7 +243,7 @@ export function followUpBody(pullNumber: number, result: FixResult): string {
     }
     for (const service of rewrite.services) {
       rows.push(
-        `| ${inlineCode(rewrite.file)} | ${rewrite.line} | ${rewrite.policy === null ? "–" : inlineText(rewrite.policy)} | ${inlineCode(service.service)} | ${targetText(service)} | ${service.resolution} |`,
+        `| ${inlineCode(rewrite.file)} | ${rewrite.line} | ${rewrite.policy === null ? "–" : inlineText(rewrite.policy)} | ${inlineCode(service.service)} | ${targetText(service)} | ${inlineText(resolvedFrom(service))} |`,
       );
       if (isGuessed(service)) {
         guessed.push(

@@ -4,7 +4,7 @@ export { CONFIG_PATH, ConfigError, parseConfig, resolveConfig } from "./config.j
 export type { Finding, FixKind, Severity, SourceFile } from "./types.js";
 export { isIncluded, scan } from "./engine.js";
 export type { ScanResult } from "./engine.js";
-export { fix } from "./plan/fix.js";
+export { fix, resolvedFrom } from "./plan/fix.js";
 export type { FileChange, FixResult, RuleRewrite } from "./plan/fix.js";
 export { isManifestPath, MAX_FILE_BYTES } from "./read/manifests.js";
 export { renderJson } from "./report/json.js";
@@ -15,3 +15,4 @@ export { renderTable } from "./report/table.js";
 export { countBySeverity, SEVERITIES } from "./report/rule-docs.js";
 export type { ReportInput } from "./report/rule-docs.js";
 export type { ChartRelease, ChartRender, ChartRenderer, ChartSource } from "./render/chart-port.js";
+export { chartReleasesOf, withRenderedCharts } from "./index/chart-index.js";

@@ -60,6 +60,17 @@ export interface ServicePort {
   readonly protocol: string;
 }
 
+/** Where an object of a rendered chart came from (source `chart`). */
+export interface ChartOrigin {
+  /** The chart and version helm rendered, e.g. traefik 33.2.1, and where the chart came from (a URL or directory). */
+  readonly chart: string;
+  readonly version: string;
+  readonly from: string;
+  readonly installer: "HelmRelease" | "Application" | "kustomize";
+  /** Values the render needed but the repository does not hold: what it rendered may differ from the cluster's. */
+  readonly uncertain?: readonly string[];
+}
+
 /** A Service as kustomize would render it: final name, namespace and labels. */
 export interface ServiceInfo {
   readonly name: string;
@@ -81,6 +92,8 @@ export interface ServiceInfo {
   readonly selectorAdded?: boolean;
   /** Kustomization fields on its way that are not applied (e.g. "base/kustomization.yaml: patches"): verify. */
   readonly unapplied?: readonly string[];
+  /** Made by a chart the repository installs; `location` is then the installer's. */
+  readonly chart?: ChartOrigin;
 }
 
 export interface ContainerPort {
@@ -103,6 +116,8 @@ export interface WorkloadInfo {
   readonly kustomization?: string;
   /** Kustomization fields on its way that are not applied and may change it (patches targeting it, …). */
   readonly unapplied?: readonly string[];
+  /** Made by a chart the repository installs. */
+  readonly chart?: ChartOrigin;
 }
 
 /** Addresses behind a selector-less Service, from Endpoints or EndpointSlices. */
@@ -114,13 +129,19 @@ export interface EndpointsInfo {
   readonly location: SourceLocation;
   /** Path of the top kustomization that rendered it; absent when no kustomization includes its file. */
   readonly kustomization?: string;
+  /** Made by a chart the repository installs. */
+  readonly chart?: ChartOrigin;
 }
 
 /** A Helm release or Argo CD Application: explains Service names that charts create. */
 export interface ReleaseInfo {
-  readonly kind: "HelmRelease" | "Application";
+  readonly kind: "HelmRelease" | "Application" | "kustomize";
   readonly releaseName: string;
   readonly chart: string | undefined;
   readonly namespace: string | undefined;
   readonly location: SourceLocation;
+  /** Its chart was rendered: what the rendered Services came from. */
+  readonly rendered?: ChartOrigin;
+  /** Its chart was not rendered: why (shown with any guess it explains). */
+  readonly notRendered?: string;
 }

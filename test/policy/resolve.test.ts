@@ -395,8 +395,8 @@ spec:
         ports: [],
         note:
           "no Service vault/cluster-vault in the repository; guessed from the Helm release cluster-vault (chart vault, " +
-          "HelmRelease at vault/release.yaml:1) using the chart's conventional labels; target ports unknown, toPorts kept " +
-          "as written: verify",
+          "HelmRelease at vault/release.yaml:1) using the chart's conventional labels; not rendered: chart vault: the " +
+          "HelmRepository vault/hashicorp is not in the repository; target ports unknown, toPorts kept as written: verify",
       },
     ]);
     const [suffixed] = resolveServices(byName("cluster-vault-ui", "vault"), ctx);

@@ -1,6 +1,9 @@
 // What service resolution and cross-file rules need from the whole repository, rendered as kustomize would.
 import { renderKustomizations, unappliedChanges } from "../render/kustomize.js";
 import type { KustomizeNote } from "../render/kustomize.js";
+import { installedChartsOf } from "../render/chart-releases.js";
+import { annotateReleases, unrenderedOutcomes } from "./chart-index.js";
+import type { ChartOutcome } from "./chart-index.js";
 import type { Manifest, ParsedFile } from "../read/manifests.js";
 import type {
   ContainerPort,
@@ -33,6 +36,8 @@ export interface RepoIndex {
   renderings?(manifest: Manifest): readonly RenderedMetadata[];
   /** What kustomize rendering met and could not follow or apply (cycles, missing paths, patches, remote bases). */
   readonly notes?: readonly KustomizeNote[];
+  /** Every chart installation the repository declares, and what became of it (see chart-index.ts). */
+  readonly charts?: readonly ChartOutcome[];
 }
 
 /** One manifest as some rendering sees it: its plain-JS value after the transformations that apply to it. */
@@ -406,10 +411,22 @@ export function buildRepoIndex(files: readonly ParsedFile[]): RepoIndex {
       : list.map(({ name, namespace }) => ({ name, namespace }));
   };
   const { notes } = kustomize;
+  const rendered = (manifest: Manifest) =>
+    renderings(manifest)[0] ?? { name: manifest.name, namespace: manifest.namespace };
+  // Charts are found here, rendered by a shell, and added by withRenderedCharts: until then none is rendered.
+  const charts = unrenderedOutcomes(
+    installedChartsOf({
+      files,
+      namespaceOf: (manifest) => rendered(manifest).namespace,
+      chartLayersOf: kustomize.chartLayersOf,
+    }),
+  );
   return {
     ...indexed,
-    rendered: (manifest) => renderings(manifest)[0] ?? { name: manifest.name, namespace: manifest.namespace },
+    releases: annotateReleases(indexed.releases, charts),
+    rendered,
     renderings,
     notes,
+    charts,
   };
 }

@@ -34,6 +34,13 @@ export interface ServiceRewrite {
   }>;
   /** Why an answer is a guess or could not be given. */
   readonly note?: string;
+  /** Source `chart`: the chart that rendered the Service, e.g. "traefik@33.2.1". */
+  readonly chart?: string;
+}
+
+/** "chart traefik@33.2.1" for chart-made Services, else the resolution: what reports show as the answer's source. */
+export function resolvedFrom(service: Pick<ServiceRewrite, "resolution" | "chart">): string {
+  return service.resolution === "chart" && service.chart !== undefined ? `chart ${service.chart}` : service.resolution;
 }
 
 /** rewritten: the file changed; manual: left unchanged, a human must fix it; error: the edit could not be proven safe. */
@@ -89,6 +96,7 @@ function serviceRewrite(service: ResolvedService, manual: boolean): ServiceRewri
     ...(selector === null && service.cidrs ? { cidrs: service.cidrs } : {}),
     ...(service.ports.length > 0 ? { ports: service.ports } : {}),
     ...(service.note ? { note: service.note } : {}),
+    ...(service.chart !== undefined ? { chart: service.chart } : {}),
   };
 }
 

@@ -143,6 +143,11 @@ export interface KustomizeView {
   readonly nonResourceFiles: ReadonlySet<string>;
   /** Cycles, missing paths, remote resources, unapplied fields. */
   readonly notes: readonly KustomizeNote[];
+  /**
+   * The layers applied to what a kustomization's `helmCharts` generate, per top-level kustomization including it
+   * (its own layer first); [] when no top-level kustomization reaches it.
+   */
+  chartLayersOf(kustomization: string): readonly { root: string; layers: readonly KustomizeLayer[] }[];
 }
 
 // ---- paths ----
@@ -206,6 +211,8 @@ interface Kustomization {
   readonly layer: KustomizeLayer;
   /** Paths of files it uses as something other than resources. */
   readonly auxiliary: readonly string[];
+  /** Whether it inflates Helm charts (`helmCharts`): their output is one more resource of it. */
+  readonly charts?: boolean;
 }
 
 const UNAPPLIED_FIELDS = [
@@ -215,7 +222,6 @@ const UNAPPLIED_FIELDS = [
   "replacements",
   "vars",
   "transformers",
-  "helmCharts",
   "configurations",
 ] as const;
 
@@ -404,6 +410,7 @@ function readKustomization(
     resources: [...strings(value.resources), ...strings(value.bases)],
     components: strings(value.components),
     auxiliary: auxiliaryPathsOf(dir, value),
+    charts: Array.isArray(value.helmCharts) && value.helmCharts.length > 0,
     layer: {
       kustomization: file.path,
       namespace,
@@ -670,6 +677,24 @@ export function renderKustomizations(files: readonly ParsedFile[]): KustomizeVie
     }
   }
 
+  // Stands for a kustomization's chart output in the inclusions: it collects the layers that output receives.
+  const chartOutputs = new Map<string, Manifest>();
+  const chartOutputOf = (kustomization: Kustomization): Manifest => {
+    let output = chartOutputs.get(kustomization.path);
+    if (!output) {
+      const location = { file: kustomization.path, line: 1, column: 1 };
+      output = {
+        file: kustomization.path,
+        documentIndex: -1,
+        apiVersion: "",
+        kind: "",
+        path: [],
+        location,
+      } as unknown as Manifest;
+      chartOutputs.set(kustomization.path, output);
+    }
+    return output;
+  };
   const reached = new Set<string>();
   const build = (kustomization: Kustomization, base: readonly Entry[], stack: readonly string[]): Entry[] => {
     if (stack.includes(kustomization.path)) {
@@ -691,6 +716,7 @@ export function renderKustomizations(files: readonly ParsedFile[]): KustomizeVie
         entries.push(...build(target.kustomization, [], inner));
       }
     }
+    if (kustomization.charts) entries.push({ manifest: chartOutputOf(kustomization), layers: [] });
     for (const reference of kustomization.components) {
       const target = resolveReference(kustomization, reference);
       if (!target) continue;
@@ -753,5 +779,9 @@ export function renderKustomizations(files: readonly ParsedFile[]): KustomizeVie
       (inclusions.get(manifest) ?? []).map(({ root, layers }) => render(manifest, root, layers)),
     nonResourceFiles,
     notes,
+    chartLayersOf: (kustomization) => {
+      const output = chartOutputs.get(kustomization);
+      return output === undefined ? [] : (inclusions.get(output) ?? []).map(({ root, layers }) => ({ root, layers }));
+    },
   };
 }

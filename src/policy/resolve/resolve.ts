@@ -1,5 +1,6 @@
 // A toServices entry → the pods it means: selector, namespace, port map, and which source answered.
-// Order: the repository rendered as kustomize would (`repo`), the configuration (`config`), well-known cluster Services
+// Order: the repository rendered as kustomize would (`repo`), the charts it installs rendered by helm (`chart`), the
+// configuration (`config`), well-known cluster Services
 // (`builtin`), a selector guessed from naming conventions (`guessed`, only with `unresolved: guess`), else `manual`.
 // Pure: everything comes from the RepoIndex and the Config.
 import type { Config, ServiceOverride } from "../config.js";
@@ -8,7 +9,7 @@ import { labelSelectorFrom, matchesLabels } from "../selectors.js";
 import type { EndpointsInfo, LabelSelector, Labels, ServiceInfo, ServicePort, WorkloadInfo } from "../types.js";
 
 /** Where an answer came from, most to least certain. */
-export type Resolution = "repo" | "config" | "builtin" | "guessed" | "manual";
+export type Resolution = "repo" | "chart" | "config" | "builtin" | "guessed" | "manual";
 
 export interface ResolvedPort {
   readonly port: number;
@@ -33,8 +34,10 @@ export interface ResolvedService {
   readonly ports: readonly ResolvedPort[];
   /** Why an answer is a guess or could not be given; shown in reports and as a YAML comment. */
   readonly note?: string;
-  /** The manifest that answered (repo), for reports. */
+  /** The manifest that answered (repo), or the installer of the chart that rendered it (chart), for reports. */
   readonly location?: ServiceInfo["location"];
+  /** Source `chart`: the chart that rendered the Service, e.g. "traefik@33.2.1". */
+  readonly chart?: string;
 }
 
 /** What resolution needs about the policy holding the entry. */
@@ -292,11 +295,16 @@ function fromRepository(service: ServiceInfo, index: ResolveContext["index"], ex
     };
   }
   const caveats: string[] = [];
+  if (service.chart) caveats.push(chartNote(service));
   if (extraNote) caveats.push(extraNote);
   if (service.unapplied && service.unapplied.length > 0) {
     caveats.push(`kustomize fields not applied here may change this Service (${service.unapplied.join(", ")}): verify`);
   }
-  const uncertain = service.unapplied !== undefined && service.unapplied.length > 0;
+  const uncertain =
+    (service.unapplied !== undefined && service.unapplied.length > 0) ||
+    (service.chart?.uncertain !== undefined && service.chart.uncertain.length > 0);
+  const certain: Resolution = service.chart ? "chart" : "repo";
+  const origin = service.chart ? { chart: `${service.chart.chart}@${service.chart.version}` } : {};
   if (hasLabels(service.selector)) {
     if (service.selectorAdded) {
       caveats.push(
@@ -306,10 +314,11 @@ function fromRepository(service: ServiceInfo, index: ResolveContext["index"], ex
     const { ports, notes } = servicePorts(service, service.selector, index);
     return {
       ...base,
-      resolution: uncertain || extraNote !== undefined ? "guessed" : "repo",
+      resolution: uncertain || extraNote !== undefined ? "guessed" : certain,
       selector: service.selector,
       ports,
       location: service.location,
+      ...origin,
       ...optionalNote(joinNotes(...caveats, ...notes)),
     };
   }
@@ -341,12 +350,22 @@ function fromRepository(service: ServiceInfo, index: ResolveContext["index"], ex
   const cidrs = [...new Set(endpoints.flatMap((entry) => entry.addresses.map(cidrOf)))];
   return {
     ...base,
-    resolution: uncertain || extraNote !== undefined ? "guessed" : "repo",
+    resolution: uncertain || extraNote !== undefined ? "guessed" : certain,
     cidrs,
     ports: first,
     location: service.location,
+    ...origin,
     ...optionalNote(joinNotes(...caveats)),
   };
+}
+
+/** Where a chart-made Service came from, e.g. "rendered from chart traefik@33.2.1 (https://…), HelmRelease at a.yaml:3". */
+function chartNote(service: ServiceInfo): string {
+  const chart = service.chart as NonNullable<ServiceInfo["chart"]>;
+  const where = `${service.location.file}:${service.location.line}`;
+  const made = `rendered from chart ${chart.chart}@${chart.version} (${chart.from}), ${chart.installer} at ${where}`;
+  if (!chart.uncertain || chart.uncertain.length === 0) return made;
+  return `${made}, without values the repository does not hold (${chart.uncertain.join("; ")}): verify`;
 }
 
 function optionalNote(note: string | undefined): { note?: string } {
@@ -431,13 +450,18 @@ function guess(name: string, namespace: string, index: ResolveContext["index"]):
   const base = { service: idOf(name, namespace), name, namespace, resolution: "guessed" as const, ports: [] };
   if (release?.chart !== undefined) {
     const where = `${release.location.file}:${release.location.line}`;
+    const why = release.rendered
+      ? `; its chart ${release.rendered.chart}@${release.rendered.version} was rendered and makes no Service ${name}`
+      : release.notRendered !== undefined
+        ? `; not rendered: ${release.notRendered}`
+        : "";
     return {
       ...base,
       selector: { "app.kubernetes.io/name": release.chart, "app.kubernetes.io/instance": release.releaseName },
       note:
         `no Service ${idOf(name, namespace)} in the repository; guessed from the Helm release ${release.releaseName} ` +
-        `(chart ${release.chart}, ${release.kind} at ${where}) using the chart's conventional labels; target ports ` +
-        "unknown, toPorts kept as written: verify",
+        `(chart ${release.chart}, ${release.kind} at ${where}) using the chart's conventional labels${why}; target ` +
+        "ports unknown, toPorts kept as written: verify",
     };
   }
   return {
@@ -456,7 +480,10 @@ function byName(entry: Extract<ServiceEntry, { by: "name" }>, context: ResolveCo
   const exact = (lookups(index).servicesByName.get(name) ?? []).filter(
     (service) => service.name === name && (namespace === undefined || service.namespace === namespace),
   );
-  if (exact.length > 0) return mergeSameService(exact.map((service) => fromRepository(service, index)));
+  // The repository's own manifests win over what its charts render.
+  const own = exact.filter((service) => service.chart === undefined);
+  const chosen = own.length > 0 ? own : exact;
+  if (chosen.length > 0) return mergeSameService(chosen.map((service) => fromRepository(service, index)));
   {
     const renamed = (lookups(index).servicesByWrittenName.get(name) ?? []).filter(
       (service) => service.writtenName === name && (namespace === undefined || service.namespace === namespace),

@@ -1,4 +1,5 @@
 // The rule registry: the only place that lists rules.
+import { chartNotRendered } from "./chart-not-rendered.js";
 import { combinedPeerTypes } from "./combined-peer-types.js";
 import { endpointsMissingNamespace } from "./endpoints-missing-namespace.js";
 import { icmpsWithToPorts } from "./icmps-with-to-ports.js";
@@ -30,4 +31,5 @@ export const RULES: readonly Rule[] = [
   invalidYaml,
   templatedFile,
   skippedFile,
+  chartNotRendered,
 ];

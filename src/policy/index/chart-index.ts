@@ -1,0 +1,233 @@
+// Rendered charts into the index: the Services, workloads and Endpoints that `helm template` made for the releases
+// the repository installs, as certain as the repository's own (source `chart`). The output is not a repository file:
+// it is never reported on, its size is bounded, and everything it yields points at the installer's line.
+import { parseDocument } from "yaml";
+import type { Manifest } from "../read/manifests.js";
+import { MAX_ALIAS_COUNT, MAX_FILE_BYTES, parseManifestFile } from "../read/manifests.js";
+import type { ChartRelease, ChartRender } from "../render/chart-port.js";
+import type { InstalledChart } from "../render/chart-releases.js";
+import { applyLayer } from "../render/kustomize.js";
+import type { ChartOrigin, ReleaseInfo, ServiceInfo } from "../types.js";
+import { endpointsFrom, serviceFrom, workloadFrom } from "./repo-index.js";
+import type { ManifestView, RepoIndex } from "./repo-index.js";
+
+/** A whole render's output above this is not read (the largest public charts render a few MiB, CRDs included). */
+export const MAX_CHART_OUTPUT_BYTES = 32 * 1024 * 1024;
+
+/** The reason given for every release when the run has no chart renderer at all. */
+export const NO_RENDERER = "charts are not rendered in this run (no Helm renderer)";
+
+/** What became of one chart installation the repository declares. */
+export interface ChartOutcome {
+  readonly installed: InstalledChart;
+  /** Rendered: the chart and version helm rendered, and where it came from. */
+  readonly rendered?: ChartOrigin;
+  /** Not rendered: why (the renderer's reason, or the engine's). */
+  readonly reason?: string;
+}
+
+/** The releases a shell should render: the installations whose chart the repository locates. */
+export function chartReleasesOf(index: Pick<RepoIndex, "charts">): ChartRelease[] {
+  return (index.charts ?? []).flatMap((outcome) => (outcome.installed.release ? [outcome.installed.release] : []));
+}
+
+/** Plain words for an installation, e.g. "chart traefik 33.2.1 from https://traefik.github.io/charts". */
+export function describeChart(installed: InstalledChart): string {
+  const chart = installed.release?.chart;
+  if (chart?.kind === "repository") {
+    return `chart ${chart.name}${chart.version !== undefined ? ` ${chart.version}` : ""} from ${chart.repository}`;
+  }
+  if (chart?.kind === "directory") return `chart ${installed.chartName ?? "?"} in ${chart.path}`;
+  return `chart ${installed.chartName ?? "?"}`;
+}
+
+/** The outcomes before any render: each installation not rendered, with the reason why. */
+export function unrenderedOutcomes(installed: readonly InstalledChart[], reason = NO_RENDERER): ChartOutcome[] {
+  return installed.map((entry) => ({ installed: entry, reason: entry.unrenderable ?? reason }));
+}
+
+const INDEXED_KIND =
+  /^kind:[ \t]*["']?(Service|Endpoints|EndpointSlice|Deployment|StatefulSet|DaemonSet|ReplicaSet|ReplicationController|Job|CronJob|Pod|Rollout|List)["']?[ \t]*$/m;
+
+/** The documents of a `helm template` stream that can hold what the index reads. */
+function indexedDocuments(manifests: string): string[] {
+  return manifests.split(/^---[ \t]*(?:#.*)?$/m).filter((text) => INDEXED_KIND.test(text));
+}
+
+type Json = Record<string, unknown>;
+
+function isRecord(value: unknown): value is Json {
+  return value !== null && typeof value === "object" && !Array.isArray(value);
+}
+
+/** The plain value of one rendered document: the engine's reader, or `yaml` where the reader declines templates. */
+function documentValues(text: string, name: string): Json[] {
+  const bytes = new TextEncoder().encode(text);
+  if (bytes.byteLength > MAX_FILE_BYTES) return [];
+  const parsed = parseManifestFile({ path: name, size: bytes.byteLength, content: bytes });
+  if (!parsed.templated) return parsed.manifests.map((manifest) => manifest.value as Json);
+  // Rendered output may hold `{{ }}` in data (dashboards, alert templates): it is YAML all the same.
+  try {
+    const value: unknown = parseDocument(text).toJS({ maxAliasCount: MAX_ALIAS_COUNT });
+    if (!isRecord(value)) return [];
+    return value.kind === "List" && Array.isArray(value.items) ? value.items.filter(isRecord) : [value];
+  } catch {
+    return [];
+  }
+}
+
+function isHook(value: Json): boolean {
+  const annotations = isRecord(value.metadata) ? value.metadata.annotations : undefined;
+  return isRecord(annotations) && annotations["helm.sh/hook"] !== undefined;
+}
+
+/** Deep copy of a JSON value (rendered output is plain YAML data). */
+function copy<T>(value: T): T {
+  return structuredClone(value);
+}
+
+/** One rendered object as the manifest the index reads: at the installer's line, in the release's namespace. */
+function chartManifest(value: Json, installed: InstalledChart, documentIndex: number): Manifest {
+  const metadata = isRecord(value.metadata) ? value.metadata : {};
+  return {
+    file: installed.location.file,
+    documentIndex,
+    apiVersion: typeof value.apiVersion === "string" ? value.apiVersion : "",
+    kind: typeof value.kind === "string" ? value.kind : "",
+    name: typeof metadata.name === "string" ? metadata.name : undefined,
+    namespace: typeof metadata.namespace === "string" ? metadata.namespace : undefined,
+    value,
+    path: [],
+    location: installed.location,
+  } as unknown as Manifest;
+}
+
+/** The views of one successful render: each indexed object, once per kustomize rendering for `helmCharts`. */
+function renderedViews(installed: InstalledChart, manifests: string): ManifestView[] {
+  const views: ManifestView[] = [];
+  indexedDocuments(manifests).forEach((text, documentIndex) => {
+    for (const raw of documentValues(text, `${installed.key}#${documentIndex}`)) {
+      if (isHook(raw)) continue;
+      const value = copy(raw);
+      // helm leaves objects without a namespace: the installer applies them to the release's namespace.
+      if (!isRecord(value.metadata)) value.metadata = {};
+      const metadata = value.metadata as Json;
+      if (typeof metadata.namespace !== "string" || metadata.namespace === "") metadata.namespace = installed.namespace;
+      const manifest = chartManifest(value, installed, documentIndex);
+      if (installed.layers === undefined || installed.layers.length === 0) {
+        views.push({ manifest, value });
+        continue;
+      }
+      // kustomize applies the kustomizations' transformations to the chart's output as to any resource.
+      for (const { root, layers } of installed.layers) {
+        const layered = copy(value);
+        for (const layer of layers) applyLayer(layered, layer);
+        views.push({ manifest, value: layered, kustomization: root });
+      }
+    }
+  });
+  return views;
+}
+
+function withChart<T extends object>(item: T, chart: ChartOrigin): T & { chart: ChartOrigin } {
+  return { ...item, chart };
+}
+
+/**
+ * The index with the renders' Services, workloads and Endpoints added (source `chart`), and each installation's
+ * outcome: rendered, or not and why. Renders answer by release key; a release without an answer is not rendered.
+ */
+export function withRenderedCharts(index: RepoIndex, renders: readonly ChartRender[]): RepoIndex {
+  const byKey = new Map(renders.map((render) => [render.key, render]));
+  const services: ServiceInfo[] = [...index.services];
+  const workloads = [...index.workloads];
+  const endpoints = [...index.endpoints];
+  const outcomes: ChartOutcome[] = (index.charts ?? []).map((outcome) => {
+    const { installed } = outcome;
+    if (!installed.release) return outcome;
+    const render = byKey.get(installed.key);
+    if (!render)
+      return { installed, reason: `${describeChart(installed)} was not rendered (no answer from the renderer)` };
+    if (!render.ok) return { installed, reason: render.reason };
+    if (render.manifests.length > MAX_CHART_OUTPUT_BYTES) {
+      return {
+        installed,
+        reason: `${describeChart(installed)}: its rendered output is over ${MAX_CHART_OUTPUT_BYTES / (1024 * 1024)} MiB and was not read`,
+      };
+    }
+    const origin: ChartOrigin = {
+      chart: render.chart,
+      version: render.version,
+      from: render.from,
+      installer: installed.installer,
+      ...(installed.uncertain.length > 0 ? { uncertain: installed.uncertain } : {}),
+    };
+    for (const view of renderedViews(installed, render.manifests)) {
+      const service = serviceFrom(view);
+      if (service) services.push(withChart(service, origin));
+      const workload = workloadFrom(view);
+      if (workload) workloads.push(withChart(workload, origin));
+      for (const entry of endpointsFrom(view)) endpoints.push(withChart(entry, origin));
+    }
+    return { installed, rendered: origin };
+  });
+  return {
+    ...index,
+    services,
+    workloads,
+    endpoints,
+    releases: annotateReleases(index.releases, outcomes),
+    charts: outcomes,
+  };
+}
+
+/** Each release the guess may use, with what became of its chart (rendered, or why not). */
+export function annotateReleases(releases: readonly ReleaseInfo[], outcomes: readonly ChartOutcome[]): ReleaseInfo[] {
+  const annotated = releases.map((release) => {
+    const outcome = outcomes.find(
+      (candidate) =>
+        candidate.installed.location.file === release.location.file &&
+        candidate.installed.location.line === release.location.line &&
+        candidate.installed.releaseName === release.releaseName,
+    );
+    return outcome ? withOutcome(release, outcome) : release;
+  });
+  // kustomize helmCharts explain Service names as HelmReleases do.
+  for (const outcome of outcomes) {
+    if (outcome.installed.installer !== "kustomize") continue;
+    const { installed } = outcome;
+    // The kustomizations' namespace, when one sets it, is where the chart's objects land.
+    const layered = installed.layers?.[0]?.layers.reduce<string | undefined>(
+      (namespace, layer) => layer.namespace ?? namespace,
+      undefined,
+    );
+    annotated.push(
+      withOutcome(
+        {
+          kind: "kustomize",
+          releaseName: installed.releaseName,
+          chart: installed.chartName,
+          namespace: layered ?? installed.namespace,
+          location: installed.location,
+        },
+        outcome,
+      ),
+    );
+  }
+  return annotated;
+}
+
+function withOutcome(release: ReleaseInfo, outcome: ChartOutcome): ReleaseInfo {
+  const { notRendered: _notRendered, rendered: _rendered, ...plain } = release;
+  if (outcome.rendered) return { ...plain, rendered: outcome.rendered };
+  return outcome.reason !== undefined ? { ...plain, notRendered: outcome.reason } : plain;
+}
+
+/**
+ * The index layer a chart renderer feeds (the analysis calls it between indexing and resolution): the releases to
+ * render, then the index with their output.
+ */
+export const CHART_LAYER = {
+  releases: (_files: unknown, index: Pick<RepoIndex, "charts">): ChartRelease[] => chartReleasesOf(index),
+  extend: withRenderedCharts,
+} as const;

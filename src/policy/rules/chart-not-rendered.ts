@@ -1,0 +1,28 @@
+// A chart the repository installs that was not rendered: the Services it makes are guessed, so say why, once per
+// release, at the installer's line.
+import { describeChart } from "../index/chart-index.js";
+import type { FileRule } from "./rule.js";
+
+export const chartNotRendered: FileRule = {
+  meta: {
+    id: "chart-not-rendered",
+    defaultSeverity: "info",
+    description:
+      "A Helm chart the repository installs (HelmRelease, Argo CD Application, kustomize helmCharts) was not rendered: selectors of the Services it makes are guessed.",
+    fixable: false,
+  },
+  scope: "file",
+  check(context) {
+    for (const outcome of context.index.charts ?? []) {
+      const { installed } = outcome;
+      if (outcome.rendered || installed.location.file !== context.file.path) continue;
+      const release = `${installed.namespace}/${installed.releaseName}`;
+      context.report({
+        at: { line: installed.location.line, column: installed.location.column },
+        message:
+          `Release ${release} (${describeChart(installed)}) was not rendered: ${outcome.reason ?? "unknown reason"}; ` +
+          "the Services it makes are guessed, not read from the chart.",
+      });
+    }
+  },
+};

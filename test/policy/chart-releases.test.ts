@@ -1,0 +1,372 @@
+// Chart references read from the repository: per installer kind, values merged in its order, what stays uncertain.
+import { describe, expect, it } from "vitest";
+import { parseSources } from "../../src/policy/engine.js";
+import { buildRepoIndex } from "../../src/policy/index/repo-index.js";
+import { chartReleasesOf } from "../../src/policy/index/chart-index.js";
+import { mergeValues, parseValuePath, setValueAt } from "../../src/policy/render/helm-values.js";
+import { sources } from "../helpers/sources.js";
+
+function index(files: Record<string, string>) {
+  return buildRepoIndex(parseSources(sources(files)));
+}
+
+function installed(files: Record<string, string>) {
+  return (index(files).charts ?? []).map((outcome) => outcome.installed);
+}
+
+const HELM_REPOSITORY = `apiVersion: source.toolkit.fluxcd.io/v1
+kind: HelmRepository
+metadata: {name: traefik, namespace: flux-system}
+spec: {url: https://traefik.github.io/charts, interval: 1h}
+`;
+
+describe("Helm values", () => {
+  it("merges maps key by key, replaces lists and scalars, and a null removes the key (Helm's coalescing)", () => {
+    expect(
+      mergeValues(
+        { a: { b: 1, c: [1, 2], d: "x" }, keep: true, drop: 1 },
+        { a: { c: [3], e: 2, d: { now: "map" } }, drop: null },
+      ),
+    ).toEqual({ a: { b: 1, c: [3], d: { now: "map" }, e: 2 }, keep: true });
+  });
+
+  it("reads --set paths with escaped dots and list indexes", () => {
+    expect(parseValuePath("a.b\\.c[1].d")).toEqual(["a", "b.c", 1, "d"]);
+    expect(setValueAt({ a: { x: 1 } }, "a.list[1].name", "n")).toEqual({ a: { x: 1, list: [null, { name: "n" }] } });
+  });
+});
+
+describe("Flux HelmRelease", () => {
+  it("reads chart, version range, HelmRepository, defaults for release name and namespace, values in Flux's order", () => {
+    const charts = installed({
+      "infra/sources.yaml": HELM_REPOSITORY,
+      "infra/values.yaml": `apiVersion: v1
+kind: ConfigMap
+metadata: {name: traefik-values, namespace: ingress}
+data:
+  values.yaml: |
+    service: {type: ClusterIP}
+    ports: {web: {port: 8000}, websecure: {port: 8443}}
+  extra.yaml: |
+    ports: {web: {port: 8001}}
+`,
+      "infra/secret.yaml": `apiVersion: v1
+kind: Secret
+metadata: {name: traefik-secret, namespace: ingress}
+stringData:
+  token: s3cret
+`,
+      "infra/release.yaml": `apiVersion: helm.toolkit.fluxcd.io/v2
+kind: HelmRelease
+metadata: {name: traefik, namespace: ingress}
+spec:
+  targetNamespace: edge
+  chart:
+    spec:
+      chart: traefik
+      version: ">=33.0.0 <34.0.0"
+      sourceRef: {kind: HelmRepository, name: traefik, namespace: flux-system}
+  valuesFrom:
+    - {kind: ConfigMap, name: traefik-values}
+    - {kind: ConfigMap, name: traefik-values, valuesKey: extra.yaml}
+    - {kind: Secret, name: traefik-secret, valuesKey: token, targetPath: auth.token}
+    - {kind: Secret, name: sealed-elsewhere}
+  values:
+    ports: {websecure: {port: 9443}}
+`,
+    });
+    expect(charts).toHaveLength(1);
+    const [traefik] = charts;
+    expect(traefik?.releaseName).toBe("edge-traefik");
+    expect(traefik?.namespace).toBe("edge");
+    expect(traefik?.release?.chart).toEqual({
+      kind: "repository",
+      repository: "https://traefik.github.io/charts",
+      name: "traefik",
+      version: ">=33.0.0 <34.0.0",
+    });
+    expect(traefik?.release?.values).toEqual({
+      service: { type: "ClusterIP" },
+      ports: { web: { port: 8001 }, websecure: { port: 9443 } },
+      auth: { token: "s3cret" },
+    });
+    expect(traefik?.release?.location).toEqual({ file: "infra/release.yaml", line: 1, column: 1 });
+    expect(traefik?.uncertain).toEqual(["valuesFrom Secret sealed-elsewhere is not in the repository"]);
+  });
+
+  it("an OCI HelmRepository (v2beta1), an OCIRepository chartRef, a chart of this repository through a GitRepository", () => {
+    const charts = installed({
+      "a.yaml": `apiVersion: source.toolkit.fluxcd.io/v1beta2
+kind: HelmRepository
+metadata: {name: bitnami, namespace: db}
+spec: {type: oci, url: oci://registry-1.docker.io/bitnamicharts}
+---
+apiVersion: helm.toolkit.fluxcd.io/v2beta1
+kind: HelmRelease
+metadata: {name: postgresql, namespace: db}
+spec:
+  releaseName: pg
+  chart: {spec: {chart: postgresql, version: 15.5.38, sourceRef: {kind: HelmRepository, name: bitnami}}}
+`,
+      "b.yaml": `apiVersion: source.toolkit.fluxcd.io/v1beta2
+kind: OCIRepository
+metadata: {name: podinfo, namespace: apps}
+spec: {url: oci://ghcr.io/stefanprodan/charts/podinfo, ref: {semver: ">=6.0.0"}}
+---
+apiVersion: helm.toolkit.fluxcd.io/v2
+kind: HelmRelease
+metadata: {name: podinfo, namespace: apps}
+spec:
+  chartRef: {kind: OCIRepository, name: podinfo}
+`,
+      "c.yaml": `apiVersion: helm.toolkit.fluxcd.io/v2beta2
+kind: HelmRelease
+metadata: {name: own, namespace: apps}
+spec:
+  chart:
+    spec:
+      chart: ./charts/own
+      sourceRef: {kind: GitRepository, name: flux-system, namespace: flux-system}
+      valuesFiles: [charts/own/values-prod.yaml]
+`,
+      "charts/own/Chart.yaml": "apiVersion: v2\nname: own\nversion: 1.2.3\n",
+      "charts/own/values-prod.yaml": "replicas: 3\n",
+    });
+    expect(charts.map((c) => [c.releaseName, c.namespace, c.release?.chart, c.release?.values])).toEqual([
+      [
+        "pg",
+        "db",
+        {
+          kind: "repository",
+          repository: "oci://registry-1.docker.io/bitnamicharts",
+          name: "postgresql",
+          version: "15.5.38",
+        },
+        {},
+      ],
+      [
+        "podinfo",
+        "apps",
+        { kind: "repository", repository: "oci://ghcr.io/stefanprodan/charts", name: "podinfo", version: ">=6.0.0" },
+        {},
+      ],
+      ["own", "apps", { kind: "directory", path: "charts/own" }, { replicas: 3 }],
+    ]);
+  });
+
+  it("a HelmRepository the repository does not hold: no render is possible, and the reason says why", () => {
+    const [release] = installed({
+      "r.yaml": `apiVersion: helm.toolkit.fluxcd.io/v2
+kind: HelmRelease
+metadata: {name: vault, namespace: vault}
+spec: {chart: {spec: {chart: vault, sourceRef: {kind: HelmRepository, name: hashicorp}}}}
+`,
+    });
+    expect(release?.release).toBeUndefined();
+    expect(release?.unrenderable).toBe("chart vault: the HelmRepository vault/hashicorp is not in the repository");
+    expect(release?.chartName).toBe("vault");
+  });
+
+  it("the namespace a kustomization gives the HelmRelease is the release's", () => {
+    const [release] = installed({
+      "apps/kustomization.yaml": "namespace: web\nresources: [release.yaml, repo.yaml]\n",
+      "apps/repo.yaml": HELM_REPOSITORY.replace("namespace: flux-system", "namespace: other"),
+      "apps/release.yaml": `apiVersion: helm.toolkit.fluxcd.io/v2
+kind: HelmRelease
+metadata: {name: traefik}
+spec: {chart: {spec: {chart: traefik, version: 33.2.1, sourceRef: {kind: HelmRepository, name: traefik}}}}
+`,
+    });
+    expect([release?.releaseName, release?.namespace, release?.release?.chart.kind]).toEqual([
+      "traefik",
+      "web",
+      "repository",
+    ]);
+  });
+});
+
+describe("Argo CD Application", () => {
+  it("a chart source: repoURL, chart, targetRevision, releaseName, values then valuesObject then parameters", () => {
+    const [app] = installed({
+      "argo/grafana.yaml": `apiVersion: argoproj.io/v1alpha1
+kind: Application
+metadata: {name: grafana, namespace: argocd}
+spec:
+  destination: {namespace: monitoring, server: https://kubernetes.default.svc}
+  source:
+    repoURL: https://grafana.github.io/helm-charts
+    chart: grafana
+    targetRevision: 8.5.2
+    helm:
+      releaseName: graf
+      valuesObject:
+        service: {port: 80}
+        persistence: {enabled: true}
+      parameters:
+        - {name: service.port, value: "3000"}
+        - {name: podLabels.team, value: "42", forceString: true}
+`,
+    });
+    expect(app?.installer).toBe("Application");
+    expect([app?.releaseName, app?.namespace]).toEqual(["graf", "monitoring"]);
+    expect(app?.release?.chart).toEqual({
+      kind: "repository",
+      repository: "https://grafana.github.io/helm-charts",
+      name: "grafana",
+      version: "8.5.2",
+    });
+    expect(app?.release?.values).toEqual({
+      service: { port: 3000 },
+      persistence: { enabled: true },
+      podLabels: { team: "42" },
+    });
+  });
+
+  it("multi-source with a $ref value file of this repository, an OCI repoURL without scheme, and a chart path here", () => {
+    const charts = installed({
+      "argo/apps.yaml": `apiVersion: argoproj.io/v1alpha1
+kind: Application
+metadata: {name: redis, namespace: argocd}
+spec:
+  destination: {namespace: cache}
+  sources:
+    - repoURL: registry-1.docker.io/bitnamicharts
+      chart: redis
+      targetRevision: 20.x
+      helm:
+        valueFiles: [$values/values/redis.yaml]
+        values: |
+          architecture: standalone
+    - repoURL: https://github.com/example/gitops.git
+      ref: values
+---
+apiVersion: argoproj.io/v1alpha1
+kind: Application
+metadata: {name: own, namespace: argocd}
+spec:
+  destination: {namespace: apps}
+  source:
+    repoURL: https://github.com/example/gitops.git
+    path: charts/own
+    helm: {valueFiles: [values-prod.yaml, missing.yaml]}
+---
+apiVersion: argoproj.io/v1alpha1
+kind: Application
+metadata: {name: plain, namespace: argocd}
+spec:
+  destination: {namespace: apps}
+  source: {repoURL: https://github.com/example/gitops.git, path: manifests}
+`,
+      "values/redis.yaml": "architecture: replication\nauth: {enabled: false}\n",
+      "charts/own/Chart.yaml": "apiVersion: v2\nname: own\nversion: 0.1.0\n",
+      "charts/own/values-prod.yaml": "replicas: 2\n",
+      "manifests/a.yaml": "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: a}\n",
+    });
+    expect(charts.map((c) => [c.releaseName, c.namespace, c.release?.chart, c.release?.values, c.uncertain])).toEqual([
+      [
+        "redis",
+        "cache",
+        { kind: "repository", repository: "oci://registry-1.docker.io/bitnamicharts", name: "redis", version: "20.x" },
+        { architecture: "standalone", auth: { enabled: false } },
+        [],
+      ],
+      [
+        "own",
+        "apps",
+        { kind: "directory", path: "charts/own" },
+        { replicas: 2 },
+        ["value file missing.yaml is not in the repository"],
+      ],
+    ]);
+  });
+});
+
+describe("kustomize helmCharts", () => {
+  it("name, repo, version, releaseName, namespace, valuesFile, valuesInline, additionalValuesFiles; local chartHome", () => {
+    const root = index({
+      "overlay/kustomization.yaml": "namespace: edge\nresources: [../base]\n",
+      "base/kustomization.yaml": `helmGlobals: {chartHome: ../charts}
+helmCharts:
+  - name: ingress-nginx
+    repo: https://kubernetes.github.io/ingress-nginx
+    version: 4.11.3
+    releaseName: ingress
+    namespace: ingress
+    valuesFile: values.yaml
+    valuesInline: {controller: {replicaCount: 2}}
+    additionalValuesFiles: [more.yaml]
+  - name: own
+    releaseName: own
+`,
+      "base/values.yaml": "controller: {replicaCount: 1, kind: Deployment}\n",
+      "base/more.yaml": "controller: {kind: DaemonSet}\n",
+      "charts/own/Chart.yaml": "apiVersion: v2\nname: own\nversion: 0.1.0\n",
+    });
+    const charts = (root.charts ?? []).map((o) => o.installed);
+    expect(charts.map((c) => [c.installer, c.releaseName, c.namespace, c.release?.chart, c.release?.values])).toEqual([
+      [
+        "kustomize",
+        "ingress",
+        "ingress",
+        {
+          kind: "repository",
+          repository: "https://kubernetes.github.io/ingress-nginx",
+          name: "ingress-nginx",
+          version: "4.11.3",
+        },
+        { controller: { replicaCount: 2, kind: "DaemonSet" } },
+      ],
+      ["kustomize", "own", "default", { kind: "directory", path: "charts/own" }, {}],
+    ]);
+    expect(charts[0]?.location).toEqual({ file: "base/kustomization.yaml", line: 3, column: 1 });
+    expect(charts[1]?.location.line).toBe(11);
+    // The overlay's namespace applies to the chart's output, through the base's and the overlay's layers.
+    expect(charts[0]?.layers?.map((l) => [l.root, l.layers.map((layer) => layer.namespace)])).toEqual([
+      ["overlay/kustomization.yaml", [undefined, "edge"]],
+    ]);
+    // The guess uses kustomize releases too, in the namespace the output lands in.
+    expect(root.releases.map((r) => [r.kind, r.releaseName, r.namespace])).toContainEqual([
+      "kustomize",
+      "ingress",
+      "edge",
+    ]);
+  });
+});
+
+describe("what the shells render", () => {
+  it("lists the releases with a chart to render, with the API versions the repository's CRDs serve", () => {
+    const root = index({
+      "crds.yaml": `apiVersion: apiextensions.k8s.io/v1
+kind: CustomResourceDefinition
+metadata: {name: widgets.example.com}
+spec:
+  group: example.com
+  names: {kind: Widget, plural: widgets}
+  scope: Namespaced
+  versions:
+    - {name: v1, served: true, storage: true}
+    - {name: v1alpha1, served: false, storage: false}
+`,
+      "sources.yaml": HELM_REPOSITORY,
+      "r.yaml": `apiVersion: helm.toolkit.fluxcd.io/v2
+kind: HelmRelease
+metadata: {name: traefik, namespace: flux-system}
+spec: {chart: {spec: {chart: traefik, version: 33.2.1, sourceRef: {kind: HelmRepository, name: traefik}}}}
+---
+apiVersion: helm.toolkit.fluxcd.io/v2
+kind: HelmRelease
+metadata: {name: elsewhere, namespace: flux-system}
+spec: {chart: {spec: {chart: x, sourceRef: {kind: HelmRepository, name: nowhere}}}}
+`,
+    });
+    const releases = chartReleasesOf(root);
+    expect(releases.map((r) => [r.key, r.releaseName, r.apiVersions])).toEqual([
+      ["r.yaml#0/", "traefik", ["example.com/v1", "example.com/v1/Widget"]],
+    ]);
+    // Before any render, every installation is not rendered, with a reason.
+    expect(root.charts?.map((o) => o.reason)).toEqual([
+      "charts are not rendered in this run (no Helm renderer)",
+      "chart x: the HelmRepository flux-system/nowhere is not in the repository",
+    ]);
+  });
+});
