@@ -4,6 +4,7 @@ import { readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { Ajv } from "ajv";
 import { describe, expect, it } from "vitest";
+import { forbiddenAddressReason } from "../src/charts/address.js";
 import { parseAllDocuments } from "yaml";
 import { HEALTH_PATH } from "../src/github/app.js";
 import { DEFAULT_CONFIG } from "../src/policy/config.js";
@@ -110,7 +111,7 @@ describe("deploy/", () => {
     expect(deployment.spec.template.spec.securityContext).toMatchObject({ runAsNonRoot: true, runAsUser: 1000 });
   });
 
-  it("lets the app reach only DNS (with a DNS rule), Redis and GitHub on 443", () => {
+  it("lets the app reach only DNS (with a DNS rule), Redis, GitHub on 443 and public addresses on 443 (chart downloads)", () => {
     const deployment = find("Deployment", "cilium-policy-bot");
     const podLabels = deployment.spec.template.metadata.labels;
     const redisLabels = find("Deployment", "cilium-policy-bot-redis").spec.template.metadata.labels;
@@ -118,8 +119,8 @@ describe("deploy/", () => {
     expect(matches(policy.spec.endpointSelector.matchLabels, podLabels)).toBe(true);
     const egress: Obj[] = policy.spec.egress;
     const peers = egress.map((rule) => Object.keys(rule).filter((key) => key !== "toPorts"));
-    expect(peers).toEqual([["toEndpoints"], ["toEndpoints"], ["toFQDNs"]]);
-    const [dns, toRedis, github] = egress as [Obj, Obj, Obj];
+    expect(peers).toEqual([["toEndpoints"], ["toEndpoints"], ["toFQDNs"], ["toCIDRSet"]]);
+    const [dns, toRedis, github, charts] = egress as [Obj, Obj, Obj, Obj];
     expect(dns.toEndpoints[0].matchLabels).toEqual({
       "k8s:io.kubernetes.pod.namespace": "kube-system",
       "k8s-app": "kube-dns",
@@ -130,6 +131,29 @@ describe("deploy/", () => {
     expect(toRedis.toPorts[0].ports).toEqual([{ port: "6379", protocol: "TCP" }]);
     expect(github.toFQDNs).toEqual([{ matchName: "api.github.com" }, { matchName: "github.com" }]);
     expect(github.toPorts[0].ports).toEqual([{ port: "443", protocol: "TCP" }]);
+    // Downloads reach public addresses only: every range the app refuses is excluded at the network too.
+    expect(charts.toPorts[0].ports).toEqual([{ port: "443", protocol: "TCP" }]);
+    const [v4, v6] = charts.toCIDRSet as [Obj, Obj];
+    expect(v4.cidr).toBe("0.0.0.0/0");
+    expect(v4.except).toEqual(
+      expect.arrayContaining([
+        "10.0.0.0/8",
+        "172.16.0.0/12",
+        "192.168.0.0/16",
+        "127.0.0.0/8",
+        "169.254.0.0/16",
+        "100.64.0.0/10",
+      ]),
+    );
+    expect(v6.cidr).toBe("::/0");
+    expect(v6.except).toEqual(expect.arrayContaining(["::1/128", "fc00::/7", "fe80::/10"]));
+    for (const range of [...v4.except, ...v6.except] as string[]) {
+      const [address] = range.split("/");
+      expect(forbiddenAddressReason(address!), range).not.toBeNull();
+    }
+    const env = Object.fromEntries(deployment.spec.template.spec.containers[0].env.map((e: Obj) => [e.name, e.value]));
+    const mounts = deployment.spec.template.spec.containers[0].volumeMounts.map((m: Obj) => m.mountPath);
+    expect(mounts).toContain(env.CHART_CACHE_DIR);
 
     const redisPolicy = find("CiliumNetworkPolicy", "cilium-policy-bot-redis");
     expect(matches(redisPolicy.spec.endpointSelector.matchLabels, redisLabels)).toBe(true);

@@ -2,7 +2,7 @@
 // allowed) a guarded download into the cache; rendered by the real `helm template`, several at once but bounded;
 // renders remembered by (helm, chart digest, values digest, release, namespace, API versions) in memory and on disk.
 import { createHash } from "node:crypto";
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { parse } from "yaml";
@@ -18,13 +18,11 @@ import type { DownloadLimits, RemoteRepository } from "./remote.js";
 import type { ChartFiles, RepositoryCharts } from "./repository-charts.js";
 import { exactVersion, isValidVersionOrRange, pickVersion } from "./versions.js";
 
-export interface ChartRendererOptions {
+export interface ChartServiceOptions {
   /** The chart cache directory (created when needed). */
   readonly cacheDir: string;
   /** Download charts that are not in the cache (false: --offline, CHART_DOWNLOADS=off). */
   readonly downloads: boolean;
-  /** Chart directories of the repository being analysed. */
-  readonly repositoryCharts: RepositoryCharts;
   readonly credentials?: readonly ChartCredential[];
   readonly network?: NetworkPolicy;
   /** Environment to find helm in (HELM_BIN, PATH); defaults to process.env. */
@@ -33,6 +31,22 @@ export interface ChartRendererOptions {
   readonly downloadLimits?: Partial<DownloadLimits>;
   /** Renders at once; default 2. */
   readonly concurrency?: number;
+  /** How long a repository's index (or an OCI tag list) is trusted before it is fetched again; default 5 minutes. */
+  readonly indexTtlMs?: number;
+}
+
+export interface ChartRendererOptions extends ChartServiceOptions {
+  /** Chart directories of the repository being analysed. */
+  readonly repositoryCharts: RepositoryCharts;
+}
+
+/** Long-lived state shared by the renderers of many analyses (the app's jobs): limits, caches, repository indexes. */
+export interface ChartService {
+  renderer(repositoryCharts: RepositoryCharts): ChartRenderer;
+}
+
+export function createChartRenderer(options: ChartRendererOptions): ChartRenderer {
+  return createChartService(options).renderer(options.repositoryCharts);
 }
 
 export const DEFAULT_HELM_LIMITS: HelmLimits = {
@@ -98,41 +112,46 @@ function limiter(concurrency: number) {
   };
 }
 
-export function createChartRenderer(options: ChartRendererOptions): ChartRenderer {
+export function createChartService(options: ChartServiceOptions): ChartService {
   const cache = new ChartCache(options.cacheDir);
   const network: NetworkPolicy = options.network ?? {};
   const helmLimits: HelmLimits = { ...DEFAULT_HELM_LIMITS, ...options.helmLimits };
   const downloadLimits: DownloadLimits = { ...DEFAULT_DOWNLOAD_LIMITS, ...options.downloadLimits };
   const limit = limiter(Math.max(1, options.concurrency ?? 2));
-  const remotes = new Map<string, RemoteRepository>();
+  const remotes = new Map<string, { readonly source: RemoteRepository; readonly until: number }>();
   const rendered = new Map<string, string>();
   const inFlight = new Map<string, Promise<ChartRender>>();
   const archiveDigests = new Map<string, string>();
   let helm: Promise<Helm | { readonly missing: string }> | undefined;
 
   const remote = (repository: string): RemoteRepository => {
-    let found = remotes.get(repository);
-    if (!found) {
-      const context = { network, credentials: options.credentials ?? [], limits: downloadLimits };
-      found = repository.startsWith("oci://")
-        ? ociRepository(repository, context)
-        : httpRepository(repository, context);
-      remotes.set(repository, found);
-    }
-    return found;
+    const found = remotes.get(repository);
+    if (found && found.until > Date.now()) return found.source;
+    const context = { network, credentials: options.credentials ?? [], limits: downloadLimits };
+    const source = repository.startsWith("oci://")
+      ? ociRepository(repository, context)
+      : httpRepository(repository, context);
+    remotes.delete(repository);
+    remotes.set(repository, { source, until: Date.now() + (options.indexTtlMs ?? 5 * 60_000) });
+    if (remotes.size > 256) remotes.delete(remotes.keys().next().value!);
+    return source;
   };
 
+  // Keyed by path, size and mtime: an archive replaced in the cache is digested again.
   const archiveDigest = (path: string): string => {
-    let digest = archiveDigests.get(path);
+    const stat = statSync(path);
+    const id = `${path}\0${stat.size}\0${stat.mtimeMs}`;
+    let digest = archiveDigests.get(id);
     if (!digest) {
       digest = sha256(readFileSync(path));
-      archiveDigests.set(path, digest);
+      archiveDigests.set(id, digest);
+      if (archiveDigests.size > 4096) archiveDigests.delete(archiveDigests.keys().next().value!);
     }
     return digest;
   };
 
-  async function fromDirectory(path: string): Promise<Obtained> {
-    const files = await options.repositoryCharts.files(path);
+  async function fromDirectory(repositoryCharts: RepositoryCharts, path: string): Promise<Obtained> {
+    const files = await repositoryCharts.files(path);
     if ("error" in files) return { ok: false, reason: `chart directory ${path}: ${files.error}` };
     const chartYaml = files.get("Chart.yaml");
     if (!chartYaml) return { ok: false, reason: `chart directory ${path} has no Chart.yaml` };
@@ -274,12 +293,12 @@ export function createChartRenderer(options: ChartRendererOptions): ChartRendere
     if (rendered.size > MEMORY_CACHE_ENTRIES) rendered.delete(rendered.keys().next().value!);
   }
 
-  async function renderRelease(release: ChartRelease): Promise<ChartRender> {
+  async function renderRelease(repositoryCharts: RepositoryCharts, release: ChartRelease): Promise<ChartRender> {
     const invalid = invalidTemplateArguments(release);
     if (invalid) return { key: release.key, ok: false, reason: invalid };
     const obtained =
       release.chart.kind === "directory"
-        ? await fromDirectory(release.chart.path)
+        ? await fromDirectory(repositoryCharts, release.chart.path)
         : await fromRepository(release.chart.repository, release.chart.name, release.chart.version);
     if (!obtained.ok) return { key: release.key, ok: false, reason: obtained.reason };
     helm ??= findHelm(options.env);
@@ -295,16 +314,22 @@ export function createChartRenderer(options: ChartRendererOptions): ChartRendere
   }
 
   return {
-    async render(releases) {
-      return Promise.all(
-        releases.map((release) =>
-          renderRelease(release).catch((error: unknown): ChartRender => ({
-            key: release.key,
-            ok: false,
-            reason: `not rendered: ${(error as Error).message}`,
-          })),
-        ),
-      );
-    },
+    renderer: (repositoryCharts) => ({
+      async render(releases) {
+        const directories = releases.flatMap((release) =>
+          release.chart.kind === "directory" ? [release.chart.path] : [],
+        );
+        if (directories.length > 0) await repositoryCharts.prefetch?.(directories);
+        return Promise.all(
+          releases.map((release) =>
+            renderRelease(repositoryCharts, release).catch((error: unknown): ChartRender => ({
+              key: release.key,
+              ok: false,
+              reason: `not rendered: ${(error as Error).message}`,
+            })),
+          ),
+        );
+      },
+    }),
   };
 }

@@ -9,6 +9,8 @@ export type ChartFiles = ReadonlyMap<string, Uint8Array>;
 export interface RepositoryCharts {
   /** The files under the repository-relative directory `path`, keyed by path relative to it; or why not. */
   files(path: string): Promise<ChartFiles | { readonly error: string }>;
+  /** Told every directory an analysis will ask for, first: a source that fetches (the app) fetches them at once. */
+  prefetch?(paths: readonly string[]): Promise<void>;
 }
 
 export const CHART_DIRECTORY_LIMITS = { files: 5000, bytes: 20 * 1024 * 1024 } as const;
@@ -61,19 +63,43 @@ export function diskRepositoryCharts(root: string): RepositoryCharts {
   };
 }
 
-/** The chart directories of files already in memory (the app's snapshot), or fetched on demand by `load`. */
+type LoadedFile = { readonly path: string; readonly content: Uint8Array | null };
+
+/**
+ * Chart directories from files fetched on demand (the app: from the repository's archive at the analysed commit).
+ * `load` receives every directory asked for at once and returns the files under them; it runs once per prefetch.
+ */
 export function filesRepositoryCharts(
-  load: (directory: string) => Promise<ReadonlyArray<{ readonly path: string; readonly content: Uint8Array | null }>>,
+  load: (directories: readonly string[]) => Promise<readonly LoadedFile[]>,
 ): RepositoryCharts {
+  let loaded: Promise<readonly LoadedFile[]> | undefined;
+  let loadedFor: readonly string[] = [];
+  const valid = (paths: readonly string[]) =>
+    [...new Set(paths.map(normalise).filter((path) => invalidChartPath(path) === null))].sort();
   return {
+    async prefetch(paths) {
+      loadedFor = valid(paths);
+      loaded = load(loadedFor);
+      await loaded.catch(() => undefined);
+    },
     async files(path) {
       const relative = normalise(path);
       const invalid = invalidChartPath(relative);
       if (invalid) return { error: invalid };
+      if (!loaded || !loadedFor.includes(relative)) {
+        loadedFor = valid([...loadedFor, relative]);
+        loaded = load(loadedFor);
+      }
+      let all: readonly LoadedFile[];
+      try {
+        all = await loaded;
+      } catch (error) {
+        return { error: `${relative}: could not be read (${(error as Error).message})` };
+      }
       const prefix = `${relative}/`;
       const files = new Map<string, Uint8Array>();
       let bytes = 0;
-      for (const file of await load(relative)) {
+      for (const file of all) {
         if (!file.path.startsWith(prefix) || file.content === null) continue;
         const inner = file.path.slice(prefix.length);
         if (invalidChartPath(inner)) continue;
