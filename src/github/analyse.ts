@@ -1,24 +1,21 @@
-// One job for one PR: read, run the engine, then make the comment, the check run and the follow-up PR say what the
-// engine found. Every step looks up before it writes, so running a job twice changes nothing the second time.
-import { isIncluded, scan } from "../policy/api.js";
+// One job for one PR, as a decision procedure over the host port (host.ts): read, run the engine, then make the
+// check run, the comment and the follow-up PR say what the engine found. Findings first: the check run is
+// `in_progress` before anything is read and completed as soon as the findings are known; the follow-up comes after
+// and its failure never hides them. Every step looks up before it writes, so running a job twice changes nothing.
+import { inlineText, isIncluded, scan } from "../policy/api.js";
 import { fix } from "../policy/api.js";
-import type { FixResult } from "../policy/api.js";
-import { publishCheckRun, conclusionFor } from "./check-run.js";
-import { upsertComment } from "./comment.js";
-import { loadConfig } from "./config.js";
-import { closeFollowUp, syncFollowUp } from "./follow-up.js";
-import type { FollowUp } from "./follow-up.js";
-import { planForkRewrite, postSuggestions } from "./fork.js";
+import type { Config, FixResult, SourceFile } from "../policy/api.js";
+import { conclusionFor } from "./check-run.js";
+import type { CheckRunRef, Host } from "./host.js";
+import { adviceFor, describeFailure, isTransient } from "./failures.js";
+import { FollowUpFailure, followUpNote, retireFollowUp, syncFollowUp } from "./follow-up.js";
+import type { FollowUpOutcome } from "./follow-up.js";
+import { planForkRewrite } from "./fork.js";
 import type { PullRequestJob } from "./queue.js";
 import { commentBody, configErrorSummary, findingsReport, MAX_BODY_CHARS } from "./render.js";
-import { listChangedFiles, readSnapshot } from "./snapshot.js";
-import type { GitHub, PullRequestInfo, RepoRef } from "./types.js";
+import type { PullRequestInfo } from "./types.js";
 
-export interface AppIdentity {
-  readonly id: number;
-  /** "<slug>[bot]": the author of everything the app writes. */
-  readonly botLogin: string;
-}
+export type { AppIdentity } from "./host.js";
 
 export interface Logger {
   info(obj: object, msg?: string): void;
@@ -26,60 +23,125 @@ export interface Logger {
 }
 
 export interface JobContext {
-  readonly octokit: GitHub;
-  readonly identity: AppIdentity;
+  readonly host: Host;
   readonly log: Logger;
   /** GitHub's web address, for links (https://github.com, or the GHE host). */
   readonly webUrl: string;
   /** Where the rules reference lives (DOCS_URL), for links in the comment; null: rules are not linked. */
   readonly docsUrl?: string | null;
+  /** false while the queue will try the job again: a transient failure then leaves the check run in progress. */
+  readonly finalAttempt?: boolean;
 }
 
 export type JobOutcome = "dropped-stale" | "dropped-not-open" | "closed-follow-up" | "invalid-config" | "analysed";
 
-async function readPullRequest(octokit: GitHub, repo: RepoRef, pullNumber: number): Promise<PullRequestInfo> {
-  const { data } = await octokit.rest.pulls.get({ ...repo, pull_number: pullNumber });
-  return {
-    number: data.number,
-    state: data.state,
-    headSha: data.head.sha,
-    headRef: data.head.ref,
-    headRepo: data.head.repo?.full_name ?? null,
-    baseRepo: data.base.repo.full_name,
-    changedFiles: data.changed_files,
-  };
+/** The job failed after publishing what it could; `transient`: another attempt may succeed. */
+export class JobFailure extends Error {
+  constructor(
+    message: string,
+    readonly transient: boolean,
+    options?: ErrorOptions,
+  ) {
+    super(message, options);
+  }
+}
+
+interface Analysis {
+  readonly report: { filesScanned: number; policies: number; findings: ReturnType<typeof scan>["findings"] };
+  readonly fixResult: FixResult | null;
+  readonly fixError?: string;
+}
+
+/** The engine's findings for the PR's files, and the rewrite of the repository when one is wanted. */
+function analyseSources(
+  sources: readonly SourceFile[],
+  config: Config,
+  only: ReadonlySet<string> | undefined,
+  wantFix: boolean,
+): Analysis {
+  const scanned = scan(sources, { config, ...(only ? { only } : {}) });
+  const { findings } = scanned;
+  const report = { filesScanned: scanned.filesScanned, policies: scanned.policies, findings };
+  if (!wantFix || !findings.some((finding) => finding.fix === "auto" || finding.fix === "guessed")) {
+    return { report, fixResult: null };
+  }
+  try {
+    const result = fix(sources, { config });
+    return {
+      report,
+      fixResult: { ...result, changes: result.changes.filter((change) => isIncluded(config, change.path)) },
+    };
+  } catch (error) {
+    return { report, fixResult: null, fixError: (error as Error).message };
+  }
 }
 
 export async function runPullRequestJob(job: PullRequestJob, ctx: JobContext): Promise<JobOutcome> {
-  const { octokit, identity, log } = ctx;
-  const repo = { owner: job.owner, repo: job.repo };
-  const pr = await readPullRequest(octokit, repo, job.pullNumber);
+  const { host, log } = ctx;
+  const pr = await host.pullRequest(job.pullNumber);
   const where = { repo: `${job.owner}/${job.repo}`, pull: job.pullNumber, delivery: job.deliveryId };
 
   if (job.action === "closed") {
     if (pr.state === "open") return "dropped-not-open"; // reopened since: the reopened event does the work
-    await closeFollowUp(
-      octokit,
-      repo,
+    await retireFollowUp(
+      host,
       pr.number,
-      `#${pr.number} was closed, so this follow-up is no longer needed: closing it and deleting its branch.`,
+      `#${pr.number} was closed, so this follow-up is no longer needed: closing it.`,
+      { orphanBranch: true },
     );
     return "closed-follow-up";
   }
   if (pr.state !== "open") return "dropped-not-open";
-  if (pr.headSha !== job.headSha) {
+  // A recreate request comes from the follow-up PR, which does not know the original's head: it takes the latest.
+  if (job.action !== "recreate" && pr.headSha !== job.headSha) {
     log.info({ ...where, eventSha: job.headSha, headSha: pr.headSha }, "dropping work for a superseded head commit");
     return "dropped-stale";
   }
 
-  const loaded = await loadConfig(octokit, repo);
+  const check = await host.startCheckRun(pr.headSha);
+  try {
+    return await analysePullRequest(job, ctx, pr, check, where);
+  } catch (error) {
+    if (error instanceof JobFailure) throw error; // the findings are out; only a later step failed
+    const transient = isTransient(error);
+    if (!transient || ctx.finalAttempt !== false) {
+      // Never leave the check run spinning: say that the pull request could not be checked.
+      await host
+        .completeCheckRun(pr.headSha, check, {
+          conclusion: "failure",
+          title: "Could not be checked",
+          summary: `The policies of this pull request could not be checked: ${describeFailure(error, inlineText)}. ${
+            transient ? "Push again to retry." : ""
+          }`.trim(),
+          findings: [],
+        })
+        .catch((completion: unknown) =>
+          log.warn({ ...where, err: String(completion) }, "could not complete the check run"),
+        );
+    }
+    throw new JobFailure(`the analysis failed: ${(error as Error).message}`, transient, { cause: error });
+  }
+}
+
+async function analysePullRequest(
+  job: PullRequestJob,
+  ctx: JobContext,
+  pr: PullRequestInfo,
+  check: CheckRunRef,
+  where: object,
+): Promise<JobOutcome> {
+  const { host, log } = ctx;
+  const loaded = await host.configuration();
   if ("error" in loaded) {
     log.warn({ ...where, error: loaded.error }, "invalid configuration");
-    await upsertComment(
-      octokit,
-      repo,
+    await host.completeCheckRun(pr.headSha, check, {
+      conclusion: "failure",
+      title: "Invalid configuration",
+      summary: configErrorSummary(loaded.error),
+      findings: [],
+    });
+    await host.publishComment(
       pr.number,
-      identity.botLogin,
       commentBody({
         report: { filesScanned: 0, policies: 0, findings: [] },
         headSha: pr.headSha,
@@ -87,47 +149,53 @@ export async function runPullRequestJob(job: PullRequestJob, ctx: JobContext): P
       }),
       true,
     );
-    await publishCheckRun(octokit, repo, pr.headSha, identity.id, {
-      conclusion: "failure",
-      title: "Invalid configuration",
-      summary: configErrorSummary(loaded.error),
-      findings: [],
-    });
     return "invalid-config";
   }
   const { config } = loaded;
 
-  const changed = await listChangedFiles(octokit, repo, pr);
-  const sources = await readSnapshot(octokit, repo, pr.headSha);
+  const changed = await host.changedFiles(pr);
+  const sources = await host.snapshot(pr.headSha);
   const only = changed.truncated ? undefined : new Set(changed.files.map((file) => file.path));
-  const scanned = scan(sources, { config, ...(only ? { only } : {}) });
-  const { findings } = scanned;
-  const report = { filesScanned: scanned.filesScanned, policies: scanned.policies, findings };
+  const { report, fixResult, fixError } = analyseSources(sources, config, only, config.followUp);
+  const { findings } = report;
+  if (fixError !== undefined) log.warn({ ...where, error: fixError }, "the rewrite failed");
   const fileUrl = (file: string, line: number) =>
     `${ctx.webUrl}/${job.owner}/${job.repo}/blob/${pr.headSha}/${file.split("/").map(encodeURIComponent).join("/")}#L${line}`;
 
-  let fixResult: FixResult | null = null;
-  let fixError: string | undefined;
-  if (config.followUp && findings.some((finding) => finding.fix === "auto" || finding.fix === "guessed")) {
-    try {
-      const result = fix(sources, { config });
-      fixResult = { ...result, changes: result.changes.filter((change) => isIncluded(config, change.path)) };
-    } catch (error) {
-      fixError = (error as Error).message;
-      log.warn({ ...where, error: fixError }, "the rewrite failed");
-    }
-  }
+  await host.completeCheckRun(pr.headSha, check, {
+    conclusion: conclusionFor(findings, config.failOnError),
+    title: findings.length === 0 ? "No findings" : `${findings.length} finding(s)`,
+    summary: findingsReport(report, MAX_BODY_CHARS, fileUrl, ctx.docsUrl ?? null),
+    findings,
+  });
 
+  // The follow-up (same repository) or suggestions (fork): whatever happens here, the comment still says it.
   const sameRepo = pr.headRepo !== null && pr.headRepo.toLowerCase() === pr.baseRepo.toLowerCase();
-  let followUp: FollowUp | null = null;
+  let followUp: FollowUpOutcome = { kind: "none" };
+  let problem: { text: string; transient: boolean; error: unknown } | null = null;
   let patch = "";
   let suggestions = 0;
-  if (sameRepo && config.followUp && fixError === undefined) {
-    followUp = await syncFollowUp(octokit, repo, pr, fixResult ?? { changes: [], rewrites: [] });
-  } else if (!sameRepo && fixResult) {
-    const plan = planForkRewrite(fixResult.changes, changed.files);
-    patch = plan.patch;
-    suggestions = await postSuggestions(octokit, repo, pr.number, pr.headSha, identity.botLogin, plan.suggestions);
+  try {
+    if (sameRepo && config.followUp && fixError === undefined) {
+      followUp = await syncFollowUp(host, pr, fixResult ?? { changes: [], rewrites: [] }, {
+        firstEvent: job.action === "opened",
+      });
+    } else if (!sameRepo && fixResult) {
+      const plan = planForkRewrite(fixResult.changes, changed.files);
+      patch = plan.patch;
+      suggestions = await host.postSuggestions(pr, plan.suggestions).catch((error: unknown) => {
+        throw new FollowUpFailure("post the suggested changes", error);
+      });
+    }
+  } catch (error) {
+    const step = error instanceof FollowUpFailure ? error.step : "make the follow-up pull request";
+    const cause = error instanceof FollowUpFailure ? error.cause : error;
+    problem = {
+      text: `could not ${step}: ${describeFailure(cause, inlineText)}. ${adviceFor(cause)}`,
+      transient: isTransient(cause),
+      error: cause,
+    };
+    log.warn({ ...where, step, err: (cause as Error)?.message ?? String(cause) }, "the follow-up failed");
   }
 
   const body = commentBody({
@@ -136,21 +204,27 @@ export async function runPullRequestJob(job: PullRequestJob, ctx: JobContext): P
     docsUrl: ctx.docsUrl ?? null,
     headSha: pr.headSha,
     truncatedFileList: changed.truncated,
-    followUp,
+    followUp: followUp.kind === "open" ? followUp.pull : null,
     changes: sameRepo ? (fixResult?.changes ?? []) : [],
     patch,
     suggestions,
+    followUpNote: followUpNote(followUp, problem?.text ?? null),
     ...(fixError ? { fixError } : {}),
   });
-  const commentOutcome = await upsertComment(octokit, repo, pr.number, identity.botLogin, body, findings.length > 0);
-
-  const summary = findingsReport(report, MAX_BODY_CHARS, fileUrl, ctx.docsUrl ?? null);
-  await publishCheckRun(octokit, repo, pr.headSha, identity.id, {
-    conclusion: conclusionFor(findings, config.failOnError),
-    title: findings.length === 0 ? "No findings" : `${findings.length} finding(s)`,
-    summary,
-    findings,
-  });
-  log.info({ ...where, findings: findings.length, comment: commentOutcome, followUp: followUp?.number }, "analysed");
+  const commentOutcome = await host.publishComment(pr.number, body, findings.length > 0 || problem !== null);
+  log.info(
+    {
+      ...where,
+      findings: findings.length,
+      comment: commentOutcome,
+      followUp: followUp.kind,
+      ...(followUp.kind === "open" ? { followUpNumber: followUp.pull.number } : {}),
+    },
+    "analysed",
+  );
+  // A permanent failure is said in the comment and logged; a transient one is worth another attempt of the job.
+  if (problem?.transient) {
+    throw new JobFailure(`the follow-up failed: ${problem.text}`, problem.transient, { cause: problem.error });
+  }
   return "analysed";
 }

@@ -1,14 +1,16 @@
 // The Probot app: turns pull_request events into queued jobs, one per PR, and serves a health route.
 import type { IncomingMessage, ServerResponse } from "node:http";
 import type { ApplicationFunction, Probot } from "probot";
-import type { AppIdentity } from "./analyse.js";
 import { runPullRequestJob } from "./analyse.js";
+import { recreateTickedBy } from "./follow-up.js";
+import { GitHubHost } from "./github-host.js";
+import type { AppIdentity } from "./host.js";
 import { createQueue, jobKey } from "./queue.js";
 import { retrySecondaryRateLimits } from "./retry.js";
 import type { BackoffOptions } from "./retry.js";
-import type { JobQueue, PullRequestJob } from "./queue.js";
+import type { JobQueue, PullRequestJob, RetryOptions } from "./queue.js";
 import type { GitHub } from "./types.js";
-import { BRANCH_PREFIX } from "./types.js";
+import { followUpNumberOf } from "./types.js";
 
 export const ANALYSE_ACTIONS = ["opened", "synchronize", "reopened", "ready_for_review"] as const;
 export const HEALTH_PATH = "/health";
@@ -22,6 +24,23 @@ export interface AppOptions {
   readonly onQueue?: (queue: JobQueue) => void;
   /** Back-off for secondary rate limits (tests shorten it). */
   readonly backoff?: BackoffOptions;
+  /** How the default queue retries transient failures (tests shorten the back-off). */
+  readonly retry?: RetryOptions;
+}
+
+interface PullRequestPayload {
+  readonly number: number;
+  readonly user: { readonly login: string } | null;
+  readonly head: { readonly ref: string; readonly repo: { readonly full_name: string } | null };
+}
+
+/**
+ * The pull request that this app opened as the follow-up of another one: its branch cilium-policy-bot/pr-<n> in
+ * this repository AND opened by the app. Returns n, or null. (A person's branch may start with the same prefix.)
+ */
+export function ownFollowUpOf(pr: PullRequestPayload, repository: string, botLogin: string): number | null {
+  if (pr.head.repo?.full_name !== repository || pr.user?.login !== botLogin) return null;
+  return followUpNumberOf(pr.head.ref);
 }
 
 /** The app's own id and bot login, read once per process. */
@@ -49,8 +68,12 @@ export function createApp(options: AppOptions = {}): ApplicationFunction {
         ...(process.env.REDIS_URL ? { redisUrl: process.env.REDIS_URL } : {}),
         warn: (message) => app.log.warn(message),
         log: app.log,
-        onError: (error, job) =>
-          app.log.error({ err: error, repo: `${job.owner}/${job.repo}`, pull: job.pullNumber }, "job failed"),
+        ...(options.retry ? { retry: options.retry } : {}),
+        onError: (error, job, attempts) =>
+          app.log.error(
+            { err: error, repo: `${job.owner}/${job.repo}`, pull: job.pullNumber, delivery: job.deliveryId, attempts },
+            "job failed",
+          ),
       }));
     options.onQueue?.(queue);
     if (!options.queue) {
@@ -66,17 +89,37 @@ export function createApp(options: AppOptions = {}): ApplicationFunction {
       ? `${process.env.GHE_PROTOCOL ?? "https"}://${process.env.GHE_HOST}`
       : "https://github.com";
 
-    queue.start(async (job) => {
+    queue.start(async (job, attempt) => {
       const octokit = retrySecondaryRateLimits((await app.auth(job.installationId)) as GitHub, options.backoff, (m) =>
         app.log.warn(m),
       );
       await runPullRequestJob(job, {
-        octokit,
-        identity: await identity(),
+        host: new GitHubHost(octokit, { owner: job.owner, repo: job.repo }, await identity()),
         log: app.log,
         webUrl,
         docsUrl: process.env.DOCS_URL || null,
+        finalAttempt: attempt.final,
       });
+    });
+
+    // The recreate checkbox of an edited follow-up, ticked by a person: the original PR's job recreates it.
+    app.on("pull_request.edited", async (context) => {
+      const { pull_request: pr, repository, sender, installation, changes } = context.payload;
+      const { botLogin } = await identity();
+      if (!installation || sender?.login === botLogin) return;
+      const original = ownFollowUpOf(pr, repository.full_name, botLogin);
+      if (original === null || pr.state !== "open") return;
+      if (changes.body === undefined || !recreateTickedBy(changes.body.from ?? "", pr.body ?? "")) return;
+      const job: PullRequestJob = {
+        installationId: installation.id,
+        owner: repository.owner.login,
+        repo: repository.name,
+        pullNumber: original,
+        headSha: "",
+        action: "recreate",
+        deliveryId: context.id,
+      };
+      await queue.enqueue(jobKey(job.owner, job.repo, job.pullNumber), job);
     });
 
     app.on(
@@ -84,8 +127,9 @@ export function createApp(options: AppOptions = {}): ApplicationFunction {
       async (context) => {
         const { pull_request: pr, repository, sender, installation } = context.payload;
         // Our own follow-up PRs and anything the app itself did: nothing to analyse.
-        if (sender.type === "Bot" && sender.login === (await identity()).botLogin) return;
-        if (pr.head.ref.startsWith(BRANCH_PREFIX) && pr.head.repo?.full_name === repository.full_name) return;
+        const { botLogin } = await identity();
+        if (sender.type === "Bot" && sender.login === botLogin) return;
+        if (ownFollowUpOf(pr, repository.full_name, botLogin) !== null) return;
         if (!installation) {
           context.log.warn("pull_request event without an installation: ignored");
           return;
@@ -110,11 +154,13 @@ export function createApp(options: AppOptions = {}): ApplicationFunction {
       try {
         health = await queue.health();
       } catch (error) {
-        health = { ok: false, detail: `queue health failed: ${(error as Error).message}` };
+        health = { ok: false, detail: `queue health failed: ${(error as Error).message}`, failedJobs: 0 };
       }
       res.writeHead(health.ok ? 200 : 503, { "content-type": "application/json" });
       res.end(
-        req.method === "HEAD" ? undefined : JSON.stringify({ status: health.ok ? "ok" : "unhealthy", queue: health }),
+        req.method === "HEAD"
+          ? undefined
+          : JSON.stringify({ status: health.ok ? "ok" : "unhealthy", failedJobs: health.failedJobs, queue: health }),
       );
       return true;
     });

@@ -1,6 +1,8 @@
-// The check run `Cilium policy` on the head SHA, one per SHA, with an annotation at each finding.
+// The check run `Cilium policy` on the head SHA, one per SHA: created `in_progress` when a job starts, completed
+// with the findings (an annotation at each) when they are known.
 import { createHash } from "node:crypto";
 import type { Finding } from "../policy/api.js";
+import type { CheckRunRef } from "./host.js";
 import type { GitHub, RepoRef } from "./types.js";
 import { CHECK_NAME } from "./types.js";
 
@@ -27,7 +29,8 @@ function annotation(finding: Finding) {
   };
 }
 
-function fingerprint(output: CheckRunOutput): string {
+/** Held in the run's `external_id`, so a redelivered event with the same result writes nothing. */
+export function checkRunFingerprint(output: CheckRunOutput): string {
   return createHash("sha256").update(JSON.stringify(output)).digest("hex").slice(0, 40);
 }
 
@@ -36,19 +39,13 @@ export function conclusionFor(findings: readonly Finding[], failOnError: boolean
   return failOnError ? "failure" : "neutral";
 }
 
-/**
- * Creates the check run, or updates the one this app already made for the SHA. Its `external_id` holds a
- * fingerprint of the output, so a redelivered event with the same result writes nothing (annotations are appended
- * on every update, so writing twice would duplicate them).
- */
-export async function publishCheckRun(
+/** The app's run for `headSha`, or a new one `in_progress` (a redelivery finds the first and creates nothing). */
+export async function startCheckRun(
   octokit: GitHub,
   repo: RepoRef,
   headSha: string,
   appId: number | undefined,
-  output: CheckRunOutput,
-): Promise<"created" | "updated" | "unchanged"> {
-  const externalId = fingerprint(output);
+): Promise<CheckRunRef> {
   const { data } = await octokit.rest.checks.listForRef({
     ...repo,
     ref: headSha,
@@ -57,8 +54,32 @@ export async function publishCheckRun(
     ...(appId ? { app_id: appId } : {}),
   });
   const existing = data.check_runs.find((run) => run.head_sha === headSha && (!appId || run.app?.id === appId));
-  if (existing && existing.external_id === externalId) return "unchanged";
+  if (existing) {
+    return { id: existing.id, externalId: existing.external_id ?? "", completed: existing.status === "completed" };
+  }
+  const { data: created } = await octokit.rest.checks.create({
+    ...repo,
+    name: CHECK_NAME,
+    head_sha: headSha,
+    status: "in_progress",
+    started_at: new Date().toISOString(),
+    output: { title: "Analysing", summary: "The policies of this pull request are being checked." },
+  });
+  return { id: created.id, externalId: "", completed: false };
+}
 
+/**
+ * Completes `run` with `output`. Annotations are appended on every update, so a run already completed with this
+ * output (same fingerprint) is left alone.
+ */
+export async function completeCheckRun(
+  octokit: GitHub,
+  repo: RepoRef,
+  run: CheckRunRef,
+  output: CheckRunOutput,
+): Promise<"updated" | "unchanged"> {
+  const externalId = checkRunFingerprint(output);
+  if (run.completed && run.externalId === externalId) return "unchanged";
   const annotations = output.findings.map(annotation);
   const batches: (typeof annotations)[] = [];
   for (let i = 0; i < annotations.length; i += ANNOTATIONS_PER_REQUEST) {
@@ -69,28 +90,17 @@ export async function publishCheckRun(
     summary: output.summary,
     ...(batch && batch.length > 0 ? { annotations: batch } : {}),
   });
-  const completed = {
-    status: "completed" as const,
+  await octokit.rest.checks.update({
+    ...repo,
+    check_run_id: run.id,
+    status: "completed",
     conclusion: output.conclusion,
     completed_at: new Date().toISOString(),
     external_id: externalId,
-  };
-  let id: number;
-  if (existing) {
-    id = existing.id;
-    await octokit.rest.checks.update({ ...repo, check_run_id: id, ...completed, output: text(batches[0]) });
-  } else {
-    const created = await octokit.rest.checks.create({
-      ...repo,
-      name: CHECK_NAME,
-      head_sha: headSha,
-      ...completed,
-      output: text(batches[0]),
-    });
-    id = created.data.id;
-  }
+    output: text(batches[0]),
+  });
   for (const batch of batches.slice(1)) {
-    await octokit.rest.checks.update({ ...repo, check_run_id: id, output: text(batch) });
+    await octokit.rest.checks.update({ ...repo, check_run_id: run.id, output: text(batch) });
   }
-  return existing ? "updated" : "created";
+  return "updated";
 }

@@ -1,81 +1,52 @@
 // The follow-up PR: the app's own branch cilium-policy-bot/pr-<n>, one commit on the PR head, a PR against the PR's
-// head branch. Recomputed on every push, closed when nothing is left to fix.
+// head branch. Recomputed on every push, closed when nothing is left to fix. Decided here over the host port.
 //
 // A new branch is created at the PR head and gets its commit from GraphQL's createCommitOnBranch (two requests,
 // and GitHub signs the commit). An existing branch is never moved onto the PR head first: GitHub closes a pull
-// request whose head branch is force-pushed to no commit over its base, for good. Its new commit is made with the
-// Git Data API on the PR head and the branch moved to it in one step. Each commit carries a digest of its change
-// set as a trailer, so a redelivery finds the branch up to date with one read and writes nothing.
+// request whose head branch is force-pushed to no commit over its base, for good. Its new commit is made on the PR
+// head and the branch moved to it in one step. Each commit carries a digest of its change set as a trailer, so a
+// redelivery finds the branch up to date with one read and writes nothing.
+//
+// Work that is not the app's is never overwritten (as Renovate and Dependabot do): the app knows its commits by
+// their author and committer and the trailer. A follow-up branch holding someone else's commit is left as it is
+// and its PR says so once, with a checkbox to recreate it; a branch of that name the app did not create is not
+// touched at all; a follow-up a person closed without merging is not opened again for the same change set.
 import { createHash } from "node:crypto";
 import type { FileChange, FixResult } from "../policy/api.js";
+import type { AppIdentity, CommitInfo, CommitMessage, FollowUpPull, Host } from "./host.js";
 import { anyGuessed, followUpBody, followUpTitle } from "./render.js";
-import type { GitHub, PullRequestInfo, RepoRef } from "./types.js";
-import { assertOwnBranch, followUpBranch, statusOf } from "./types.js";
+import type { PullRequestInfo } from "./types.js";
+import { followUpBranch } from "./types.js";
 
-export interface FollowUp {
-  readonly number: number;
-  readonly url: string;
-  readonly headSha: string;
-  readonly body: string;
+/** What became of the follow-up; everything but "open" and "none" is said in the findings comment. */
+export type FollowUpOutcome =
+  | { readonly kind: "none" }
+  | { readonly kind: "open"; readonly pull: FollowUpPull; readonly recreated: boolean }
+  | { readonly kind: "closed"; readonly pull: FollowUpPull }
+  /** The branch holds a commit that is not the app's: it is no longer updated. */
+  | { readonly kind: "edited"; readonly branch: string; readonly pull: FollowUpPull | null }
+  /** A branch of that name the app did not create: not touched, nothing opened. */
+  | { readonly kind: "squatted"; readonly branch: string }
+  /** A person closed the follow-up for this same change set without merging it. */
+  | { readonly kind: "declined"; readonly pull: FollowUpPull };
+
+/** A follow-up step GitHub refused or failed: `step` says what, in words for the comment. */
+export class FollowUpFailure extends Error {
+  constructor(
+    readonly step: string,
+    override readonly cause: unknown,
+  ) {
+    super(`could not ${step}: ${cause instanceof Error ? cause.message : String(cause)}`, { cause });
+  }
 }
 
-export async function findFollowUp(octokit: GitHub, repo: RepoRef, pullNumber: number): Promise<FollowUp | null> {
-  const { data } = await octokit.rest.pulls.list({
-    ...repo,
-    head: `${repo.owner}:${followUpBranch(pullNumber)}`,
-    state: "open",
-    per_page: 10,
-  });
-  const pr = data.find((candidate) => candidate.head.ref === followUpBranch(pullNumber));
-  return pr ? { number: pr.number, url: pr.html_url, headSha: pr.head.sha, body: pr.body ?? "" } : null;
-}
-
-/** Creates the app's branch; false when it exists already (left as it is). */
-async function createBranch(octokit: GitHub, repo: RepoRef, branch: string, sha: string): Promise<boolean> {
-  const ref = `heads/${branch}`;
-  assertOwnBranch(ref);
+async function step<T>(what: string, run: () => Promise<T>): Promise<T> {
   try {
-    await octokit.rest.git.createRef({ ...repo, ref: `refs/${ref}`, sha });
-    return true;
+    return await run();
   } catch (error) {
-    if (statusOf(error) !== 422) throw error;
-    return false;
+    if (error instanceof FollowUpFailure) throw error;
+    throw new FollowUpFailure(what, error);
   }
-}
-
-/** Moves the app's own branch (an earlier run's commit, maybe from a run that failed before opening the PR). */
-async function moveBranch(octokit: GitHub, repo: RepoRef, branch: string, sha: string): Promise<void> {
-  const ref = `heads/${branch}`;
-  assertOwnBranch(ref);
-  await octokit.rest.git.updateRef({ ...repo, ref, sha, force: true });
-}
-
-export async function deleteBranch(octokit: GitHub, repo: RepoRef, pullNumber: number): Promise<void> {
-  const ref = `heads/${followUpBranch(pullNumber)}`;
-  assertOwnBranch(ref);
-  try {
-    await octokit.rest.git.deleteRef({ ...repo, ref });
-  } catch (error) {
-    const status = statusOf(error);
-    if (status !== 404 && status !== 422) throw error;
-  }
-}
-
-/** Closes the follow-up PR with a comment and deletes the app's branch; also cleans a branch left without a PR. */
-export async function closeFollowUp(
-  octokit: GitHub,
-  repo: RepoRef,
-  pullNumber: number,
-  reason: string,
-  existing?: FollowUp | null,
-): Promise<boolean> {
-  const followUp = existing === undefined ? await findFollowUp(octokit, repo, pullNumber) : existing;
-  if (followUp) {
-    await octokit.rest.issues.createComment({ ...repo, issue_number: followUp.number, body: reason });
-    await octokit.rest.pulls.update({ ...repo, pull_number: followUp.number, state: "closed" });
-  }
-  await deleteBranch(octokit, repo, pullNumber);
-  return followUp !== null;
 }
 
 /** The trailer naming a follow-up commit's change set. */
@@ -97,13 +68,19 @@ export function changesTrailerOf(message: string): string | null {
   return new RegExp(`^${CHANGES_TRAILER}: ([0-9a-f]{64})$`, "m").exec(message)?.[1] ?? null;
 }
 
-interface CommitMessage {
-  readonly headline: string;
-  readonly body: string;
-  readonly digest: string;
+/** GitHub commits what createCommitOnBranch makes as "GitHub" (and signs it); the Git Data API as the app. */
+const COMMITTERS_FOR_THE_APP = new Set(["GitHub"]);
+
+/** Whether the app made `commit`: authored by it, committed by it or by GitHub for it, with its trailer. */
+export function isOwnCommit(commit: CommitInfo, identity: AppIdentity): boolean {
+  return (
+    commit.authorName === identity.botLogin &&
+    (commit.committerName === identity.botLogin || COMMITTERS_FOR_THE_APP.has(commit.committerName)) &&
+    changesTrailerOf(commit.message) !== null
+  );
 }
 
-function commitMessage(pullNumber: number, result: FixResult): CommitMessage {
+export function commitMessage(pullNumber: number, result: FixResult): CommitMessage {
   const digest = changeSetDigest(result.changes);
   return {
     headline: "Rewrite toServices+toPorts to toEndpoints",
@@ -114,168 +91,254 @@ function commitMessage(pullNumber: number, result: FixResult): CommitMessage {
   };
 }
 
-const CREATE_COMMIT_ON_BRANCH = `
-  mutation CreateFollowUpCommit($input: CreateCommitOnBranchInput!) {
-    createCommitOnBranch(input: $input) {
-      commit {
-        oid
-      }
-    }
-  }
-`;
+/** Marks the part of a follow-up PR body that says its branch was edited. */
+export const EDITED_MARKER = "<!-- cilium-policy-bot:edited -->";
+/** Marks a follow-up the app closed itself (not one a person declined). */
+export const CLOSED_BY_APP_MARKER = "<!-- cilium-policy-bot:closed-by-app -->";
+export const RECREATE_LABEL = "recreate this pull request, discarding the edits";
+const RECREATE_BOX = new RegExp(`^\\s*[-*] \\[([ xX])\\] ${RECREATE_LABEL}\\s*$`, "m");
 
-/** GitHub's answer when the branch no longer points to expectedHeadOid: HTTP 200 with an error of type STALE_DATA. */
-export function isStaleHead(error: unknown): boolean {
-  const errors = (error as { errors?: unknown } | null)?.errors;
-  if (!Array.isArray(errors)) return false;
-  return errors.some((e: { type?: unknown; message?: unknown }) => {
-    return e?.type === "STALE_DATA" || /Expected branch to point to/.test(String(e?.message ?? ""));
-  });
+export function editedNotice(): string {
+  return (
+    `${EDITED_MARKER}\n> [!WARNING]\n> This branch was edited by someone other than the app, so the app no longer ` +
+    `updates it: later pushes to the original pull request are not rewritten here.\n\n- [ ] ${RECREATE_LABEL}\n`
+  );
 }
 
-/** One commit of `changes` on the app's branch, which must point to `expectedHead`; returns its sha. */
-async function commitOnBranch(
-  octokit: GitHub,
-  repo: RepoRef,
-  branch: string,
-  expectedHead: string,
-  changes: readonly FileChange[],
-  message: CommitMessage,
-): Promise<string> {
-  assertOwnBranch(`heads/${branch}`);
-  const data = await octokit.graphql<{ createCommitOnBranch: { commit: { oid: string } } }>(CREATE_COMMIT_ON_BRANCH, {
-    input: {
-      branch: { repositoryNameWithOwner: `${repo.owner}/${repo.repo}`, branchName: branch },
-      expectedHeadOid: expectedHead,
-      message: { headline: message.headline, body: message.body },
-      fileChanges: {
-        additions: changes.map((change) => ({
-          path: change.path,
-          contents: Buffer.from(change.after, "utf8").toString("base64"),
-        })),
-      },
-    },
-  });
-  return data.createCommitOnBranch.commit.oid;
+function withEditedNotice(body: string): string {
+  if (body.includes(EDITED_MARKER)) return body;
+  return `${body.trimEnd()}\n\n${editedNotice()}`;
 }
 
-/** A new commit of `changes` on the PR head, then the app's branch moved (forced) onto it; returns its sha. */
-async function replaceBranchCommit(
-  octokit: GitHub,
-  repo: RepoRef,
-  branch: string,
-  pr: PullRequestInfo,
-  changes: readonly FileChange[],
-  message: CommitMessage,
-): Promise<string> {
-  const { data: headCommit } = await octokit.rest.git.getCommit({ ...repo, commit_sha: pr.headSha });
-  const { data: tree } = await octokit.rest.git.createTree({
-    ...repo,
-    base_tree: headCommit.tree.sha,
-    tree: changes.map((change) => ({
-      path: change.path,
-      mode: "100644" as const,
-      type: "blob" as const,
-      content: change.after,
-    })),
-  });
-  const { data: commit } = await octokit.rest.git.createCommit({
-    ...repo,
-    message: `${message.headline}\n\n${message.body}`,
-    tree: tree.sha,
-    parents: [pr.headSha],
-  });
-  await moveBranch(octokit, repo, branch, commit.sha);
-  return commit.sha;
+/** Whether `body` has the app's recreate checkbox, ticked. */
+export function isRecreateTicked(body: string): boolean {
+  return body.includes(EDITED_MARKER) && /[xX]/.test(RECREATE_BOX.exec(body)?.[1] ?? "");
 }
 
-/** Whether commit `sha` is ours for this change set on this PR head: then the branch is left as it is. */
-async function isCurrent(
-  octokit: GitHub,
-  repo: RepoRef,
-  sha: string,
-  pr: PullRequestInfo,
-  message: CommitMessage,
-): Promise<boolean> {
-  const { data: commit } = await octokit.rest.git.getCommit({ ...repo, commit_sha: sha });
+/** Whether an edit from `before` to `after` ticked the recreate checkbox. */
+export function recreateTickedBy(before: string, after: string): boolean {
+  return !isRecreateTicked(before) && isRecreateTicked(after);
+}
+
+/** The app's commit for this change set on this PR head: then the branch is left as it is. */
+function isCurrent(commit: CommitInfo, pr: PullRequestInfo, message: CommitMessage): boolean {
   return (
     commit.parents.length === 1 &&
-    commit.parents[0]?.sha === pr.headSha &&
+    commit.parents[0] === pr.headSha &&
     changesTrailerOf(commit.message) === message.digest
   );
 }
 
+/** A follow-up a person closed without merging, for this same change set. */
+async function declinedFor(host: Host, pulls: readonly FollowUpPull[], digest: string): Promise<FollowUpPull | null> {
+  for (const pull of pulls) {
+    if (pull.state === "open") return null; // newer than any closed one: not declined
+    if (pull.merged || pull.body.includes(CLOSED_BY_APP_MARKER)) continue;
+    const commit = await step(`read the commit of follow-up #${pull.number}`, () => host.readCommit(pull.headSha));
+    if (changesTrailerOf(commit.message) === digest) return pull;
+  }
+  return null;
+}
+
+export interface SyncOptions {
+  /**
+   * The PR's first event ("opened"): no follow-up can exist yet, so none is looked up before the branch is created
+   * (a redelivery finds the branch and looks then).
+   */
+  readonly firstEvent?: boolean;
+}
+
 /** Creates or updates the follow-up PR for `result`, or closes it when the result changes nothing. */
 export async function syncFollowUp(
-  octokit: GitHub,
-  repo: RepoRef,
+  host: Host,
   pr: PullRequestInfo,
   result: FixResult,
-): Promise<FollowUp | null> {
+  options: SyncOptions = {},
+): Promise<FollowUpOutcome> {
+  const branch = followUpBranch(pr.number);
   if (result.changes.length === 0) {
-    const existing = await findFollowUp(octokit, repo, pr.number);
-    if (existing) {
-      await closeFollowUp(
-        octokit,
-        repo,
-        pr.number,
-        `Nothing is left to rewrite at ${pr.headSha.slice(0, 7)} of #${pr.number}: closing this pull request.`,
-        existing,
+    if (options.firstEvent) return { kind: "none" };
+    return retireFollowUp(
+      host,
+      pr.number,
+      `Nothing is left to rewrite at ${pr.headSha.slice(0, 7)} of #${pr.number}: closing this pull request.`,
+    );
+  }
+  const message = commitMessage(pr.number, result);
+  const body = followUpBody(pr.number, result);
+  const listPulls = () => step(`list the pull requests of branch ${branch}`, () => host.followUps(branch));
+
+  let pulls = options.firstEvent ? null : await listPulls();
+  let open = pulls?.find((pull) => pull.state === "open") ?? null;
+  if (pulls && !open) {
+    const declined = await declinedFor(host, pulls, message.digest);
+    if (declined) return { kind: "declined", pull: declined };
+  }
+
+  let tip: string;
+  if (open) tip = open.headSha;
+  else {
+    const created = await step(`create branch ${branch}`, () => host.createBranch(branch, pr.headSha));
+    if (created === "created") return commitNewBranch(host, pr, branch, result, message, body);
+    if (pulls === null) {
+      pulls = await listPulls();
+      open = pulls.find((pull) => pull.state === "open") ?? null;
+      if (!open) {
+        const declined = await declinedFor(host, pulls, message.digest);
+        if (declined) return { kind: "declined", pull: declined };
+      }
+    }
+    const read = open?.headSha ?? (await step(`read branch ${branch}`, () => host.branchTip(branch)));
+    if (read === null) throw new FollowUpFailure(`create branch ${branch}`, new Error("it exists, then it did not"));
+    tip = read;
+  }
+
+  const tipCommit = await step(`read branch ${branch}`, () => host.readCommit(tip));
+  if (!isOwnCommit(tipCommit, host.identity)) {
+    // Nothing the app ever opened from this branch: someone else's branch of that name.
+    if (pulls!.length === 0) return { kind: "squatted", branch };
+    if (open && isRecreateTicked(open.body)) {
+      const sha = await step(`update branch ${branch}`, () =>
+        host.replaceBranchCommit(branch, pr.headSha, result.changes, message),
+      );
+      await updateBody(host, open, body, pr.number);
+      return { kind: "open", pull: { ...open, headSha: sha, body }, recreated: true };
+    }
+    if (open) {
+      const edited = withEditedNotice(open.body);
+      if (edited !== open.body) await updateBody(host, open, edited, pr.number);
+    }
+    return { kind: "edited", branch, pull: open ?? pulls![0] ?? null };
+  }
+
+  let head = tip;
+  if (!isCurrent(tipCommit, pr, message)) {
+    head = await step(`update branch ${branch}`, () =>
+      host.replaceBranchCommit(branch, pr.headSha, result.changes, message),
+    );
+  }
+  if (!open) return openPull(host, pr, branch, result, body);
+  if (open.body !== body) await updateBody(host, open, body, pr.number);
+  return { kind: "open", pull: { ...open, headSha: head, body }, recreated: false };
+}
+
+async function updateBody(host: Host, pull: FollowUpPull, body: string, pullNumber: number): Promise<void> {
+  await step(`update the follow-up pull request #${pull.number}`, () =>
+    host.updateFollowUp(pull.number, { body, title: followUpTitle(pullNumber) }),
+  );
+}
+
+/** The branch was just created at the PR head: its one commit, then the pull request. */
+async function commitNewBranch(
+  host: Host,
+  pr: PullRequestInfo,
+  branch: string,
+  result: FixResult,
+  message: CommitMessage,
+  body: string,
+): Promise<FollowUpOutcome> {
+  let committed: { sha: string } | "stale";
+  try {
+    committed = await host.commitOnBranch(branch, pr.headSha, result.changes, message);
+  } catch (error) {
+    // A bare branch at the PR head cannot be told from one a person made there: do not leave one behind.
+    await host.deleteBranch(branch).catch(() => undefined);
+    throw new FollowUpFailure(`commit to branch ${branch}`, error);
+  }
+  if (committed === "stale") {
+    // The branch moved after we created it: a concurrent run for this PR committed, or our own retried request did
+    // and its answer was lost. Keep that commit when it is this change set on this head; replace it when it is
+    // another of the app's; leave it when it is someone else's.
+    const tip = await step(`read branch ${branch}`, () => host.branchTip(branch));
+    if (tip === null) throw new FollowUpFailure(`commit to branch ${branch}`, new Error("the branch was deleted"));
+    const commit = await step(`read branch ${branch}`, () => host.readCommit(tip));
+    if (!isOwnCommit(commit, host.identity)) return { kind: "edited", branch, pull: null };
+    if (!isCurrent(commit, pr, message)) {
+      await step(`update branch ${branch}`, () =>
+        host.replaceBranchCommit(branch, pr.headSha, result.changes, message),
       );
     }
-    return null;
   }
-  const branch = followUpBranch(pr.number);
-  const body = followUpBody(pr.number, result);
-  const message = commitMessage(pr.number, result);
+  return openPull(host, pr, branch, result, body);
+}
 
-  let current: FollowUp | null = null;
-  let branchHead: string;
-  // A branch that did not exist has no open pull request (GitHub closes one whose head branch is deleted): it can
-  // sit on the PR head until its commit lands, and no pull request need be looked up before opening one.
-  if (await createBranch(octokit, repo, branch, pr.headSha)) {
-    try {
-      branchHead = await commitOnBranch(octokit, repo, branch, pr.headSha, result.changes, message);
-    } catch (error) {
-      if (!isStaleHead(error)) throw error;
-      // The branch moved after we created it: a concurrent run for this PR committed, or our own retried request
-      // did and its answer was lost. Keep that commit when it is this change set on this head; else replace it.
-      const { data: ref } = await octokit.rest.git.getRef({ ...repo, ref: `heads/${branch}` });
-      branchHead = (await isCurrent(octokit, repo, ref.object.sha, pr, message))
-        ? ref.object.sha
-        : await replaceBranchCommit(octokit, repo, branch, pr, result.changes, message);
-    }
-  } else {
-    current = await findFollowUp(octokit, repo, pr.number);
-    // Same change set on the same parent: a redelivery or a push that changed nothing we rewrite. Leave the branch.
-    // Without a pull request (a run that failed before opening it) the branch is replaced unread.
-    branchHead =
-      current && (await isCurrent(octokit, repo, current.headSha, pr, message))
-        ? current.headSha
-        : await replaceBranchCommit(octokit, repo, branch, pr, result.changes, message);
-  }
+async function openPull(
+  host: Host,
+  pr: PullRequestInfo,
+  branch: string,
+  result: FixResult,
+  body: string,
+): Promise<FollowUpOutcome> {
+  const opened = await step("open the follow-up pull request", () =>
+    host.openFollowUp({ branch, base: pr.headRef, title: followUpTitle(pr.number), body, draft: anyGuessed(result) }),
+  );
+  if (opened !== "exists") return { kind: "open", pull: opened, recreated: false };
+  // Opened by a concurrent run: update it like any existing one.
+  const pulls = await step(`list the pull requests of branch ${branch}`, () => host.followUps(branch));
+  const open = pulls.find((pull) => pull.state === "open");
+  if (!open) throw new FollowUpFailure("open the follow-up pull request", new Error("it exists, then it did not"));
+  if (open.body !== body) await updateBody(host, open, body, pr.number);
+  return { kind: "open", pull: { ...open, body }, recreated: false };
+}
 
-  if (!current) {
-    try {
-      const { data } = await octokit.rest.pulls.create({
-        ...repo,
-        head: branch,
-        base: pr.headRef,
-        title: followUpTitle(pr.number),
-        body,
-        draft: anyGuessed(result),
-      });
-      return { number: data.number, url: data.html_url, headSha: data.head.sha, body };
-    } catch (error) {
-      if (statusOf(error) !== 422) throw error;
-      // "A pull request already exists": opened by a concurrent run; update it like any existing one.
-      current = await findFollowUp(octokit, repo, pr.number);
-      if (!current) throw error;
-      branchHead = current.headSha;
-    }
+/**
+ * Closes the open follow-up of PR `pullNumber` with `reason`, and deletes its branch when the branch holds only the
+ * app's work; an edited branch is kept, and a branch the app did not create is never touched. `orphanBranch`: also
+ * delete the app's branch when no follow-up is open (a run that failed before opening it).
+ */
+export async function retireFollowUp(
+  host: Host,
+  pullNumber: number,
+  reason: string,
+  options: { readonly orphanBranch?: boolean } = {},
+): Promise<FollowUpOutcome> {
+  const branch = followUpBranch(pullNumber);
+  const pulls = await step(`list the pull requests of branch ${branch}`, () => host.followUps(branch));
+  const open = pulls.find((pull) => pull.state === "open") ?? null;
+  if (!open && !options.orphanBranch) return { kind: "none" };
+  const tip = open?.headSha ?? (await step(`read branch ${branch}`, () => host.branchTip(branch)));
+  const ours =
+    tip !== null && isOwnCommit(await step(`read branch ${branch}`, () => host.readCommit(tip)), host.identity);
+  if (open) {
+    const kept = ours ? "" : `\n\nIts branch \`${branch}\` holds commits that are not the app's, so it is kept.`;
+    await step(`comment on the follow-up pull request #${open.number}`, () =>
+      host.commentOnPull(open.number, `${reason}${kept}`),
+    );
+    await step(`close the follow-up pull request #${open.number}`, () =>
+      host.updateFollowUp(open.number, {
+        state: "closed",
+        body: `${open.body.trimEnd()}\n\n${CLOSED_BY_APP_MARKER}\n`,
+      }),
+    );
   }
-  if (current.body !== body) {
-    await octokit.rest.pulls.update({ ...repo, pull_number: current.number, body, title: followUpTitle(pr.number) });
+  if (ours) await step(`delete branch ${branch}`, () => host.deleteBranch(branch));
+  return open ? { kind: "closed", pull: { ...open, state: "closed" } } : { kind: "none" };
+}
+
+/** The comment's words for a follow-up that could not be made, was edited, declined, or is squatted. */
+export function followUpNote(outcome: FollowUpOutcome, failure: string | null): string | null {
+  // `failure` is the app's own words, GitHub's message in it made inert already (describeFailure).
+  if (failure !== null) return `> [!WARNING]\n> The follow-up pull request ${failure.replace(/\s*\n\s*/g, " ")}`;
+  switch (outcome.kind) {
+    case "edited":
+      return (
+        `> [!NOTE]\n> The follow-up branch \`${outcome.branch}\`${outcome.pull ? ` (#${outcome.pull.number})` : ""} ` +
+        `holds commits that are not the app's, so the app no longer updates it.` +
+        (outcome.pull?.state === "open"
+          ? ` Tick "${RECREATE_LABEL}" in #${outcome.pull.number} to have it rewritten.`
+          : "")
+      );
+    case "squatted":
+      return (
+        `> [!NOTE]\n> A branch \`${outcome.branch}\` exists that this app did not create: it is left untouched and ` +
+        `no follow-up pull request is opened. Rename or delete that branch to get one.`
+      );
+    case "declined":
+      return (
+        `> [!NOTE]\n> The follow-up pull request #${outcome.pull.number} was closed without merging, so it is not ` +
+        `opened again for the same rewrite; a push that changes the rewrite opens a new one.`
+      );
+    default:
+      return null;
   }
-  return { ...current, headSha: branchHead, body };
 }

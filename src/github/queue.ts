@@ -1,5 +1,6 @@
 // Work per pull request goes through a queue: one job per PR, so redeliveries and bursts collapse and
 // never run concurrently for the same PR. In process by default; on Redis (BullMQ) with REDIS_URL.
+import { isRetryable } from "./failures.js";
 import type { QueueLogger } from "./redis-queue.js";
 
 export interface PullRequestJob {
@@ -13,11 +14,45 @@ export interface PullRequestJob {
   readonly deliveryId: string;
 }
 
-export type JobHandler = (job: PullRequestJob) => Promise<void>;
+/** Which attempt of a job this is; `final`: no other follows whatever happens. */
+export interface JobAttempt {
+  readonly attempt: number;
+  readonly final: boolean;
+}
+
+export type JobHandler = (job: PullRequestJob, attempt: JobAttempt) => Promise<void>;
+
+/** Called when a job fails for good (not retryable, or out of attempts); the queue goes on with the next one. */
+export type JobErrorHandler = (error: unknown, job: PullRequestJob, attempts: number) => void;
 
 export interface QueueHealth {
   readonly ok: boolean;
   readonly detail: string;
+  /** Jobs that failed for good since the queue started (Redis: across every instance). */
+  readonly failedJobs: number;
+}
+
+/**
+ * Transient failures (5xx, rate limits, network) are tried again after a back-off, a bounded number of times; a
+ * newer event for the same PR replaces a job waiting for its retry.
+ */
+export interface RetryOptions {
+  /** Attempts in all, the first included. */
+  readonly attempts?: number;
+  /** Back-off before the second attempt; doubled for each further one. */
+  readonly delayMs?: number;
+  readonly maxDelayMs?: number;
+  /** Which errors are worth another attempt. */
+  readonly retryable?: (error: unknown) => boolean;
+}
+
+export const DEFAULT_ATTEMPTS = 4;
+const DEFAULT_RETRY_DELAY_MS = 5_000;
+const MAX_RETRY_DELAY_MS = 60_000;
+
+export function retryDelay(options: RetryOptions, attempt: number): number {
+  const base = options.delayMs ?? DEFAULT_RETRY_DELAY_MS;
+  return Math.min(base * 2 ** Math.max(0, attempt - 1), options.maxDelayMs ?? MAX_RETRY_DELAY_MS);
 }
 
 export interface JobQueue {
@@ -41,13 +76,17 @@ export function jobKey(owner: string, repo: string, pullNumber: number): string 
 export interface InProcessQueueOptions {
   /** Jobs for different PRs that may run at once. */
   readonly concurrency?: number;
-  /** Called when a job throws; the queue goes on with the next one. */
-  readonly onError?: (error: unknown, job: PullRequestJob) => void;
+  readonly onError?: JobErrorHandler;
+  readonly retry?: RetryOptions;
 }
 
 interface Slot {
   waiting: PullRequestJob | null;
+  /** The attempt the waiting job is at (1 for a new event). */
+  attempt: number;
   running: boolean;
+  /** Bumped by every event: a retry is dropped when a newer event came meanwhile. */
+  generation: number;
 }
 
 /**
@@ -56,7 +95,10 @@ interface Slot {
  */
 export class InProcessQueue implements JobQueue {
   readonly #concurrency: number;
-  readonly #onError: (error: unknown, job: PullRequestJob) => void;
+  readonly #onError: JobErrorHandler;
+  readonly #retry: RetryOptions;
+  readonly #retryTimers = new Set<NodeJS.Timeout>();
+  #failed = 0;
   readonly #slots = new Map<string, Slot>();
   /** Keys with a waiting job, in arrival order. */
   readonly #ready: string[] = [];
@@ -68,15 +110,23 @@ export class InProcessQueue implements JobQueue {
   constructor(options: InProcessQueueOptions = {}) {
     this.#concurrency = Math.max(1, options.concurrency ?? 4);
     this.#onError = options.onError ?? (() => {});
+    this.#retry = options.retry ?? {};
   }
 
   async enqueue(key: string, job: PullRequestJob): Promise<void> {
     if (this.#closed) throw new Error("queue is closed");
-    const slot = this.#slots.get(key) ?? { waiting: null, running: false };
-    this.#slots.set(key, slot);
+    const slot = this.#slot(key);
+    slot.generation++;
     if (slot.waiting === null) this.#ready.push(key);
     slot.waiting = job;
+    slot.attempt = 1;
     this.#pump();
+  }
+
+  #slot(key: string): Slot {
+    const slot = this.#slots.get(key) ?? { waiting: null, attempt: 1, running: false, generation: 0 };
+    this.#slots.set(key, slot);
+    return slot;
   }
 
   start(handler: JobHandler): void {
@@ -91,19 +141,26 @@ export class InProcessQueue implements JobQueue {
 
   async health(): Promise<QueueHealth> {
     const waiting = [...this.#slots.values()].filter((slot) => slot.waiting !== null).length;
+    const retrying = this.#retryTimers.size;
     return {
       ok: !this.#closed,
-      detail: `in-process queue: ${this.#running} running, ${waiting} waiting${this.#closed ? ", closed" : ""}`,
+      detail:
+        `in-process queue: ${this.#running} running, ${waiting} waiting, ${retrying} waiting to retry, ` +
+        `${this.#failed} failed${this.#closed ? ", closed" : ""}`,
+      failedJobs: this.#failed,
     };
   }
 
   async close(): Promise<void> {
     this.#closed = true;
+    for (const timer of this.#retryTimers) clearTimeout(timer);
+    this.#retryTimers.clear();
+    this.#pump();
     await this.idle();
   }
 
   #isIdle(): boolean {
-    return this.#running === 0 && this.#ready.length === 0;
+    return this.#running === 0 && this.#ready.length === 0 && this.#retryTimers.size === 0;
   }
 
   #pump(): void {
@@ -118,10 +175,11 @@ export class InProcessQueue implements JobQueue {
       }
       this.#ready.splice(i, 1);
       const job = slot.waiting!;
+      const attempt = slot.attempt;
       slot.waiting = null;
       slot.running = true;
       this.#running++;
-      void this.#run(handler, key, slot, job);
+      void this.#run(handler, key, slot, job, attempt);
     }
     if (this.#isIdle()) {
       const waiters = this.#idleWaiters;
@@ -130,17 +188,49 @@ export class InProcessQueue implements JobQueue {
     }
   }
 
-  async #run(handler: JobHandler, key: string, slot: Slot, job: PullRequestJob): Promise<void> {
+  async #run(handler: JobHandler, key: string, slot: Slot, job: PullRequestJob, attempt: number): Promise<void> {
+    const attempts = Math.max(1, this.#retry.attempts ?? DEFAULT_ATTEMPTS);
     try {
-      await handler(job);
+      await handler(job, { attempt, final: attempt >= attempts });
     } catch (error) {
-      this.#onError(error, job);
+      const retryable = (this.#retry.retryable ?? isRetryable)(error);
+      if (attempt < attempts && retryable && !this.#closed) this.#retryLater(key, slot.generation, job, attempt + 1);
+      else {
+        this.#failed++;
+        this.#onError(error, job, attempt);
+      }
     } finally {
       slot.running = false;
       this.#running--;
-      if (slot.waiting === null) this.#slots.delete(key);
+      if (slot.waiting === null && !this.#retryPending(key)) this.#slots.delete(key);
       this.#pump();
     }
+  }
+
+  readonly #retryKeys = new Map<NodeJS.Timeout, string>();
+
+  #retryPending(key: string): boolean {
+    return [...this.#retryKeys.values()].includes(key);
+  }
+
+  /** Queues `job` again after a back-off, unless a newer event for its PR came meanwhile. */
+  #retryLater(key: string, generation: number, job: PullRequestJob, attempt: number): void {
+    const timer = setTimeout(
+      () => {
+        this.#retryTimers.delete(timer);
+        this.#retryKeys.delete(timer);
+        const slot = this.#slot(key);
+        if (slot.generation === generation && slot.waiting === null && !this.#closed) {
+          this.#ready.push(key);
+          slot.waiting = job;
+          slot.attempt = attempt;
+        } else if (!slot.running && slot.waiting === null) this.#slots.delete(key);
+        this.#pump();
+      },
+      retryDelay(this.#retry, attempt - 1),
+    );
+    this.#retryTimers.add(timer);
+    this.#retryKeys.set(timer, key);
   }
 }
 
@@ -163,6 +253,7 @@ export async function createQueue(options: QueueOptions = {}): Promise<JobQueue>
       logger: options.log ?? { info: viaWarn, warn: viaWarn, error: viaWarn },
       ...(options.concurrency !== undefined ? { concurrency: options.concurrency } : {}),
       ...(options.onError ? { onError: options.onError } : {}),
+      ...(options.retry ? { retry: options.retry } : {}),
     });
   }
   return new InProcessQueue(options);

@@ -25,14 +25,19 @@
 //   that was running stays active in Redis; BullMQ's stalled check puts it back, and since its seq was not recorded
 //   as processed, it runs again (handlers are idempotent: issue 4). Run Redis with persistence (AOF) so a restart of
 //   Redis itself keeps the queue.
-// - A handler error is logged and the event counts as processed: handlers retry GitHub's transient errors themselves,
-//   and the next event for the PR tries again. Retrying here would loop on a permanent error.
+// - A transient handler error (5xx, rate limit, network) is tried again, a bounded number of times: the attempt of
+//   the event's seq is kept in the PR's hash, the job throws, and BullMQ runs it again after an exponential back-off
+//   (a newer event meanwhile replaces the payload and starts at attempt 1). Any other error, or the last attempt's,
+//   is logged with the PR, counted in `<ns>:failed` (health() reports it, for every instance), and the event counts
+//   as processed: the next event for the PR tries again.
 import { randomUUID } from "node:crypto";
 import { Queue, Worker } from "bullmq";
 import type { Job } from "bullmq";
 import { Redis } from "ioredis";
 import type { RedisOptions } from "ioredis";
-import type { JobHandler, JobQueue, PullRequestJob, QueueHealth } from "./queue.js";
+import { isRetryable } from "./failures.js";
+import type { JobErrorHandler, JobHandler, JobQueue, PullRequestJob, QueueHealth, RetryOptions } from "./queue.js";
+import { DEFAULT_ATTEMPTS, retryDelay } from "./queue.js";
 
 /** Pino-compatible (Probot's `app.log`). */
 export interface QueueLogger {
@@ -55,9 +60,13 @@ export interface RedisQueueOptions {
   readonly sweepIntervalMs?: number;
   /** How long per-PR state is kept after the last event. */
   readonly stateTtlSeconds?: number;
-  /** Called when a handler throws (the queue goes on); by default the error is logged. */
-  readonly onError?: (error: unknown, job: PullRequestJob) => void;
+  /** Called when a handler fails for good (the queue goes on); by default the error is logged. */
+  readonly onError?: JobErrorHandler;
+  readonly retry?: RetryOptions;
 }
+
+/** Thrown out of a BullMQ job so that BullMQ runs it again after its back-off. */
+class RetryLater extends Error {}
 
 const QUEUE_NAME = "pull-requests";
 const READY_WAIT_MS = 2000;
@@ -126,7 +135,8 @@ export class RedisJobQueue implements JobQueue {
   readonly #jobLockMs: number;
   readonly #sweepIntervalMs: number;
   readonly #stateTtlSeconds: number;
-  readonly #onError: ((error: unknown, job: PullRequestJob) => void) | undefined;
+  readonly #onError: JobErrorHandler | undefined;
+  readonly #retry: RetryOptions;
   /** Our own commands and the producer: fail fast while Redis is away, so no event is accepted unstored. */
   readonly #redis: Redis;
   readonly #queue: Queue<JobData>;
@@ -153,6 +163,7 @@ export class RedisJobQueue implements JobQueue {
     this.#sweepIntervalMs = options.sweepIntervalMs ?? 30_000;
     this.#stateTtlSeconds = options.stateTtlSeconds ?? 7 * 24 * 3600;
     this.#onError = options.onError;
+    this.#retry = options.retry ?? {};
     if (this.#jobLockMs >= this.#lockTtlMs) throw new Error("jobLockMs must be shorter than lockTtlMs");
     this.#redis = new Redis(options.url, { enableOfflineQueue: false, maxRetriesPerRequest: 1 });
     this.#watch(this.#redis, "producer");
@@ -236,6 +247,10 @@ export class RedisJobQueue implements JobQueue {
     return `${this.#ns}:pending`;
   }
 
+  get #failedKey(): string {
+    return `${this.#ns}:failed`;
+  }
+
   /** BullMQ job ids may not contain ':'; GitHub names cannot either, but encoding makes sure. */
   static jobId(key: string): string {
     return `pr-${encodeURIComponent(key)}`;
@@ -265,7 +280,13 @@ export class RedisJobQueue implements JobQueue {
     await this.#queue.add(
       "pull-request",
       { key },
-      { jobId: RedisJobQueue.jobId(key), removeOnComplete: true, removeOnFail: true, attempts: 20, backoff: 1000 },
+      {
+        jobId: RedisJobQueue.jobId(key),
+        removeOnComplete: true,
+        removeOnFail: true,
+        attempts: 20,
+        backoff: { type: "exponential", delay: retryDelay(this.#retry, 1) },
+      },
     );
   }
 
@@ -341,13 +362,32 @@ export class RedisJobQueue implements JobQueue {
         continue;
       }
       const event = JSON.parse(payload) as PullRequestJob;
+      const attempts = Math.max(1, this.#retry.attempts ?? DEFAULT_ATTEMPTS);
+      const [attemptSeq, lastAttempt] = await this.#redis.hmget(stateKey, "attemptSeq", "attempt");
+      const attempt = Number(attemptSeq ?? 0) === seq ? Number(lastAttempt ?? 0) + 1 : 1;
+      await this.#redis.hset(stateKey, "attemptSeq", seq, "attempt", attempt);
       try {
-        await handler(event);
+        await handler(event, { attempt, final: attempt >= attempts });
       } catch (error) {
-        if (this.#onError) this.#onError(error, event);
+        if (attempt < attempts && (this.#retry.retryable ?? isRetryable)(error)) {
+          this.#logger.warn(
+            { key, deliveryId: event.deliveryId, attempt, err: errorMessage(error) },
+            "queue: the job failed; trying again after a back-off",
+          );
+          throw new RetryLater(`attempt ${attempt} of ${attempts} failed: ${errorMessage(error)}`);
+        }
+        await this.#redis.incr(this.#failedKey).catch((counting: unknown) => this.#down(counting));
+        if (this.#onError) this.#onError(error, event, attempt);
         else {
           this.#logger.error(
-            { key, deliveryId: event.deliveryId, err: errorMessage(error) },
+            {
+              key,
+              repo: `${event.owner}/${event.repo}`,
+              pull: event.pullNumber,
+              deliveryId: event.deliveryId,
+              attempts: attempt,
+              err: errorMessage(error),
+            },
             "queue: the job failed; the next event for this pull request retries",
           );
         }
@@ -405,10 +445,10 @@ export class RedisJobQueue implements JobQueue {
   }
 
   async health(): Promise<QueueHealth> {
-    if (this.#closed) return { ok: false, detail: "queue closed" };
+    if (this.#closed) return { ok: false, detail: "queue closed", failedJobs: 0 };
     if (!this.#connected()) {
       this.#down(new Error(`connection ${this.#redis.status}`));
-      return { ok: false, detail: `redis unavailable: ${this.#outage ?? this.#redis.status}` };
+      return { ok: false, detail: `redis unavailable: ${this.#outage ?? this.#redis.status}`, failedJobs: 0 };
     }
     try {
       const pong = await Promise.race([
@@ -418,13 +458,15 @@ export class RedisJobQueue implements JobQueue {
       if (pong !== "PONG") throw new Error(`unexpected ping answer ${String(pong)}`);
       if (this.#outage !== undefined) this.#restored("queue");
       const counts = await this.#queue.getJobCounts("active", "waiting", "delayed");
+      const failedJobs = Number((await this.#redis.get(this.#failedKey)) ?? 0);
       return {
         ok: true,
-        detail: `redis: active ${counts.active}, waiting ${counts.waiting}, delayed ${counts.delayed}`,
+        detail: `redis: active ${counts.active}, waiting ${counts.waiting}, delayed ${counts.delayed}, failed ${failedJobs}`,
+        failedJobs,
       };
     } catch (error) {
       this.#down(error, "queue", true);
-      return { ok: false, detail: `redis unavailable: ${errorMessage(error)}` };
+      return { ok: false, detail: `redis unavailable: ${errorMessage(error)}`, failedJobs: 0 };
     }
   }
 

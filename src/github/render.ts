@@ -15,7 +15,7 @@ export const MAX_BODY_CHARS = 60_000;
 /** An error message quoted in a body: enough to act on, never a body's worth. */
 const MAX_ERROR_CHARS = 2_000;
 
-function errorText(message: string): string {
+export function errorText(message: string): string {
   return inlineText(message.length > MAX_ERROR_CHARS ? `${message.slice(0, MAX_ERROR_CHARS - 1)}…` : message);
 }
 
@@ -121,6 +121,8 @@ export interface CommentInput {
   readonly patch?: string;
   readonly suggestions?: number;
   readonly fixError?: string;
+  /** What became of the follow-up when it is not simply open (see followUpNote). */
+  readonly followUpNote?: string | null;
 }
 
 export function commentBody(input: CommentInput): string {
@@ -153,6 +155,7 @@ export function commentBody(input: CommentInput): string {
       `The follow-up pull request #${input.followUp.number} rewrites \`toServices\` + \`toPorts\` to \`toEndpoints\` in every affected file of the repository: <${input.followUp.url.replace(/[<>\s]/g, encodeURIComponent)}>`,
     );
   }
+  if (input.followUpNote) parts.push(input.followUpNote);
   if (input.fixError) parts.push(`The rewrite could not be computed: ${errorText(input.fixError)}`);
   if (input.suggestions) {
     parts.push(`${input.suggestions} suggested change(s) were left on the changed lines of this pull request.`);

@@ -29,6 +29,13 @@ export function followUpBranch(pullNumber: number): string {
   return `${BRANCH_PREFIX}pr-${pullNumber}`;
 }
 
+/** n when `branch` is exactly the app's follow-up branch name cilium-policy-bot/pr-<n>; else null. */
+export function followUpNumberOf(branch: string): number | null {
+  if (!branch.startsWith(BRANCH_PREFIX)) return null;
+  const match = /^pr-([1-9][0-9]{0,9})$/.exec(branch.slice(BRANCH_PREFIX.length));
+  return match ? Number(match[1]) : null;
+}
+
 /** Throws unless `ref` ("heads/…" or "refs/heads/…") is one of the app's own branches. */
 export function assertOwnBranch(ref: string): void {
   const branch = ref.replace(/^refs\//, "").replace(/^heads\//, "");

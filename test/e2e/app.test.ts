@@ -5,7 +5,7 @@ import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, afterEach, beforeAll, describe, expect, test } from "vitest";
-import { changeSetDigest, changesTrailerOf } from "../../src/github/follow-up.js";
+import { CHANGES_TRAILER, changeSetDigest, changesTrailerOf } from "../../src/github/follow-up.js";
 import { COMMENT_MARKER } from "../../src/github/types.js";
 import { DEFAULT_CONFIG } from "../../src/policy/config.js";
 import { scan } from "../../src/policy/engine.js";
@@ -85,6 +85,37 @@ function expectedChanges(ref: string) {
 
 function commitMessageOf(sha: string): string {
   return standIn.git.run(["log", "-1", "--format=%B", sha]);
+}
+
+/** The identity GitHub gives a commit the app makes through the Git Data API. */
+function botIdentity(): Record<string, string> {
+  const email = `${APP_ID}+${standIn.botLogin}@users.noreply.github.com`;
+  return {
+    GIT_AUTHOR_NAME: standIn.botLogin,
+    GIT_AUTHOR_EMAIL: email,
+    GIT_COMMITTER_NAME: standIn.botLogin,
+    GIT_COMMITTER_EMAIL: email,
+  };
+}
+
+/** A commit of `files` on `branch` as `identity` makes it (a person by default), with `message`. */
+function commitAs(
+  branch: string,
+  files: Record<string, string>,
+  message: string,
+  identity: Record<string, string> = {},
+) {
+  const ref = `refs/heads/${branch}`;
+  const parent = standIn.git.resolve(ref)!;
+  const paths = Object.keys(files);
+  const shas = standIn.git.hashBlobs(paths.map((path) => files[path]!));
+  const tree = standIn.git.writeTree(
+    `${parent}^{tree}`,
+    paths.map((path, i) => ({ path, mode: "100644", sha: shas[i]! })),
+  );
+  const sha = standIn.git.commitTree(tree, [parent], message, identity);
+  standIn.git.run(["update-ref", ref, sha]);
+  return sha;
 }
 
 function followUpTip(pr: PullRequestState): string | null {
@@ -221,11 +252,12 @@ describe("a pull request adding a toServices+toPorts policy", () => {
     expect(standIn.followUpsOf(pr.number)).toHaveLength(1);
     expect(standIn.refWrites.filter((w) => w.op === "create").length).toBe(creates);
     expect(standIn.git.resolve(`refs/heads/cilium-policy-bot/pr-${pr.number}`)).toBe(tip);
-    // Each run found the branch up to date by reading its tip once: no commit, no ref moved.
+    // Each run found the open follow-up and its tip up to date by reading that commit once: no commit, no ref moved.
     const routes = standIn.requests.slice(start).map((r) => r.route);
-    const runs = routes.filter((route) => route === "POST /repos/{owner}/{repo}/git/refs").length;
+    const runs = routes.filter((route) => route === "GET /repos/{owner}/{repo}/pulls").length;
     expect(runs).toBeGreaterThanOrEqual(2); // the queue may fold the concurrent deliveries into one run
     expect(routes.filter((route) => route === "GET /repos/{owner}/{repo}/git/commits/{commit_sha}")).toHaveLength(runs);
+    expect(routes.filter((route) => route === "POST /repos/{owner}/{repo}/git/refs")).toEqual([]);
     expect(routes.filter((route) => route === "POST /graphql" || route.endsWith("/git/commits"))).toEqual([]);
     expect(routes.filter((route) => route.startsWith("PATCH") && route.includes("/git/refs/"))).toEqual([]);
   });
@@ -356,10 +388,14 @@ describe("faults", () => {
 
   test("a failure half-way (branch created, PR creation failed) is repaired by the next event", async () => {
     const pr = openPr({ "apps/shop/policy.yaml": badPolicy("shop") });
-    standIn.fail({ method: "POST", route: "/repos/{owner}/{repo}/pulls", status: 500, times: 4 });
+    standIn.fail({ method: "POST", route: "/repos/{owner}/{repo}/pulls", status: 500, times: 1000 });
     await send(pr, "opened");
+    standIn.faults.length = 0;
     expect(standIn.git.resolve(`refs/heads/cilium-policy-bot/pr-${pr.number}`)).not.toBeNull();
     expect(standIn.followUpsOf(pr.number)).toEqual([]);
+    expect(standIn.commentsOn(pr.number)[0]!.body).toContain(
+      "could not open the follow-up pull request: GitHub failed (500)",
+    );
     await send(pr, "synchronize");
     expect(standIn.followUpsOf(pr.number)).toHaveLength(1);
     expect(standIn.commentsOn(pr.number)).toHaveLength(1);
@@ -401,16 +437,13 @@ describe("createCommitOnBranch against a branch that moved (stale expectedHeadOi
     let concurrent = "";
     raceTheCommit((input) => {
       // What a concurrent run for the same head commits: the same message, hence the same change set's digest.
-      const ref = `refs/heads/${input.branch.branchName}`;
-      const parent = standIn.git.resolve(ref)!;
       const changes = expectedChanges(pr.headSha);
-      const shas = standIn.git.hashBlobs(changes.map((change) => change.after));
-      const tree = standIn.git.writeTree(
-        `${parent}^{tree}`,
-        changes.map((change, i) => ({ path: change.path, mode: "100644", sha: shas[i]! })),
+      concurrent = commitAs(
+        input.branch.branchName,
+        Object.fromEntries(changes.map((change) => [change.path, change.after])),
+        `${input.message.headline}\n\n${input.message.body}`,
+        botIdentity(),
       );
-      concurrent = standIn.git.commitTree(tree, [parent], `${input.message.headline}\n\n${input.message.body}`);
-      standIn.git.run(["update-ref", ref, concurrent]);
     });
     await send(pr, "opened");
     const graphql = standIn.requests.filter((r) => r.route === "POST /graphql").at(-1)!;
@@ -419,11 +452,13 @@ describe("createCommitOnBranch against a branch that moved (stale expectedHeadOi
     expect(standIn.refWrites.filter((w) => w.ref.endsWith(`/pr-${pr.number}`)).map((w) => w.op)).toEqual(["create"]);
   });
 
-  test("another commit on the branch is replaced by this run's, in one forced ref update", async () => {
+  test("another of the app's commits on the branch is replaced by this run's, in one forced ref update", async () => {
     const pr = openPr({ "apps/shop/policy.yaml": badPolicy("shop") });
     let other = "";
     raceTheCommit((input) => {
-      other = standIn.git.commit(input.branch.branchName, { "apps/shop/stray.yaml": "# not ours\n" }, "other");
+      // A run for an older head of this PR, with another change set.
+      const message = `${input.message.headline}\n\n${CHANGES_TRAILER}: ${"0".repeat(64)}`;
+      other = commitAs(input.branch.branchName, { "apps/shop/stray.yaml": "# not ours\n" }, message, botIdentity());
     });
     await send(pr, "opened");
     const tip = expectConsistent(pr);
@@ -435,12 +470,41 @@ describe("createCommitOnBranch against a branch that moved (stale expectedHeadOi
     ]);
   });
 
-  test("a GraphQL failure that persists opens nothing; the next event repairs the branch and opens the PR", async () => {
+  test("a person's commit pushed in the moment between branch and commit is kept, and nothing is opened", async () => {
     const pr = openPr({ "apps/shop/policy.yaml": badPolicy("shop") });
-    standIn.fail({ method: "POST", route: "/graphql", status: 502, times: 4 }); // the first try and 3 retries
+    let person = "";
+    raceTheCommit((input) => {
+      person = commitAs(input.branch.branchName, { "apps/shop/mine.yaml": "# mine\n" }, "my work");
+    });
     await send(pr, "opened");
+    expect(followUpTip(pr)).toBe(person);
     expect(standIn.followUpsOf(pr.number)).toEqual([]);
-    expect(followUpTip(pr)).toBe(pr.headSha); // only the branch, at the head, with no pull request on it
+    expect(standIn.commentsOn(pr.number)[0]!.body).toContain("holds commits that are not the app's");
+    expect(checkRunsOn(pr.headSha)).toMatchObject([{ status: "completed", conclusion: "failure" }]);
+  });
+
+  test("a GraphQL failure for one attempt of the job: the queue tries the job again and the follow-up is made", async () => {
+    const pr = openPr({ "apps/shop/policy.yaml": badPolicy("shop") });
+    standIn.fail({ method: "POST", route: "/graphql", status: 502, times: 4 }); // Octokit's first try and 3 retries
+    await send(pr, "opened");
+    expect(standIn.faults.every((fault) => fault.times === 0)).toBe(true);
+    expectConsistent(pr);
+  });
+
+  test("a GraphQL failure that persists: no bare branch is left; the next event makes the follow-up", async () => {
+    const pr = openPr({ "apps/shop/policy.yaml": badPolicy("shop") });
+    standIn.fail({ method: "POST", route: "/graphql", status: 502, times: 1000 });
+    const failedBefore = ((await (await fetch(`${app.url}/health`)).json()) as { failedJobs: number }).failedJobs;
+    await send(pr, "opened");
+    standIn.faults.length = 0;
+    expect(standIn.followUpsOf(pr.number)).toEqual([]);
+    expect(followUpTip(pr)).toBeNull(); // a bare branch at the head could not be told from a person's
+    const body = standIn.commentsOn(pr.number)[0]!.body;
+    expect(body).toContain(`could not commit to branch cilium-policy-bot/pr-${pr.number}: GitHub failed (502)`);
+    expect(checkRunsOn(pr.headSha)).toMatchObject([{ status: "completed", conclusion: "failure" }]);
+    // The job failed for good after its attempts: /health counts it.
+    const health = (await (await fetch(`${app.url}/health`)).json()) as { status: string; failedJobs: number };
+    expect(health).toMatchObject({ status: "ok", failedJobs: failedBefore + 1 });
     await send(pr, "synchronize");
     expectConsistent(pr);
   });
@@ -550,7 +614,8 @@ describe("configuration", () => {
     await send(pr, "opened");
     const [run] = checkRunsOn(pr.headSha);
     expect(run!.annotations).toHaveLength(120);
-    expect(run!.requests).toBe(3);
+    expect(run!.requests).toBe(4); // created in progress, then completed with 50 + 50 + 20
+
     expect(new Set(run!.annotations.map((a) => a.start_line)).size).toBe(120);
   });
   test("paths.exclude keeps files out of the findings", async () => {
@@ -618,5 +683,189 @@ describe("pull requests from forks", () => {
       rmSync(dir, { recursive: true, force: true });
       standIn.git.commit("main", { "apps/outside/policy.yaml": null }, "drop");
     }
+  });
+});
+
+describe("findings first, failures isolated", () => {
+  test("the check run is in progress within 1 s of the webhook, before the repository is read", async () => {
+    const pr = openPr({ "apps/shop/policy.yaml": badPolicy("shop") });
+    let seenAtSnapshot: string[] | null = null;
+    standIn.beforeDispatch = (route) => {
+      if (route !== "GET /repos/{owner}/{repo}/tarball/{ref}") return;
+      standIn.beforeDispatch = null;
+      seenAtSnapshot = checkRunsOn(pr.headSha).map((run) => run.status);
+    };
+    const sent = Date.now();
+    const delivered = app.deliver("pull_request", pullRequestEvent(standIn, pr, "opened"));
+    let inProgressAfter = -1;
+    while (Date.now() - sent < 5000) {
+      if (checkRunsOn(pr.headSha).length > 0) {
+        inProgressAfter = Date.now() - sent;
+        break;
+      }
+      await new Promise((resolve) => setTimeout(resolve, 5));
+    }
+    await delivered;
+    await app.queue.idle();
+    process.stdout.write(`[figure] check run in progress ${inProgressAfter} ms after the webhook was sent\n`);
+    expect(inProgressAfter).toBeGreaterThanOrEqual(0);
+    expect(inProgressAfter).toBeLessThan(1000);
+    expect(seenAtSnapshot).toEqual(["in_progress"]);
+    const runs = checkRunsOn(pr.headSha);
+    expect(runs).toMatchObject([{ status: "completed", conclusion: "failure" }]);
+    const routes = standIn.requests.filter(
+      (r) => r.path.includes(`/pulls/${pr.number}`) || r.route.includes("check-runs"),
+    );
+    expect(routes.findIndex((r) => r.route === "POST /repos/{owner}/{repo}/check-runs")).toBeLessThan(
+      routes.findIndex((r) => r.route === "GET /repos/{owner}/{repo}/pulls/{pull_number}/files"),
+    );
+  });
+
+  test("branch creation refused (403): one comment naming the reason, a completed check run, no retry", async () => {
+    const pr = openPr({ "apps/shop/policy.yaml": badPolicy("shop") });
+    standIn.fail({
+      method: "POST",
+      route: "/repos/{owner}/{repo}/git/refs",
+      status: 403,
+      message: "Resource not accessible by integration",
+      times: 1000,
+    });
+    const start = standIn.requests.length;
+    try {
+      await send(pr, "opened");
+    } finally {
+      standIn.faults.length = 0;
+    }
+    const comments = standIn.commentsOn(pr.number);
+    expect(comments).toHaveLength(1);
+    expect(comments[0]!.body).toContain(
+      `could not create branch cilium-policy-bot/pr-${pr.number}: the app may not write to this repository (403)`,
+    );
+    expect(comments[0]!.body).toContain("to-services-with-to-ports");
+    expect(checkRunsOn(pr.headSha)).toMatchObject([{ status: "completed", conclusion: "failure" }]);
+    expect(checkRunsOn(pr.headSha)[0]!.annotations).toHaveLength(1);
+    expect(standIn.followUpsOf(pr.number)).toEqual([]);
+    // A permanent refusal is not worth another attempt: the branch was asked for once.
+    const refs = standIn.requests.slice(start).filter((r) => r.route === "POST /repos/{owner}/{repo}/git/refs");
+    expect(refs).toHaveLength(1);
+  });
+});
+
+describe("follow-up branches edited by people", () => {
+  /** The PR and its follow-up, open. */
+  async function withFollowUp() {
+    const pr = openPr({ "apps/shop/policy.yaml": badPolicy("shop") });
+    await send(pr, "opened");
+    const followUp = standIn.followUpsOf(pr.number)[0]!;
+    expect(followUp.state).toBe("open");
+    return { pr, followUp };
+  }
+
+  test("a person's commit on the follow-up branch is still there after the next push; both PRs say so once", async () => {
+    const { pr, followUp } = await withFollowUp();
+    const writes = standIn.refWrites.length;
+    const person = commitAs(followUp.headRef, { "apps/shop/policy.yaml": goodPolicy("shop") }, "fix the selector");
+    standIn.syncPullRequest(followUp.number);
+    push(pr, { "apps/shop/notes.yaml": "# notes\n" });
+    await send(pr, "synchronize");
+    expect(followUpTip(pr)).toBe(person);
+    expect(standIn.refWrites.slice(writes)).toEqual([]);
+    expect(followUp.body).toContain("edited by someone other than the app");
+    expect(followUp.body).toContain("- [ ] recreate this pull request, discarding the edits");
+    expect(standIn.commentsOn(pr.number)[0]!.body).toContain("holds commits that are not the app's");
+    // Another push: still kept, and the follow-up's body is not written again.
+    const bodyWrites = () =>
+      standIn.requests.filter((r) => r.route === "PATCH /repos/{owner}/{repo}/pulls/{pull_number}").length;
+    const bodies = bodyWrites();
+    push(pr, { "apps/shop/more-notes.yaml": "# more\n" });
+    await send(pr, "synchronize");
+    expect(followUpTip(pr)).toBe(person);
+    expect(bodyWrites()).toBe(bodies);
+    expect(followUp.body.split("recreate this pull request").length).toBe(2);
+
+    // Closing the original PR closes the follow-up but keeps the edited branch.
+    pr.state = "closed";
+    await send(pr, "closed");
+    expect(followUp.state).toBe("closed");
+    expect(followUpTip(pr)).toBe(person);
+    expect(standIn.commentsOn(followUp.number).at(-1)!.body).toContain("so it is kept");
+  });
+
+  test("ticking the recreate checkbox recreates the follow-up from the PR head, discarding the edits", async () => {
+    const { pr, followUp } = await withFollowUp();
+    const person = commitAs(followUp.headRef, { "apps/shop/stray.yaml": "# mine\n" }, "an edit");
+    standIn.syncPullRequest(followUp.number);
+    await send(pr, "synchronize");
+    expect(followUpTip(pr)).toBe(person);
+    const before = followUp.body;
+    // Events that do not tick the box change nothing: a person editing other text, or the app's own edits.
+    const start = standIn.requests.length;
+    followUp.body = before.replace("Follow-up for", "Follow-up (see below) for");
+    await app.deliver("pull_request", pullRequestEvent(standIn, followUp, "edited", undefined, before));
+    await app.queue.idle();
+    expect(standIn.requests.length).toBe(start);
+    followUp.body = before.replace("- [ ] recreate", "- [x] recreate");
+    await app.deliver("pull_request", pullRequestEvent(standIn, followUp, "edited", undefined, before));
+    await app.queue.idle();
+    const tip = followUpTip(pr)!;
+    expect(tip).not.toBe(person);
+    expect(standIn.git.parentsOf(tip)).toEqual([pr.headSha]);
+    expect(changesTrailerOf(commitMessageOf(tip))).toBe(changeSetDigest(expectedChanges(pr.headSha)));
+    expect(standIn.git.files(tip).has("apps/shop/stray.yaml")).toBe(false);
+    expect(followUp).toMatchObject({ state: "open", headSha: tip });
+    expect(followUp.body).not.toContain("recreate this pull request");
+    expect(standIn.commentsOn(pr.number)[0]!.body).not.toContain("holds commits that are not the app's");
+  });
+
+  test("a branch of that name the app did not create is never touched and nothing is opened", async () => {
+    const pr = openPr({ "apps/shop/policy.yaml": badPolicy("shop") });
+    const squatted = standIn.git.commit(
+      `cilium-policy-bot/pr-${pr.number}`,
+      { "x.txt": "mine\n" },
+      "mine",
+      "refs/heads/main",
+    );
+    await send(pr, "opened");
+    push(pr, { "apps/shop/notes.yaml": "# notes\n" });
+    await send(pr, "synchronize");
+    expect(followUpTip(pr)).toBe(squatted);
+    expect(standIn.refWrites.filter((w) => w.ref.endsWith(`/pr-${pr.number}`))).toEqual([]);
+    expect(standIn.followUpsOf(pr.number)).toEqual([]);
+    expect(standIn.commentsOn(pr.number)[0]!.body).toContain(
+      `A branch \`cilium-policy-bot/pr-${pr.number}\` exists that this app did not create`,
+    );
+    pr.state = "closed";
+    await send(pr, "closed");
+    expect(followUpTip(pr)).toBe(squatted);
+  });
+
+  test("a follow-up a person closed is not opened again for the same change set; a different one opens a new PR", async () => {
+    const { pr, followUp } = await withFollowUp();
+    followUp.state = "closed"; // closed by a person, not merged
+    push(pr, { "apps/shop/notes.yaml": "# notes\n" });
+    await send(pr, "synchronize");
+    expect(standIn.followUpsOf(pr.number).map((f) => f.state)).toEqual(["closed"]);
+    expect(standIn.commentsOn(pr.number)[0]!.body).toContain(`#${followUp.number} was closed without merging`);
+    push(pr, { "apps/pay/policy.yaml": badPolicy("pay") });
+    await send(pr, "synchronize");
+    expect(standIn.followUpsOf(pr.number).map((f) => f.state)).toEqual(["closed", "open"]);
+  });
+
+  test("a person's PR from a branch that merely starts with cilium-policy-bot/ is checked", async () => {
+    standIn.git.commit(
+      "cilium-policy-bot/my-change",
+      { "apps/shop/policy.yaml": badPolicy("shop") },
+      "mine",
+      "refs/heads/main",
+    );
+    const pr = standIn.openPullRequest("cilium-policy-bot/my-change");
+    await send(pr, "opened");
+    expect(checkRunsOn(pr.headSha)).toMatchObject([{ status: "completed", conclusion: "failure" }]);
+    expect(standIn.commentsOn(pr.number)).toHaveLength(1);
+    // The app's own follow-up PRs are not analysed: a push there (by a person) costs no request.
+    const followUp = standIn.followUpsOf(pr.number)[0]!;
+    const before = standIn.requests.length;
+    await send(followUp, "synchronize");
+    expect(standIn.requests.length).toBe(before);
   });
 });

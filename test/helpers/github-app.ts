@@ -65,7 +65,10 @@ export async function startApp(options: {
   queue?: JobQueue;
 }): Promise<RunningApp> {
   const log = pino({ level: process.env.TEST_LOG_LEVEL ?? "silent" });
-  const queue = options.queue ?? new InProcessQueue({ onError: (error) => log.error({ err: error }, "job failed") });
+  // Transient failures are retried by the queue as in production, after milliseconds instead of seconds.
+  const queue =
+    options.queue ??
+    new InProcessQueue({ retry: { delayMs: 5 }, onError: (error) => log.error({ err: error }, "job failed") });
   const server = new Server({
     host: "127.0.0.1",
     port: await freePort(), // Probot takes 0 for "unset" and falls back to 3000

@@ -6,7 +6,7 @@ const require = createRequire(import.meta.url);
 type Definition = { name: string; examples: Array<Record<string, unknown> & { action?: string }> };
 const definitions = require("@octokit/webhooks-examples/api.github.com/index.json") as Definition[];
 
-export type PullRequestAction = "opened" | "synchronize" | "reopened" | "ready_for_review" | "closed";
+export type PullRequestAction = "opened" | "synchronize" | "reopened" | "ready_for_review" | "closed" | "edited";
 
 function example(name: string, action: string): Record<string, unknown> {
   const found = definitions.find((d) => d.name === name)?.examples.find((e) => e.action === action);
@@ -25,8 +25,14 @@ export function pullRequestEvent(
   pr: PullRequestState,
   action: PullRequestAction,
   sender: Sender = { login: "octocat", type: "User" },
+  /** For "edited": the body before the edit (the examples hold no edited event; GitHub's carries `changes`). */
+  bodyBefore?: string,
 ): Record<string, unknown> {
-  const payload = example("pull_request", action);
+  const payload = example("pull_request", action === "edited" ? "opened" : action);
+  if (action === "edited") {
+    payload.action = "edited";
+    payload.changes = { body: { from: bodyBefore ?? "" } };
+  }
   const live = standIn.pullJson(pr);
   const original = payload.pull_request as Record<string, unknown>;
   const repository = { ...(payload.repository as Record<string, unknown>), ...live.base.repo };

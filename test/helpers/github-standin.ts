@@ -44,6 +44,8 @@ export interface PullRequestState {
   headRepo: string;
   baseRef: string;
   user: string;
+  /** Set by tests that merge a follow-up. */
+  merged?: boolean;
 }
 
 export interface IssueComment {
@@ -266,7 +268,8 @@ export class GitHubStandIn {
       title: pr.title,
       body: pr.body,
       draft: pr.draft,
-      merged: false,
+      merged: pr.merged === true,
+      merged_at: pr.merged === true ? "2026-01-01T00:00:00Z" : null,
       user: { login: pr.user, id: 1, type: pr.user.endsWith("[bot]") ? "Bot" : "User" },
       head: {
         label: `${headOwner}:${pr.headRef}`,
@@ -550,6 +553,7 @@ export class GitHubStandIn {
             (!head || head === `${pr.headRepo.split("/")[0]}:${pr.headRef}`) &&
             (!query.get("base") || pr.baseRef === query.get("base")),
         );
+        if (query.get("direction") === "desc") list.reverse(); // created order is the map's order
         return this.#page(
           list.map((pr) => this.pullJson(pr)),
           query,
@@ -779,7 +783,13 @@ export class GitHubStandIn {
         if (git.objectType(tree) !== "tree" || parents.some((p) => git.objectType(p) !== "commit")) {
           throw new HttpError(422, "Invalid tree or parent");
         }
-        const sha = git.commitTree(tree, parents, String(body.message));
+        // Without author and committer, GitHub makes the authenticated app both.
+        const sha = git.commitTree(tree, parents, String(body.message), {
+          GIT_AUTHOR_NAME: this.botLogin,
+          GIT_AUTHOR_EMAIL: `${this.options.appId}+${this.botLogin}@users.noreply.github.com`,
+          GIT_COMMITTER_NAME: this.botLogin,
+          GIT_COMMITTER_EMAIL: `${this.options.appId}+${this.botLogin}@users.noreply.github.com`,
+        });
         return { status: 201, json: this.#commitJson(sha) };
       }
       case "POST /repos/{owner}/{repo}/git/refs": {
@@ -984,6 +994,13 @@ export class GitHubStandIn {
       tree: { sha: this.git.treeOf(sha), url: "" },
       parents: this.git.parentsOf(sha).map((p) => ({ sha: p, url: "", html_url: "" })),
       message: this.git.run(["log", "-1", "--format=%B", sha]).trim(),
+      author: this.#person(sha, "a"),
+      committer: this.#person(sha, "c"),
     };
+  }
+
+  #person(sha: string, who: "a" | "c") {
+    const [name, email, date] = this.git.run(["log", "-1", `--format=%${who}n%n%${who}e%n%${who}I`, sha]).split("\n");
+    return { name: name ?? "", email: email ?? "", date: date ?? "" };
   }
 }
