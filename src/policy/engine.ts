@@ -3,9 +3,9 @@ import { isPair, isNode, LineCounter } from "yaml";
 import { Minimatch } from "minimatch";
 import type { Config } from "./config.js";
 import { isManifestPath, parseManifestFile, positionOf } from "./read/manifests.js";
-import type { ParsedFile } from "./read/manifests.js";
+import type { Manifest, ParsedFile } from "./read/manifests.js";
 import { policyFrom } from "./read/policy.js";
-import type { Policy } from "./read/policy.js";
+import type { Policy, RenderedPolicy } from "./read/policy.js";
 import { buildRepoIndex } from "./index/repo-index.js";
 import type { RepoIndex } from "./index/repo-index.js";
 import { RULES } from "./rules/index.js";
@@ -141,10 +141,16 @@ function indexSafely(
   }
 }
 
+/** A manifest's rendered name and namespace, and the Flux substitution of each of its renderings. */
+function renderedPolicy(index: RepoIndex, manifest: Manifest): RenderedPolicy {
+  const renderings = index.renderings?.(manifest);
+  return { ...index.rendered(manifest), substitutions: renderings?.map((rendering) => rendering.substitution) ?? [] };
+}
+
 export function policiesOf(file: ParsedFile, index: RepoIndex): Policy[] {
   const policies: Policy[] = [];
   for (const manifest of file.manifests) {
-    const policy = policyFrom(manifest, index.rendered(manifest), file);
+    const policy = policyFrom(manifest, renderedPolicy(index, manifest), file);
     if (policy) policies.push(policy);
   }
   return policies;
@@ -234,7 +240,7 @@ export function scan(sources: readonly SourceFile[], options: ScanOptions): Scan
         null,
         null,
         () => {
-          const policy = policyFrom(manifest, index.rendered(manifest), file);
+          const policy = policyFrom(manifest, renderedPolicy(index, manifest), file);
           if (policy) policies.push(policy);
         },
         manifest.location,

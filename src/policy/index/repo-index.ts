@@ -1,5 +1,6 @@
 // What service resolution and cross-file rules need from the whole repository, rendered as kustomize would.
 import { renderKustomizations, unappliedChanges } from "../render/kustomize.js";
+import type { Substitution } from "../render/flux-substitution.js";
 import type { KustomizeNote } from "../render/kustomize.js";
 import { installedChartsOf } from "../render/chart-releases.js";
 import { annotateReleases, unrenderedOutcomes } from "./chart-index.js";
@@ -20,6 +21,8 @@ import type {
 export interface RenderedMetadata {
   readonly name: string | undefined;
   readonly namespace: string | undefined;
+  /** The Flux post-build substitution this rendering applies (render/flux-substitution.ts). */
+  readonly substitution?: Substitution;
 }
 
 export interface RepoIndex {
@@ -385,7 +388,11 @@ export function buildRepoIndex(files: readonly ParsedFile[]): RepoIndex {
         if (renderings.length > 0) {
           renderedMetadata.set(
             manifest,
-            renderings.map(({ name, namespace }) => ({ name, namespace })),
+            renderings.map(({ name, namespace, substitution }) => ({
+              name,
+              namespace,
+              ...(substitution ? { substitution } : {}),
+            })),
           );
         }
         if (!resource) continue;
@@ -408,7 +415,7 @@ export function buildRepoIndex(files: readonly ParsedFile[]): RepoIndex {
     const list = renderedMetadata.get(manifest);
     return list === undefined
       ? [{ name: manifest.name, namespace: manifest.namespace }]
-      : list.map(({ name, namespace }) => ({ name, namespace }));
+      : list.map((rendering) => ({ ...rendering }));
   };
   const { notes } = kustomize;
   const rendered = (manifest: Manifest) =>

@@ -4,7 +4,8 @@ import type { Document, YAMLMap } from "yaml";
 import type { Manifest, PolicyKind } from "./manifests.js";
 import { isPolicyManifest } from "./manifests.js";
 import { isMergeKey, mayNeedView, viewOf } from "../render/view.js";
-import type { ViewOptions } from "../render/view.js";
+import { combineSubstitutions, NO_SUBSTITUTION, scalarSubstitute } from "../render/flux-substitution.js";
+import type { Substitution } from "../render/flux-substitution.js";
 
 export type Direction = "egress" | "egressDeny" | "ingress" | "ingressDeny";
 export const DIRECTIONS: readonly Direction[] = ["egress", "egressDeny", "ingress", "ingressDeny"];
@@ -66,6 +67,24 @@ export interface Policy {
   /** "namespace/name", or "name" when clusterwide or the namespace is unknown; null without a name. */
   readonly id: string | null;
   readonly specs: readonly PolicySpec[];
+  /** The Flux substitution its view applies, when its text holds `${…}` (render/flux-substitution.ts). */
+  readonly substitution?: Substitution;
+}
+
+/** How a manifest is rendered: its name and namespace, and the Flux substitution of each rendering. */
+export interface RenderedPolicy {
+  readonly name: string | undefined;
+  readonly namespace: string | undefined;
+  /** Every rendering's substitution (undefined where one substitutes nothing); absent: none known. */
+  readonly substitutions?: ReadonlyArray<Substitution | undefined>;
+}
+
+/**
+ * The substitution a policy's view applies over all its renderings: a variable is known when every rendering gives
+ * it the same value; a rendering that substitutes nothing, or none at all, leaves its variables unchecked.
+ */
+export function substitutionOfRenderings(substitutions: ReadonlyArray<Substitution | undefined>): Substitution {
+  return combineSubstitutions(substitutions.map((s) => s ?? NO_SUBSTITUTION)) ?? NO_SUBSTITUTION;
 }
 
 /** What the view of a policy needs from its file: the text (to skip the view when nothing needs one), the documents. */
@@ -74,17 +93,14 @@ export interface PolicySource {
   readonly documents: readonly Document.Parsed[];
 }
 
-export function policyFrom(
-  manifest: Manifest,
-  rendered: { name: string | undefined; namespace: string | undefined },
-  source?: PolicySource,
-  view: ViewOptions = {},
-): Policy | undefined {
+export function policyFrom(manifest: Manifest, rendered: RenderedPolicy, source?: PolicySource): Policy | undefined {
   if (!isPolicyManifest(manifest)) return undefined;
   const document = source?.documents[manifest.documentIndex];
+  const substitution =
+    source && source.text.includes("${") ? substitutionOfRenderings(rendered.substitutions ?? []) : undefined;
   const node =
-    document && (view.substitute !== undefined || mayNeedView(source!.text))
-      ? viewOf(manifest.node, document, view)
+    document && (substitution !== undefined || mayNeedView(source!.text))
+      ? viewOf(manifest.node, document, substitution ? { substitute: scalarSubstitute(substitution) } : {})
       : manifest.node;
   const clusterwide = manifest.kind === "CiliumClusterwideNetworkPolicy";
   const namespace = clusterwide ? undefined : rendered.namespace;
@@ -99,7 +115,17 @@ export function policyFrom(
     });
   }
   const id = name === undefined ? null : namespace === undefined ? name : `${namespace}/${name}`;
-  return { manifest, node, kind: manifest.kind as PolicyKind, clusterwide, name, namespace, id, specs };
+  return {
+    manifest,
+    node,
+    kind: manifest.kind as PolicyKind,
+    clusterwide,
+    name,
+    namespace,
+    id,
+    specs,
+    ...(substitution ? { substitution } : {}),
+  };
 }
 
 export function* rulesOf(policy: Policy, directions: readonly Direction[] = DIRECTIONS): Generator<PolicyRule> {

@@ -5,6 +5,24 @@
 import type { Manifest, ParsedFile } from "../read/manifests.js";
 import { isKustomizationPath, KUSTOMIZATION_FILE_NAMES, MAX_ALIAS_COUNT } from "../read/manifests.js";
 import type { Labels } from "../types.js";
+import {
+  combineSubstitutions,
+  mergePostBuild,
+  patchNameMatches,
+  postBuildPatchesOf,
+  readPostBuild,
+  SUBSTITUTE_KEY,
+  substituteValue,
+  substitutionOf,
+  variableSourceOf,
+} from "./flux-substitution.js";
+import type {
+  PostBuild,
+  PostBuildPatch,
+  SubstituteReference,
+  Substitution,
+  VariableSource,
+} from "./flux-substitution.js";
 
 export { isKustomizationPath, KUSTOMIZATION_FILE_NAMES };
 
@@ -106,6 +124,10 @@ export interface KustomizeLayer {
   readonly unapplied: readonly string[];
   /** The resources those fields may change. */
   readonly unappliedTargets: readonly UnappliedTarget[];
+  /** Patches of this kustomization that set `spec.postBuild` on the Flux Kustomizations it includes. */
+  readonly postBuildPatches?: readonly PostBuildPatch[];
+  /** For a Flux Kustomization's layer: its manifest and its own `spec.postBuild`. */
+  readonly flux?: { readonly manifest: Manifest; readonly postBuild: PostBuild | undefined };
 }
 
 /** A resource an unapplied field may change: an absent kind or name matches any (kustomize reads names as regexes). */
@@ -124,6 +146,11 @@ export interface KustomizeRendering {
   readonly value: Readonly<Record<string, unknown>>;
   readonly name: string | undefined;
   readonly namespace: string | undefined;
+  /**
+   * The Flux post-build substitution applied to `value` (render/flux-substitution.ts), when the root is a Flux
+   * Kustomization that substitutes and the resource does not disable it; the policy view applies the same to nodes.
+   */
+  readonly substitution?: Substitution;
 }
 
 export interface KustomizeNote {
@@ -419,6 +446,14 @@ function readKustomization(
       labels: labelTransformsOf(value),
       unapplied,
       unappliedTargets: unappliedTargetsOf(dir, value, fileAt),
+      postBuildPatches: postBuildPatchesOf(
+        value,
+        (reference) => {
+          const path = isRemote(reference) ? undefined : joinPath(dir, reference);
+          return path === undefined ? undefined : fileAt(path)?.text;
+        },
+        (why) => notes.push({ file: file.path, message: why }),
+      ),
     },
   };
 }
@@ -602,6 +637,7 @@ function fluxKustomizations(
             ...unappliedTargetsOf(dir, spec, () => undefined),
             ...(unapplied.includes("postBuild") ? [{ field: "postBuild" }] : []),
           ],
+          flux: { manifest, postBuild: readPostBuild(spec.postBuild) },
         },
       });
     }
@@ -744,16 +780,21 @@ export function renderKustomizations(files: readonly ParsedFile[]): KustomizeVie
       else inclusions.set(manifest, [{ root: root.path, layers }]);
     }
   }
+  const substitutionOfFlux = fluxSubstitutions(files, inclusions);
   const render = (manifest: Manifest, root: string, layers: readonly KustomizeLayer[]): KustomizeRendering => {
-    const value = copyTree(manifest.value) as Mutable;
+    let value = copyTree(manifest.value) as Mutable;
     for (const layer of layers) applyLayer(value, layer);
-    const metadata = value.metadata as Mutable;
+    const flux = layers[layers.length - 1]?.flux;
+    const substitution = flux && !substitutionDisabled(value) ? substitutionOfFlux(flux) : undefined;
+    if (substitution) value = substituteValue(value, substitution) as Mutable;
+    const metadata = asRecord(value.metadata) ?? {};
     return {
       root,
       layers,
       value,
       name: typeof metadata.name === "string" ? metadata.name : undefined,
       namespace: typeof metadata.namespace === "string" ? metadata.namespace : undefined,
+      ...(substitution ? { substitution } : {}),
     };
   };
   for (const kustomization of kustomizations.values()) {
@@ -783,5 +824,75 @@ export function renderKustomizations(files: readonly ParsedFile[]): KustomizeVie
       const output = chartOutputs.get(kustomization);
       return output === undefined ? [] : (inclusions.get(output) ?? []).map(({ root, layers }) => ({ root, layers }));
     },
+  };
+}
+
+// ---- Flux post-build substitution (render/flux-substitution.ts) ----
+
+/** `kustomize.toolkit.fluxcd.io/substitute: disabled` as a label or an annotation of the rendered resource. */
+function substitutionDisabled(value: Json): boolean {
+  const metadata = asRecord(value.metadata);
+  return (
+    asRecord(metadata?.labels)?.[SUBSTITUTE_KEY] === "disabled" ||
+    asRecord(metadata?.annotations)?.[SUBSTITUTE_KEY] === "disabled"
+  );
+}
+
+/**
+ * What a Flux Kustomization substitutes: its own postBuild with the postBuild patches of the kustomizations that
+ * include its manifest, over ConfigMaps and Secrets of the repository in its namespace. Undefined when it has no
+ * variable at all (Flux then substitutes nothing). Computed once per Flux Kustomization.
+ */
+function fluxSubstitutions(
+  files: readonly ParsedFile[],
+  inclusions: ReadonlyMap<Manifest, ReadonlyArray<{ root: string; layers: readonly KustomizeLayer[] }>>,
+): (flux: NonNullable<KustomizeLayer["flux"]>) => Substitution | undefined {
+  const sources = new Map<string, Manifest[]>();
+  for (const file of files) {
+    for (const manifest of file.manifests) {
+      if ((manifest.kind !== "ConfigMap" && manifest.kind !== "Secret") || manifest.apiVersion !== "v1") continue;
+      const key = `${manifest.kind}/${manifest.name ?? ""}`;
+      const list = sources.get(key);
+      if (list) list.push(manifest);
+      else sources.set(key, [manifest]);
+    }
+  }
+  const namespaceOf = (manifest: Manifest): string | undefined => {
+    const layers = inclusions.get(manifest)?.[0]?.layers ?? [];
+    let namespace = manifest.namespace;
+    for (const layer of layers) namespace = layer.namespace ?? namespace;
+    return namespace;
+  };
+  const memo = new Map<Manifest, Substitution | undefined>();
+  return (flux) => {
+    if (memo.has(flux.manifest)) return memo.get(flux.manifest);
+    const namespace = namespaceOf(flux.manifest);
+    const lookup = (reference: SubstituteReference): VariableSource | undefined => {
+      const candidates = sources.get(`${reference.kind}/${reference.name}`) ?? [];
+      const found = candidates.find((candidate) => {
+        const own = namespaceOf(candidate);
+        return own === undefined || namespace === undefined || own === namespace;
+      });
+      return found ? variableSourceOf(reference.kind, found.value) : undefined;
+    };
+    const id = `${flux.manifest.file}#${flux.manifest.namespace ?? ""}/${flux.manifest.name ?? ""}`;
+    // One postBuild per way its manifest is included (each with the patches on that way), or its own alone.
+    const ways = inclusions.get(flux.manifest) ?? [{ root: "", layers: [] }];
+    const substitutions: Substitution[] = [];
+    for (const { layers } of ways) {
+      let postBuild = flux.postBuild;
+      for (const layer of layers) {
+        for (const patch of layer.postBuildPatches ?? []) {
+          if (!patchNameMatches(patch.name, flux.manifest.name)) continue;
+          postBuild = mergePostBuild(postBuild, patch.postBuild, patch.replaceSubstituteFrom);
+        }
+      }
+      if (!postBuild) continue;
+      const substitution = substitutionOf(id, postBuild, lookup);
+      if (substitution.values.size > 0 || substitution.unknownSources.length > 0) substitutions.push(substitution);
+    }
+    const combined = substitutions.length === ways.length ? combineSubstitutions(substitutions) : undefined;
+    memo.set(flux.manifest, combined);
+    return combined;
   };
 }

@@ -169,3 +169,19 @@ export function viewOf<T extends YAMLMap>(node: T, document: Document, options: 
   const view = new ViewBuilder(document, options).node(node);
   return isMap(view) ? view : node;
 }
+
+/** The view scalars under a node that hold variables nothing defines, in document order, each with its names. */
+export function uncheckedIn(node: Node): Array<{ node: Node; variables: readonly string[] }> {
+  const found: Array<{ node: Node; variables: readonly string[] }> = [];
+  const seen = new Set<Node>();
+  visit(node, {
+    Node(_key, inner) {
+      const variables = uncheckedScalars.get(inner);
+      if (variables && !seen.has(inner)) {
+        seen.add(inner);
+        found.push({ node: inner, variables });
+      }
+    },
+  });
+  return found;
+}

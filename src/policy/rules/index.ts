@@ -15,6 +15,7 @@ import { templatedFile } from "./templated-file.js";
 import { toFqdnsWithoutDnsRule } from "./to-fqdns-without-dns-rule.js";
 import { toServicesSelectorBacked } from "./to-services-selector-backed.js";
 import { toServicesWithToPorts } from "./to-services-with-to-ports.js";
+import { uncheckedVariables } from "./unchecked-variables.js";
 
 export const RULES: readonly Rule[] = [
   toServicesWithToPorts,
@@ -28,6 +29,7 @@ export const RULES: readonly Rule[] = [
   icmpsWithToPorts,
   invalidSubjectSelector,
   invalidSelector,
+  uncheckedVariables,
   invalidYaml,
   templatedFile,
   skippedFile,

@@ -4,7 +4,7 @@ import { isScalar } from "yaml";
 import type { Node, YAMLMap } from "yaml";
 import { rulesOf } from "../read/policy.js";
 import type { PolicyRule, PolicyRuleContext } from "./rule.js";
-import { mapAt, mapItems, pairOf, scalarAt, seqItems } from "./yaml-access.js";
+import { mapAt, mapItems, pairOf, scalarAt, seqItems, uncheckedAt } from "./yaml-access.js";
 
 /** Cilium's maxPorts: more ports in one toPorts entry is rejected ("too many ports, the max is 40"). */
 export const MAX_PORTS_PER_ENTRY = 40;
@@ -84,6 +84,8 @@ function checkPortRule(context: PolicyRuleContext, portRule: YAMLMap): void {
   }
 
   for (const entry of ports) {
+    // A `${VAR}` nothing defines: not judged (unchecked-variables says so).
+    if (uncheckedAt(entry, "port") || uncheckedAt(entry, "protocol") || uncheckedAt(entry, "endPort")) continue;
     const portAt = pairOf(entry, "port");
     const raw = scalarAt(entry, "port");
     const port = readPort(raw);

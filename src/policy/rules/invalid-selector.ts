@@ -5,7 +5,7 @@ import type { Node, Pair, YAMLMap } from "yaml";
 import { rulesOf } from "../read/policy.js";
 import { parseSelectorKey } from "../selectors.js";
 import type { PolicyRule, PolicyRuleContext } from "./rule.js";
-import { mapAt, mapItems, scalarAt, seqItems } from "./yaml-access.js";
+import { isUnchecked, mapAt, mapItems, scalarAt, seqItems, uncheckedAt } from "./yaml-access.js";
 
 /** Every key holding label selectors, per place. */
 const SPEC_SELECTORS = ["endpointSelector", "nodeSelector"] as const;
@@ -56,13 +56,14 @@ function checkSelector(context: PolicyRuleContext, selector: YAMLMap, where: str
   const matchLabels = mapAt(selector, "matchLabels");
   for (const pair of matchLabels?.items ?? []) {
     const key = keyText(pair);
-    if (key === undefined) continue;
+    // A `${VAR}` nothing defines: not judged (unchecked-variables says so).
+    if (key === undefined || isUnchecked(pair.key)) continue;
     const keyProblem = labelKeyProblem(key);
     if (keyProblem) {
       report(pair, `label key "${key}" ${keyProblem}`);
       continue;
     }
-    const value = isScalar(pair.value) ? pair.value.value : undefined;
+    const value = isScalar(pair.value) && !isUnchecked(pair.value) ? pair.value.value : undefined;
     if (value === null || value === undefined || typeof value === "object") continue;
     if (typeof value !== "string") {
       // The CRD types label values as strings: `version: 2` or `enabled: true` fail at apply time.
@@ -76,6 +77,7 @@ function checkSelector(context: PolicyRuleContext, selector: YAMLMap, where: str
     if (valueProblem) report(pair, `the value "${String(value)}" of ${key} ${valueProblem}`);
   }
   for (const expression of mapItems(selector, "matchExpressions")) {
+    if (uncheckedAt(expression, "key") || uncheckedAt(expression, "operator")) continue;
     const key = scalarAt(expression, "key");
     const operator = scalarAt(expression, "operator");
     const values = seqItems(expression, "values") ?? [];
@@ -96,7 +98,7 @@ function checkSelector(context: PolicyRuleContext, selector: YAMLMap, where: str
       report(expression, `the ${operator} expression on ${name} must not list values`);
     } else {
       for (const value of values) {
-        const text = isScalar(value) ? value.value : undefined;
+        const text = isScalar(value) && !isUnchecked(value) ? value.value : undefined;
         if (text === null || text === undefined || typeof text === "object") continue;
         const problem = labelValueProblem(String(text));
         if (problem) report(value, `the value "${String(text)}" of ${name} ${problem}`);

@@ -2,7 +2,7 @@
 import { rulesOf } from "../read/policy.js";
 import type { PolicyRule } from "./rule.js";
 import { readPort } from "./invalid-port.js";
-import { mapAt, mapItems, pairOf, scalarAt, seqItems } from "./yaml-access.js";
+import { mapAt, mapItems, pairOf, scalarAt, seqItems, uncheckedAt } from "./yaml-access.js";
 import type { YAMLMap } from "yaml";
 
 /**
@@ -12,7 +12,10 @@ import type { YAMLMap } from "yaml";
 function interceptsDns(portRule: YAMLMap): boolean {
   const rules = mapAt(portRule, "rules");
   if (!rules || seqItems(rules, "dns") === undefined) return false;
-  return mapItems(portRule, "ports").some((entry) => readPort(scalarAt(entry, "port")).kind !== "invalid");
+  // An unchecked `${VAR}` port gets the benefit of the doubt.
+  return mapItems(portRule, "ports").some(
+    (entry) => uncheckedAt(entry, "port") || readPort(scalarAt(entry, "port")).kind !== "invalid",
+  );
 }
 
 export const toFqdnsWithoutDnsRule: PolicyRule = {

@@ -2,6 +2,7 @@
 import { isMap, isNode, isScalar, isSeq } from "yaml";
 import type { Document, Node, Pair, YAMLMap } from "yaml";
 import { MAX_ALIAS_COUNT } from "../read/manifests.js";
+import { uncheckedVariables } from "../render/view.js";
 
 /** The pair of `key` in a map, so a finding can point at the key. */
 export function pairOf(map: YAMLMap, key: string): Pair<Node, Node> | undefined {
@@ -27,6 +28,19 @@ export function mapItems(map: YAMLMap, key: string): YAMLMap[] {
 export function mapAt(map: YAMLMap, key: string): YAMLMap | undefined {
   const value = map.get(key, true);
   return isMap(value) ? value : undefined;
+}
+
+/**
+ * Whether a node's value is unchecked: it holds a `${VAR}` nothing is known to define (render/view.ts). Rules judging
+ * values skip those; the unchecked-variables rule says so once per policy.
+ */
+export function isUnchecked(node: unknown): boolean {
+  return uncheckedVariables(node) !== undefined;
+}
+
+/** Whether the value of `key` is unchecked (see isUnchecked). */
+export function uncheckedAt(map: YAMLMap, key: string): boolean {
+  return isUnchecked(map.get(key, true));
 }
 
 /** A scalar's value as written (number, string, boolean, null), or undefined for non-scalars. */

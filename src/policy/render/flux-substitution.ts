@@ -1,0 +1,447 @@
+// Flux post-build variable substitution (kustomize-controller, fluxcd/pkg kustomize/kustomize_varsub.go): after
+// kustomize build, each resource not labelled or annotated `kustomize.toolkit.fluxcd.io/substitute: disabled` is
+// written as YAML, `${VAR}` expressions are replaced (drone/envsubst: `${VAR}`, `${VAR:-default}`, `${VAR:=default}`,
+// `${VAR-default}`, `${VAR=default}`; `$$` escapes a `$`), and the text is read again: kustomize writes each scalar
+// in its source style, so a quoted value stays a string and a plain one takes the type it reads as (80, true). Variables come from `spec.postBuild.substituteFrom` (ConfigMaps
+// and Secrets, in order, later ones winning) and then `spec.postBuild.substitute` (winning over both); newlines are
+// removed from values. With no variable at all, Flux substitutes nothing.
+//
+// What this engine cannot know (a ConfigMap or Secret that is not in the repository, a SOPS-encrypted Secret, a
+// variable nothing defines, bash string functions) is not guessed: such a value is "unchecked", and a rule says so.
+import { parseDocument, Scalar } from "yaml";
+import { MAX_ALIAS_COUNT } from "../read/manifests.js";
+import type { ScalarRewrite } from "./view.js";
+
+/** Flux's variable name rule (varsubRegex): a name outside it makes the Kustomization fail. */
+export const VARIABLE_NAME = /^[_A-Za-z][_A-Za-z0-9]*$/;
+export const SUBSTITUTE_KEY = "kustomize.toolkit.fluxcd.io/substitute";
+
+/** The variables one Flux Kustomization substitutes into the resources it applies. */
+export interface Substitution {
+  /** The Flux Kustomization(s) it comes from ("clusters/prod/apps.yaml#flux-system/apps"), for messages. */
+  readonly from: readonly string[];
+  /** Variables whose values are known. */
+  readonly values: ReadonlyMap<string, string>;
+  /**
+   * Why variables not in `values` may still have one: sources this engine cannot read ("ConfigMap cluster-vars is
+   * not in this repository"). Empty: a variable not in `values` is defined nowhere.
+   */
+  readonly unknownSources: readonly string[];
+  /** Variables whose values differ between the Flux Kustomizations applying the same file: unchecked. */
+  readonly conflicting?: ReadonlySet<string>;
+}
+
+/** A reference of `spec.postBuild.substituteFrom`. */
+export interface SubstituteReference {
+  readonly kind: string;
+  readonly name: string;
+  readonly optional: boolean;
+}
+
+/** `spec.postBuild` as read (patches applied). */
+export interface PostBuild {
+  readonly substitute: Readonly<Record<string, string>>;
+  readonly substituteFrom: readonly SubstituteReference[];
+}
+
+function isRecord(value: unknown): value is Record<string, unknown> {
+  return value !== null && typeof value === "object" && !Array.isArray(value);
+}
+
+/** Reads `spec.postBuild`; undefined when there is none. */
+export function readPostBuild(value: unknown): PostBuild | undefined {
+  if (!isRecord(value)) return undefined;
+  const substitute: Record<string, string> = {};
+  if (isRecord(value.substitute)) {
+    for (const [key, item] of Object.entries(value.substitute)) {
+      if (item !== null && typeof item !== "object") substitute[key] = String(item);
+    }
+  }
+  const substituteFrom: SubstituteReference[] = [];
+  for (const entry of Array.isArray(value.substituteFrom) ? value.substituteFrom : []) {
+    if (!isRecord(entry) || typeof entry.name !== "string") continue;
+    substituteFrom.push({
+      kind: typeof entry.kind === "string" ? entry.kind : "ConfigMap",
+      name: entry.name,
+      optional: entry.optional === true,
+    });
+  }
+  return { substitute, substituteFrom };
+}
+
+/** `base` with `patch` merged over it, as a strategic merge patch of a CRD does: maps merge, lists are replaced. */
+export function mergePostBuild(
+  base: PostBuild | undefined,
+  patch: PostBuild,
+  replaceSubstituteFrom: boolean,
+): PostBuild {
+  return {
+    substitute: { ...(base?.substitute ?? {}), ...patch.substitute },
+    substituteFrom: replaceSubstituteFrom
+      ? patch.substituteFrom
+      : [...(base?.substituteFrom ?? []), ...patch.substituteFrom],
+  };
+}
+
+/** The data of a ConfigMap or Secret in the repository, or why it cannot be read. */
+export type VariableSource = { readonly data: Readonly<Record<string, string>> } | { readonly unreadable: string };
+
+const utf8 = new TextDecoder("utf-8", { fatal: true });
+
+/** A ConfigMap's `data`, a Secret's `data` (base64) and `stringData`; SOPS-encrypted Secrets are unreadable. */
+export function variableSourceOf(kind: string, value: Readonly<Record<string, unknown>>): VariableSource {
+  if ("sops" in value) return { unreadable: `${kind} ${String(nameOf(value))} is SOPS-encrypted` };
+  const data: Record<string, string> = {};
+  const plainData = isRecord(value.data) ? value.data : {};
+  for (const [key, item] of Object.entries(plainData)) {
+    if (item === null || typeof item === "object") continue;
+    if (kind !== "Secret") {
+      data[key] = String(item);
+      continue;
+    }
+    try {
+      data[key] = utf8.decode(Uint8Array.from(atob(String(item).replace(/\s+/g, "")), (c) => c.charCodeAt(0)));
+    } catch {
+      return { unreadable: `Secret ${String(nameOf(value))} has data that is not base64 UTF-8 text` };
+    }
+  }
+  if (kind === "Secret" && isRecord(value.stringData)) {
+    for (const [key, item] of Object.entries(value.stringData)) {
+      if (item !== null && typeof item !== "object") data[key] = String(item);
+    }
+  }
+  return { data };
+}
+
+function nameOf(value: Readonly<Record<string, unknown>>): unknown {
+  return isRecord(value.metadata) ? value.metadata.name : undefined;
+}
+
+/**
+ * The variables of one Flux Kustomization: its substituteFrom sources in order (looked up by `lookup`: undefined when
+ * the repository has no such object), then its inline `substitute`.
+ */
+export function substitutionOf(
+  from: string,
+  postBuild: PostBuild,
+  lookup: (reference: SubstituteReference) => VariableSource | undefined,
+): Substitution {
+  const values = new Map<string, string>();
+  const unknownSources: string[] = [];
+  for (const reference of postBuild.substituteFrom) {
+    const source = lookup(reference);
+    if (source === undefined) {
+      unknownSources.push(`${reference.kind} ${reference.name} is not in this repository`);
+      continue;
+    }
+    if ("unreadable" in source) {
+      unknownSources.push(source.unreadable);
+      continue;
+    }
+    for (const [key, value] of Object.entries(source.data)) values.set(key, value.replace(/\n/g, ""));
+  }
+  for (const [key, value] of Object.entries(postBuild.substitute)) values.set(key, value.replace(/\n/g, ""));
+  return { from: [from], values, unknownSources };
+}
+
+/**
+ * What several Flux Kustomizations applying the same resource substitute: a variable is known when all of them give
+ * it the same value; one giving it different values leaves it unchecked.
+ */
+export function combineSubstitutions(substitutions: readonly Substitution[]): Substitution | undefined {
+  const [first, ...rest] = substitutions;
+  if (!first) return undefined;
+  if (rest.length === 0) return first;
+  const values = new Map<string, string>();
+  const conflicting = new Set<string>();
+  const names = new Set(substitutions.flatMap((s) => [...s.values.keys()]));
+  for (const name of names) {
+    const seen = new Set(substitutions.map((s) => s.values.get(name)));
+    const [only] = seen;
+    if (seen.size === 1 && only !== undefined) values.set(name, only);
+    else conflicting.add(name);
+  }
+  return {
+    from: substitutions.flatMap((s) => s.from),
+    values,
+    unknownSources: [...new Set(substitutions.flatMap((s) => s.unknownSources))],
+    conflicting,
+  };
+}
+
+/** Whether a text holds anything envsubst changes. */
+export function mayHoldVariables(text: string): boolean {
+  return text.includes("$");
+}
+
+export interface SubstitutedText {
+  readonly text: string;
+  /** Variables whose values are not known (the text then keeps their expressions as written). */
+  readonly unchecked: readonly string[];
+}
+
+/** The index of the `}` closing the expression opened at `start` (the `$`), counting nested `${`, or -1. */
+function closingBrace(text: string, start: number): number {
+  let depth = 0;
+  for (let i = start; i < text.length; i++) {
+    if (text[i] === "$" && text[i + 1] === "{") {
+      depth++;
+      i++;
+    } else if (text[i] === "}") {
+      depth--;
+      if (depth === 0) return i;
+    }
+  }
+  return -1;
+}
+
+/** envsubst over one string, as Flux runs it when the Kustomization has variables. */
+export function substituteText(text: string, substitution: Substitution): SubstitutedText {
+  if (!mayHoldVariables(text)) return { text, unchecked: [] };
+  const unchecked: string[] = [];
+  // `$$` is envsubst's escape: only where Flux runs it (a resource no Flux Kustomization applies keeps it).
+  const flux = substitution.from.length > 0;
+  let out = "";
+  for (let i = 0; i < text.length; i++) {
+    const char = text[i]!;
+    if (flux && char === "$" && text[i + 1] === "$") {
+      out += "$";
+      i++;
+      continue;
+    }
+    if (char !== "$" || text[i + 1] !== "{") {
+      out += char;
+      continue;
+    }
+    const end = closingBrace(text, i);
+    if (end === -1) {
+      out += text.slice(i);
+      break;
+    }
+    const expression = text.slice(i + 2, end);
+    const replaced = evaluate(expression, substitution, unchecked);
+    out += replaced ?? text.slice(i, end + 1);
+    i = end;
+  }
+  return { text: out, unchecked: [...new Set(unchecked)] };
+}
+
+/** One `${…}` expression's value, or undefined (recorded in `unchecked`) when it cannot be known. */
+function evaluate(expression: string, substitution: Substitution, unchecked: string[]): string | undefined {
+  const name = /^[_A-Za-z][_A-Za-z0-9]*/.exec(expression)?.[0] ?? "";
+  const rest = expression.slice(name.length);
+  const known = (): string | undefined =>
+    substitution.conflicting?.has(name) ? undefined : substitution.values.get(name);
+  const value = known();
+  const defaulted = /^(:?)([-=])([\s\S]*)$/.exec(rest);
+  if (name !== "" && rest === "") {
+    if (value === undefined) unchecked.push(name);
+    return value;
+  }
+  if (name !== "" && defaulted) {
+    const [, colon, , fallback = ""] = defaulted;
+    const definedElsewhere =
+      substitution.conflicting?.has(name) || (value === undefined && substitution.unknownSources.length > 0);
+    if (definedElsewhere) {
+      unchecked.push(name);
+      return undefined;
+    }
+    if (value !== undefined && (colon === "" || value !== "")) return value;
+    const inner = substituteText(fallback, substitution);
+    unchecked.push(...inner.unchecked);
+    return inner.unchecked.length > 0 ? undefined : inner.text;
+  }
+  // Bash string functions (length, case, substrings, patterns): not evaluated here.
+  unchecked.push(name === "" ? expression : name);
+  return undefined;
+}
+
+/** A substituted text as the YAML reader reads it back: a plain value takes its type ("80" → 80, "true" → true). */
+export function readBack(text: string): unknown {
+  if (text === "") return text;
+  try {
+    const document = parseDocument(text);
+    if (document.errors.length > 0) return text;
+    const value: unknown = document.toJS({ maxAliasCount: MAX_ALIAS_COUNT });
+    return value !== null && typeof value === "object" ? text : value;
+  } catch {
+    return text;
+  }
+}
+
+/** A plain value tree with every string substituted (unknown expressions kept as written). */
+export function substituteValue(value: unknown, substitution: Substitution): unknown {
+  if (typeof value === "string") {
+    if (!mayHoldVariables(value)) return value;
+    const result = substituteText(value, substitution);
+    return result.unchecked.length > 0 ? value : result.text === value ? value : readBack(result.text);
+  }
+  if (Array.isArray(value)) return value.map((item) => substituteValue(item, substitution));
+  if (isRecord(value)) {
+    const out: Record<string, unknown> = {};
+    for (const [key, item] of Object.entries(value)) out[key] = substituteValue(item, substitution);
+    return out;
+  }
+  return value;
+}
+
+/** The view's scalar rewrite for a substitution (render/view.ts): the substituted value, or the unchecked names. */
+export function scalarSubstitute(substitution: Substitution): (scalar: Scalar) => ScalarRewrite | undefined {
+  return (scalar) => {
+    if (typeof scalar.value !== "string" || !mayHoldVariables(scalar.value)) return undefined;
+    const result = substituteText(scalar.value, substitution);
+    if (result.unchecked.length > 0) return { unchecked: result.unchecked };
+    if (result.text === scalar.value) return undefined;
+    // kustomize keeps a scalar's style when it writes the resource for envsubst: a quoted value stays a string,
+    // a plain one is read back with the type its new text has.
+    const plain = scalar.type === undefined || scalar.type === Scalar.PLAIN;
+    const value = new Scalar(plain ? readBack(result.text) : result.text);
+    value.type = scalar.type;
+    return { value };
+  };
+}
+
+/** Variables a value holds when no Flux Kustomization substitutes it: every `${VAR}` is unchecked. */
+export const NO_SUBSTITUTION: Substitution = { from: [], values: new Map(), unknownSources: [] };
+
+/** A kustomize patch of Flux Kustomizations that sets `spec.postBuild` (e.g. substituteFrom on every one of them). */
+export interface PostBuildPatch {
+  /** Target name (a regular expression, as kustomize reads it); undefined: any. */
+  readonly name?: string;
+  readonly postBuild: PostBuild;
+  /** A strategic merge patch replaces the substituteFrom list; a JSON patch adding to `/-` appends. */
+  readonly replaceSubstituteFrom: boolean;
+}
+
+const FLUX_KUSTOMIZATION_GROUP = "kustomize.toolkit.fluxcd.io";
+
+function readYaml(text: string): unknown {
+  try {
+    const document = parseDocument(text, { merge: true });
+    return document.errors.length > 0 ? undefined : document.toJS({ maxAliasCount: MAX_ALIAS_COUNT });
+  } catch {
+    return undefined;
+  }
+}
+
+/** A JSON patch's operations on `/spec/postBuild…` as a postBuild patch. */
+function fromJsonPatch(operations: readonly unknown[]): { postBuild: PostBuild; replace: boolean } | undefined {
+  let postBuild: PostBuild | undefined;
+  let replace = false;
+  for (const raw of operations) {
+    if (!isRecord(raw) || (raw.op !== "add" && raw.op !== "replace") || typeof raw.path !== "string") continue;
+    const path = raw.path;
+    if (path === "/spec/postBuild") {
+      const read = readPostBuild(raw.value);
+      if (read) postBuild = mergePostBuild(postBuild, read, true);
+      replace = true;
+    } else if (path === "/spec/postBuild/substitute") {
+      postBuild = mergePostBuild(
+        postBuild,
+        { substitute: readPostBuild({ substitute: raw.value })!.substitute, substituteFrom: [] },
+        false,
+      );
+    } else if (path.startsWith("/spec/postBuild/substitute/")) {
+      const key = path.slice("/spec/postBuild/substitute/".length).replace(/~1/g, "/").replace(/~0/g, "~");
+      if (raw.value !== null && typeof raw.value !== "object") {
+        postBuild = mergePostBuild(postBuild, { substitute: { [key]: String(raw.value) }, substituteFrom: [] }, false);
+      }
+    } else if (path === "/spec/postBuild/substituteFrom") {
+      postBuild = mergePostBuild(postBuild, readPostBuild({ substituteFrom: raw.value })!, true);
+      replace = true;
+    } else if (/^\/spec\/postBuild\/substituteFrom\/(-|\d+)$/.test(path)) {
+      postBuild = mergePostBuild(postBuild, readPostBuild({ substituteFrom: [raw.value] })!, false);
+    }
+  }
+  return postBuild ? { postBuild, replace } : undefined;
+}
+
+/**
+ * The patches of a kustomization (its `patches`, `patchesStrategicMerge` and `patchesJson6902`) that set postBuild on
+ * Flux Kustomizations; `read` gives a patch file's text by its path relative to the kustomization. Patches selecting
+ * targets by label or annotation are not followed (`skipped` says where).
+ */
+export function postBuildPatchesOf(
+  value: Readonly<Record<string, unknown>>,
+  read: (reference: string) => string | undefined,
+  skipped: (why: string) => void,
+): PostBuildPatch[] {
+  const patches: PostBuildPatch[] = [];
+  const add = (content: unknown, target: Record<string, unknown> | undefined) => {
+    if (target && (target.labelSelector !== undefined || target.annotationSelector !== undefined)) {
+      if (JSON.stringify(content ?? "").includes("postBuild")) {
+        skipped("a patch setting postBuild on targets chosen by label or annotation is not applied");
+      }
+      return;
+    }
+    const targetKind = typeof target?.kind === "string" ? target.kind : undefined;
+    const targetGroup = typeof target?.group === "string" ? target.group : undefined;
+    const targetName = typeof target?.name === "string" ? target.name : undefined;
+    if (Array.isArray(content)) {
+      if (targetKind !== "Kustomization" || (targetGroup !== undefined && targetGroup !== FLUX_KUSTOMIZATION_GROUP)) {
+        return;
+      }
+      const json = fromJsonPatch(content);
+      if (json) patches.push({ name: targetName, postBuild: json.postBuild, replaceSubstituteFrom: json.replace });
+      return;
+    }
+    if (!isRecord(content)) return;
+    const kind = targetKind ?? (typeof content.kind === "string" ? content.kind : undefined);
+    const apiVersion = typeof content.apiVersion === "string" ? content.apiVersion : "";
+    if (
+      kind !== "Kustomization" ||
+      (targetKind === undefined && !apiVersion.startsWith(`${FLUX_KUSTOMIZATION_GROUP}/`))
+    ) {
+      return;
+    }
+    const raw = isRecord(content.spec) ? content.spec.postBuild : undefined;
+    const postBuild = readPostBuild(raw);
+    if (!postBuild) return;
+    const name = targetName ?? (target === undefined && isRecord(content.metadata) ? content.metadata.name : undefined);
+    patches.push({
+      ...(typeof name === "string" ? { name: target === undefined ? escapeRegExp(name) : name } : {}),
+      postBuild,
+      replaceSubstituteFrom: isRecord(raw) && "substituteFrom" in raw,
+    });
+  };
+  const contentOf = (entry: Record<string, unknown>): unknown =>
+    typeof entry.patch === "string"
+      ? readYaml(entry.patch)
+      : typeof entry.path === "string"
+        ? (() => {
+            const text = read(entry.path);
+            return text === undefined ? undefined : readYaml(text);
+          })()
+        : undefined;
+  for (const raw of Array.isArray(value.patches) ? value.patches : []) {
+    if (!isRecord(raw)) continue;
+    add(contentOf(raw), isRecord(raw.target) ? raw.target : undefined);
+  }
+  for (const raw of Array.isArray(value.patchesJson6902) ? value.patchesJson6902 : []) {
+    if (!isRecord(raw)) continue;
+    add(contentOf(raw), isRecord(raw.target) ? raw.target : undefined);
+  }
+  for (const raw of Array.isArray(value.patchesStrategicMerge) ? value.patchesStrategicMerge : []) {
+    if (typeof raw !== "string") continue;
+    add(
+      raw.includes("\n") ? readYaml(raw) : ((text) => (text === undefined ? undefined : readYaml(text)))(read(raw)),
+      undefined,
+    );
+  }
+  return patches;
+}
+
+function escapeRegExp(text: string): string {
+  return text.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
+}
+
+/** Whether a kustomize patch target name (a regular expression) selects a name. */
+export function patchNameMatches(pattern: string | undefined, name: string | undefined): boolean {
+  if (pattern === undefined) return true;
+  if (name === undefined) return false;
+  try {
+    return new RegExp(`^(?:${pattern})$`).test(name);
+  } catch {
+    return false;
+  }
+}
