@@ -152,7 +152,7 @@ export function createChartService(options: ChartServiceOptions): ChartService {
 
   async function fromDirectory(repositoryCharts: RepositoryCharts, path: string): Promise<Obtained> {
     const files = await repositoryCharts.files(path);
-    if ("error" in files) return { ok: false, reason: `chart directory ${path}: ${files.error}` };
+    if ("error" in files) return { ok: false, reason: `chart directory ${files.error}` };
     const chartYaml = files.get("Chart.yaml");
     if (!chartYaml) return { ok: false, reason: `chart directory ${path} has no Chart.yaml` };
     const meta = chartMetadata(chartYaml);

@@ -100,11 +100,15 @@ export function filesRepositoryCharts(
       const files = new Map<string, Uint8Array>();
       let bytes = 0;
       for (const file of all) {
-        if (!file.path.startsWith(prefix) || file.content === null) continue;
+        if (!file.path.startsWith(prefix)) continue;
         const inner = file.path.slice(prefix.length);
         if (invalidChartPath(inner)) continue;
-        bytes += file.content.length;
-        if (files.size >= CHART_DIRECTORY_LIMITS.files || bytes > CHART_DIRECTORY_LIMITS.bytes) {
+        bytes += file.content?.length ?? Infinity;
+        if (
+          file.content === null ||
+          files.size >= CHART_DIRECTORY_LIMITS.files ||
+          bytes > CHART_DIRECTORY_LIMITS.bytes
+        ) {
           return {
             error: `${relative}: more than ${CHART_DIRECTORY_LIMITS.files} files or ${CHART_DIRECTORY_LIMITS.bytes} bytes`,
           };

@@ -1,4 +1,5 @@
-// What the app reads of a repository: the PR's changed files, and every manifest at the head commit.
+// What the app reads of a repository: the PR's changed files, every manifest at the head commit, and the chart
+// directories the repository installs.
 import { Readable } from "node:stream";
 import type { ReadableStream as WebReadableStream } from "node:stream/web";
 import { isManifestPath, MAX_FILE_BYTES } from "../policy/api.js";
@@ -42,7 +43,41 @@ export async function listChangedFiles(octokit: GitHub, repo: RepoRef, pr: PullR
  * streams through a tar reader that keeps only manifest paths, and only the contents of those under MAX_FILE_BYTES
  * (larger ones are handed to the engine without content, which reports them as skipped).
  */
-export async function readSnapshot(octokit: GitHub, repo: RepoRef, sha: string): Promise<SourceFile[]> {
+export function readSnapshot(octokit: GitHub, repo: RepoRef, sha: string): Promise<SourceFile[]> {
+  return readArchive(octokit, repo, sha, (path, size) =>
+    !isManifestPath(path) ? "skip" : size > MAX_FILE_BYTES ? "size" : "read",
+  );
+}
+
+/**
+ * Every regular file under the given repository-relative directories at `sha` (Helm chart directories the
+ * repository installs: templates, helpers, values, not only manifests), read once for all of them. Bounded by the
+ * renderer's chart limits: reading stops being worth it above them, and the renderer refuses such a chart anyway.
+ */
+export function readDirectories(
+  octokit: GitHub,
+  repo: RepoRef,
+  sha: string,
+  directories: readonly string[],
+  limits: { readonly files: number; readonly bytes: number },
+): Promise<SourceFile[]> {
+  const prefixes = directories.map((directory) => `${directory.replace(/\/+$/, "")}/`);
+  let files = 0;
+  let bytes = 0;
+  return readArchive(octokit, repo, sha, (path, size) => {
+    if (!prefixes.some((prefix) => path.startsWith(prefix))) return "skip";
+    files += 1;
+    bytes += size;
+    return files > limits.files * directories.length || bytes > limits.bytes * directories.length ? "size" : "read";
+  });
+}
+
+async function readArchive(
+  octokit: GitHub,
+  repo: RepoRef,
+  sha: string,
+  keep: (path: string, size: number) => "read" | "size" | "skip",
+): Promise<SourceFile[]> {
   const response = await octokit.request("GET /repos/{owner}/{repo}/tarball/{ref}", {
     ...repo,
     ref: sha,
@@ -63,8 +98,7 @@ export async function readSnapshot(octokit: GitHub, repo: RepoRef, sha: string):
     root ??= entryRoot;
     if (entryRoot !== root) throw new Error(`tarball: entry outside the archive's root directory: ${entry.path}`);
     const path = stripArchiveRoot(entry.path);
-    if (path === null || !isManifestPath(path)) return "skip";
-    return entry.size > MAX_FILE_BYTES ? "size" : "read";
+    return path === null ? "skip" : keep(path, entry.size);
   });
   const sources: SourceFile[] = [];
   for (const file of files) {
