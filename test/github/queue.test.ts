@@ -91,4 +91,62 @@ describe("InProcessQueue", () => {
     await queue.idle();
     expect(ran).toEqual(["x"]);
   });
+
+  describe("retries", () => {
+    const transient = () => Object.assign(new Error("Bad Gateway"), { status: 502 });
+
+    test("a transient failure is tried again after a back-off, a bounded number of times, then counted as failed", async () => {
+      const failures: Array<{ attempts: number }> = [];
+      const queue = new InProcessQueue({
+        retry: { attempts: 3, delayMs: 5 },
+        onError: (_error, _job, attempts) => failures.push({ attempts }),
+      });
+      const seen: Array<{ attempt: number; final: boolean; at: number }> = [];
+      const start = Date.now();
+      queue.start(async (_job, attempt) => {
+        seen.push({ ...attempt, at: Date.now() - start });
+        throw transient();
+      });
+      await queue.enqueue("k", job(1, "x"));
+      await queue.idle(); // waits for the retries too
+      expect(seen.map(({ attempt, final }) => [attempt, final])).toEqual([
+        [1, false],
+        [2, false],
+        [3, true],
+      ]);
+      expect(seen[2]!.at - seen[1]!.at).toBeGreaterThanOrEqual(seen[1]!.at - seen[0]!.at); // back-off grows
+      expect(failures).toEqual([{ attempts: 3 }]);
+      expect(await queue.health()).toMatchObject({ ok: true, failedJobs: 1 });
+    });
+
+    test("a permanent failure is not tried again; a transient one that then succeeds is not counted", async () => {
+      const queue = new InProcessQueue({ retry: { attempts: 3, delayMs: 1 } });
+      const runs = new Map<number, number>();
+      queue.start(async (j) => {
+        runs.set(j.pullNumber, (runs.get(j.pullNumber) ?? 0) + 1);
+        if (j.pullNumber === 1)
+          throw Object.assign(new Error("Resource not accessible by integration"), { status: 403 });
+        if (runs.get(2) === 1) throw Object.assign(new Error("network"), { code: "ECONNRESET" });
+      });
+      await queue.enqueue("k1", job(1, "x"));
+      await queue.enqueue("k2", job(2, "y"));
+      await queue.idle();
+      expect(Object.fromEntries(runs)).toEqual({ 1: 1, 2: 2 });
+      expect((await queue.health()).failedJobs).toBe(1);
+    });
+
+    test("a newer event for the PR during the back-off replaces the retry", async () => {
+      const queue = new InProcessQueue({ retry: { attempts: 5, delayMs: 30 } });
+      const ran: string[] = [];
+      queue.start(async (j) => {
+        ran.push(j.headSha);
+        if (j.headSha === "old") throw transient();
+      });
+      await queue.enqueue("k", job(1, "old"));
+      await new Promise((r) => setTimeout(r, 5));
+      await queue.enqueue("k", job(1, "new"));
+      await queue.idle();
+      expect(ran).toEqual(["old", "new"]);
+    });
+  });
 });

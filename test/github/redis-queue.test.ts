@@ -259,6 +259,43 @@ describe.skipIf(!hasRedis)("RedisJobQueue (real Redis)", () => {
     );
     expect(await queue.health()).toMatchObject({ ok: true });
   });
+
+  it("tries a transient failure again with back-off, a bounded number of times; counts a final failure for every instance", async () => {
+    const logger = recorder();
+    const retry = { attempts: 3, delayMs: 20 };
+    const a = make({ logger, retry });
+    const b = make({ logger, retry });
+    const seen: Array<[string, number, boolean]> = [];
+    const handler = async (job: PullRequestJob, attempt: { attempt: number; final: boolean }) => {
+      seen.push([job.headSha, attempt.attempt, attempt.final]);
+      if (job.headSha === "sha-1") throw Object.assign(new Error("Bad Gateway"), { status: 502 });
+      if (job.headSha === "sha-2" && attempt.attempt === 1)
+        throw Object.assign(new Error("reset"), { code: "ECONNRESET" });
+      if (job.headSha === "sha-3")
+        throw Object.assign(new Error("Resource not accessible by integration"), { status: 403 });
+    };
+    a.start(handler);
+    b.start(handler);
+    await a.enqueue(jobKey("acme", "shop", 1), event(1, 1));
+    await a.enqueue(jobKey("acme", "shop", 2), event(2, 2));
+    await a.enqueue(jobKey("acme", "shop", 3), event(3, 3));
+    await a.idle();
+    const runsOf = (sha: string) => seen.filter(([s]) => s === sha).map(([, n, final]) => [n, final]);
+    expect(runsOf("sha-1")).toEqual([
+      [1, false],
+      [2, false],
+      [3, true],
+    ]);
+    expect(runsOf("sha-2")).toEqual([
+      [1, false],
+      [2, false],
+    ]);
+    expect(runsOf("sha-3")).toEqual([[1, false]]); // permanent: not tried again
+    expect(await a.health()).toMatchObject({ ok: true, failedJobs: 2 });
+    expect(await b.health()).toMatchObject({ ok: true, failedJobs: 2 });
+    const failed = logger.lines.filter((line) => line.level === "error");
+    expect(failed.map((line) => (line.object as { pull?: number }).pull).sort()).toEqual([1, 3]);
+  });
 });
 
 async function freePort(): Promise<number> {
