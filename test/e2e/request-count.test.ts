@@ -106,7 +106,8 @@ describe("GitHub API requests for one pull_request event", () => {
         `(${small.cold.length} for the process's first event, which also reads GET /app and an installation token)\n` +
         small.cold.map((route) => `  ${route}`).join("\n") +
         "\n" +
-        `[figure] the same without a configuration file: ${withoutConfig.warm.length} API requests\n`,
+        `[figure] the same without a configuration file: ${withoutConfig.warm.length} API requests ` +
+        `(${withoutConfig.cold.length} for the process's first event)\n`,
     );
   });
 
