@@ -1,6 +1,8 @@
 // What service resolution and cross-file rules need from the whole repository, rendered as kustomize would.
 import { renderKustomizations, unappliedChanges } from "../render/kustomize.js";
 import type { Substitution } from "../render/flux-substitution.js";
+import { dnsProxyScopesOf } from "./dns-proxy.js";
+import type { DnsProxyScope } from "./dns-proxy.js";
 import type { KustomizeNote } from "../render/kustomize.js";
 import { installedChartsOf } from "../render/chart-releases.js";
 import { annotateReleases, unrenderedOutcomes } from "./chart-index.js";
@@ -41,6 +43,8 @@ export interface RepoIndex {
   readonly notes?: readonly KustomizeNote[];
   /** Every chart installation the repository declares, and what became of it (see chart-index.ts). */
   readonly charts?: readonly ChartOutcome[];
+  /** Policy specs that send DNS through Cilium's proxy, as rendered (index/dns-proxy.ts). */
+  readonly dnsProxyScopes?: readonly DnsProxyScope[];
 }
 
 /** One manifest as some rendering sees it: its plain-JS value after the transformations that apply to it. */
@@ -353,12 +357,14 @@ export function releasesFrom(view: ManifestView): ReleaseInfo[] {
 /** Indexes views of manifests: each view contributes what its kind says. */
 export function indexViews(
   views: Iterable<ManifestView>,
-): Pick<RepoIndex, "services" | "workloads" | "endpoints" | "releases"> {
+): Pick<RepoIndex, "services" | "workloads" | "endpoints" | "releases" | "dnsProxyScopes"> {
   const services: ServiceInfo[] = [];
   const workloads: WorkloadInfo[] = [];
   const endpoints: EndpointsInfo[] = [];
   const releases: ReleaseInfo[] = [];
+  const dnsProxyScopes: DnsProxyScope[] = [];
   for (const view of views) {
+    dnsProxyScopes.push(...dnsProxyScopesOf(view.manifest, view.value));
     const service = serviceFrom(view);
     if (service) services.push(service);
     const workload = workloadFrom(view);
@@ -366,7 +372,7 @@ export function indexViews(
     endpoints.push(...endpointsFrom(view));
     releases.push(...releasesFrom(view));
   }
-  return { services, workloads, endpoints, releases };
+  return { services, workloads, endpoints, releases, dnsProxyScopes };
 }
 
 /**

@@ -9,11 +9,8 @@ import { CILIUM_EXAMPLES_DIR, hasShared } from "../../helpers/external.js";
 const EXPECTED = [
   // An old example: current Cilium rejects toCIDR with toCIDRSet in one rule (l3/cidr/cidr.yaml splits them).
   "combined-peer-types cidr.yaml:12:5",
-  // These rely on a DNS-proxy rule from another policy, or have a port-53 rule without rules.dns.
-  "to-fqdns-without-dns-rule l3/fqdn/fqdn.yaml:14:7",
-  "to-fqdns-without-dns-rule l4/envoy_listener_redirect.yaml:10:7",
-  "to-fqdns-without-dns-rule other/minikube/dns_policy.yaml:10:9",
-  "to-fqdns-without-dns-rule other/minikube/dns_policy_with_l7.yaml:10:9",
+  // No to-fqdns-without-dns-rule: the toFQDNs examples rely on a DNS-proxy rule from another policy, and the
+  // examples include namespace-less policies with `endpointSelector: {}` sending DNS through the proxy.
   // The deliberately malformed example uses podSelector, which Cilium does not know.
   "invalid-subject-selector other/minikube/malformed_policy.yaml:8:3",
   // Lower-case "in" operators: older CRDs took them, the current CRD schema's enum (In, NotIn, …) does not.

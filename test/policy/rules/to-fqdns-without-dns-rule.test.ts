@@ -68,3 +68,74 @@ describe(RULE, () => {
     );
   });
 });
+
+describe(`${RULE} across policies (Cilium unions every policy selecting a pod)`, () => {
+  const dns = (kind: string, namespace: string | undefined, selector: string) =>
+    [
+      "apiVersion: cilium.io/v2",
+      `kind: ${kind}`,
+      `metadata: {name: dns${namespace ? `, namespace: ${namespace}` : ""}}`,
+      "spec:",
+      `  endpointSelector: ${selector}`,
+      "  egress:",
+      ...dnsRule.map((line) => line.slice(2)),
+    ].join("\n");
+  const fqdn = cnp("fqdn", "app", fqdnRule.join("\n"));
+
+  it("is satisfied by a clusterwide DNS policy for all pods", async () => {
+    const { readFileSync } = await import("node:fs");
+    const read = (name: string) =>
+      readFileSync(new URL(`../../fixtures/real-shapes/dns/${name}`, import.meta.url), "utf8");
+    expect(findings(RULE, { "fqdn.yaml": read("fqdn-egress.yaml") })).toHaveLength(1);
+    expect(findings(RULE, { "fqdn.yaml": read("fqdn-egress.yaml"), "dns.yaml": read("clusterwide-dns.yaml") })).toEqual(
+      [],
+    );
+  });
+
+  it("is satisfied by a policy of the same namespace whose selector every such pod matches", () => {
+    expect(findings(RULE, { "p.yaml": fqdn, "dns.yaml": dns("CiliumNetworkPolicy", "app", "{}") })).toEqual([]);
+    expect(
+      findings(RULE, { "p.yaml": fqdn, "dns.yaml": dns("CiliumNetworkPolicy", "app", "{matchLabels: {app: client}}") }),
+    ).toEqual([]);
+  });
+
+  it("is not satisfied by another namespace's policy, nor by one selecting other pods", () => {
+    expect(findings(RULE, { "p.yaml": fqdn, "dns.yaml": dns("CiliumNetworkPolicy", "other", "{}") })).toHaveLength(1);
+    expect(
+      findings(RULE, { "p.yaml": fqdn, "dns.yaml": dns("CiliumNetworkPolicy", "app", "{matchLabels: {app: web}}") }),
+    ).toHaveLength(1);
+    expect(
+      findings(RULE, {
+        "p.yaml": fqdn,
+        "dns.yaml": dns(
+          "CiliumClusterwideNetworkPolicy",
+          undefined,
+          "{matchLabels: {k8s:io.kubernetes.pod.namespace: other}}",
+        ),
+      }),
+    ).toHaveLength(1);
+  });
+
+  it("gives a selector it cannot compare (matchExpressions) the benefit of the doubt", () => {
+    const expressions = "{matchExpressions: [{key: tier, operator: NotIn, values: [db]}]}";
+    expect(
+      findings(RULE, { "p.yaml": fqdn, "dns.yaml": dns("CiliumClusterwideNetworkPolicy", undefined, expressions) }),
+    ).toEqual([]);
+  });
+
+  it("is satisfied when every pod the repository defines for the selector is selected by DNS policies", () => {
+    const deployment = [
+      "apiVersion: apps/v1",
+      "kind: Deployment",
+      "metadata: {name: client, namespace: app}",
+      "spec:",
+      "  selector: {matchLabels: {app: client}}",
+      "  template:",
+      "    metadata: {labels: {app: client, dns: proxied}}",
+      "    spec: {containers: [{name: c, image: c}]}",
+    ].join("\n");
+    const byLabel = dns("CiliumNetworkPolicy", "app", "{matchLabels: {dns: proxied}}");
+    expect(findings(RULE, { "p.yaml": fqdn, "dns.yaml": byLabel })).toHaveLength(1);
+    expect(findings(RULE, { "p.yaml": fqdn, "dns.yaml": byLabel, "d.yaml": deployment })).toEqual([]);
+  });
+});
