@@ -1,9 +1,10 @@
 #!/usr/bin/env node
-// The command line: `scan` and `fix` over a directory. Each command lives in its own module and registers itself.
+// The command line: `scan` and `fix` over a directory, `import-services` from a cluster snapshot. Each command lives in its own module and registers itself.
 import { readFileSync } from "node:fs";
 import { Command } from "commander";
 import { exitCodeFor } from "./errors.js";
 import { registerFixCommand } from "./fix-command.js";
+import { registerImportServicesCommand } from "./import-services-command.js";
 import { registerScanCommand } from "./scan-command.js";
 
 function packageVersion(): string {
@@ -21,6 +22,7 @@ function createProgram(): Command {
     .exitOverride();
   registerScanCommand(program);
   registerFixCommand(program);
+  registerImportServicesCommand(program);
   return program;
 }
 

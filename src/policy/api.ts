@@ -16,3 +16,5 @@ export { countBySeverity, SEVERITIES } from "./report/rule-docs.js";
 export type { ReportInput } from "./report/rule-docs.js";
 export type { ChartRelease, ChartRender, ChartRenderer, ChartSource } from "./render/chart-port.js";
 export { chartReleasesOf, withRenderedCharts } from "./index/chart-index.js";
+export { definedServiceKeys, importServices, SnapshotError } from "./index/import-services.js";
+export type { ImportedService, ImportResult } from "./index/import-services.js";

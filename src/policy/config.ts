@@ -9,6 +9,8 @@ export const CONFIG_PATH = ".github/cilium-policy-bot.yml";
 
 export interface ServiceOverride {
   readonly selector: Labels;
+  /** The Service's own labels: what `k8sServiceSelector` entries match. */
+  readonly labels?: Labels;
   /** service port → target port (number or container port name) */
   readonly ports?: Readonly<Record<string, number | string>>;
 }
@@ -16,6 +18,8 @@ export interface ServiceOverride {
 export interface Config {
   /** A semver range of the Cilium versions the clusters run or will run. */
   readonly ciliumVersion: string;
+  /** true when the configuration (file or override) sets ciliumVersion: it then wins over what the repository installs. */
+  readonly ciliumVersionConfigured?: boolean;
   /** Services created outside the repository (Helm charts, operators), keyed "namespace/name". */
   readonly services: Readonly<Record<string, ServiceOverride>>;
   /** What to do with a Service that nothing resolves: guess a selector (marked for review) or leave the rule alone. */
@@ -59,6 +63,7 @@ export const CONFIG_SCHEMA = {
         required: ["selector"],
         properties: {
           selector: labelsSchema,
+          labels: { type: "object", additionalProperties: { type: "string" } },
           ports: {
             type: "object",
             propertyNames: { pattern: "^[0-9]+$" },
@@ -140,6 +145,9 @@ export function resolveConfig(raw: unknown, overrides: Partial<Config> = {}): Co
     ...partial,
     ...overrides,
     paths: { ...DEFAULT_CONFIG.paths, ...partial.paths, ...overrides.paths },
+    ...(partial.ciliumVersion !== undefined || overrides.ciliumVersion !== undefined
+      ? { ciliumVersionConfigured: true }
+      : {}),
   };
   if (semver.validRange(merged.ciliumVersion) === null) {
     throw new ConfigError(

@@ -553,19 +553,35 @@ function byName(entry: Extract<ServiceEntry, { by: "name" }>, context: ResolveCo
 }
 
 function bySelector(entry: Extract<ServiceEntry, { by: "selector" }>, context: ResolveContext): ResolvedService[] {
-  const { index } = context;
+  const { index, config } = context;
   const services = index.services.filter(
     (service) =>
       (entry.namespace === undefined || service.namespace === entry.namespace) &&
       matchesLabels(entry.selector, service.labels),
   );
+  // Configured Services with labels (imported from a cluster) match as the repository's do, unless the repository
+  // or its charts define the same Service.
+  const defined = new Set(services.map((service) => idOf(service.name, service.namespace)));
+  const configured = Object.entries(config.services).filter(
+    ([key, override]) =>
+      override.labels !== undefined &&
+      !defined.has(key) &&
+      (entry.namespace === undefined || key.startsWith(`${entry.namespace}/`)) &&
+      matchesLabels(entry.selector, override.labels),
+  );
+  if (services.length === 0 && configured.length > 0) {
+    return configured.map(([key, override]) => fromConfig(key, override));
+  }
   if (services.length === 0) {
     const labels = Object.entries(entry.selector.matchLabels ?? {}).map(([key, value]) => `${key}=${value}`);
     const what = labels.length > 0 ? `labelled ${labels.join(",")}` : "matching the selector";
     const where = entry.namespace === undefined ? "" : ` in ${entry.namespace}`;
     return [manual(`(Services ${what}${where})`, entry.namespace, `no Service ${what}${where} in the repository`)];
   }
-  return mergeSameService(services.map((service) => fromRepository(service, index)));
+  return [
+    ...mergeSameService(services.map((service) => fromRepository(service, index))),
+    ...configured.map(([key, override]) => fromConfig(key, override)),
+  ];
 }
 
 /**
