@@ -154,6 +154,34 @@ spec:
     ]);
   });
 
+  it("the Flux Kustomization applying it substitutes its post-build variables; unknown ones make it uncertain", () => {
+    const [release] = installed({
+      "clusters/prod/apps.yaml": `apiVersion: kustomize.toolkit.fluxcd.io/v1
+kind: Kustomization
+metadata: {name: apps, namespace: flux-system}
+spec:
+  path: ./apps
+  sourceRef: {kind: GitRepository, name: flux-system}
+  postBuild:
+    substitute: {TRAEFIK_VERSION: "33.2.1", CLUSTER: prod}
+    substituteFrom: [{kind: ConfigMap, name: elsewhere}]
+`,
+      "apps/traefik.yaml": `${HELM_REPOSITORY}---
+apiVersion: helm.toolkit.fluxcd.io/v2
+kind: HelmRelease
+metadata: {name: traefik, namespace: ingress}
+spec:
+  chart:
+    spec: {chart: traefik, version: "\${TRAEFIK_VERSION}", sourceRef: {kind: HelmRepository, name: traefik, namespace: flux-system}}
+  values:
+    deployment: {podLabels: {cluster: "\${CLUSTER}", region: "\${REGION}"}}
+`,
+    });
+    expect(release?.release?.chart).toMatchObject({ name: "traefik", version: "33.2.1" });
+    expect(release?.release?.values).toEqual({ deployment: { podLabels: { cluster: "prod", region: "${REGION}" } } });
+    expect(release?.uncertain).toEqual(["Flux variables not known here: ${REGION}"]);
+  });
+
   it("a HelmRepository the repository does not hold: no render is possible, and the reason says why", () => {
     const [release] = installed({
       "r.yaml": `apiVersion: helm.toolkit.fluxcd.io/v2

@@ -431,6 +431,7 @@ export function buildRepoIndex(files: readonly ParsedFile[]): RepoIndex {
     installedChartsOf({
       files,
       namespaceOf: (manifest) => rendered(manifest).namespace,
+      substitutionOf: (manifest) => renderings(manifest)[0]?.substitution,
       chartLayersOf: kustomize.chartLayersOf,
     }),
   );

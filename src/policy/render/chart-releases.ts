@@ -10,6 +10,8 @@ import type { ChartRelease, ChartSource } from "./chart-port.js";
 import { mergeLayers, setValueAt, typedSetValue } from "./helm-values.js";
 import type { Values } from "./helm-values.js";
 import type { KustomizeLayer } from "./kustomize.js";
+import { substituteValue } from "./flux-substitution.js";
+import type { Substitution } from "./flux-substitution.js";
 
 /** One chart installation the repository declares, rendered or not. */
 export interface InstalledChart {
@@ -34,6 +36,8 @@ export interface ChartReleaseInputs {
   readonly files: readonly ParsedFile[];
   /** A manifest's namespace after the kustomizations that include it. */
   readonly namespaceOf: (manifest: Manifest) => string | undefined;
+  /** The Flux post-build substitution the Flux Kustomization applying a manifest makes (render/flux-substitution.ts). */
+  readonly substitutionOf?: (manifest: Manifest) => Substitution | undefined;
   /** The layers applied to what a kustomization file generates (its helmCharts), per top-level kustomization. */
   readonly chartLayersOf?: (kustomization: string) => readonly { root: string; layers: readonly KustomizeLayer[] }[];
 }
@@ -326,8 +330,7 @@ function fluxValuesFrom(
   return { layers, uncertain };
 }
 
-function helmReleaseOf(manifest: Manifest, key: string, lookup: Lookup): InstalledChart | undefined {
-  const value = manifest.value;
+function helmReleaseOf(manifest: Manifest, value: Json, key: string, lookup: Lookup): InstalledChart | undefined {
   const name = manifest.name;
   const spec = asRecord(value.spec);
   if (!spec || name === undefined) return undefined;
@@ -376,8 +379,7 @@ function argoRepository(repoURL: string): string {
   return /^[a-z][a-z0-9+.-]*:\/\//i.test(repoURL) ? repoURL : `oci://${repoURL}`;
 }
 
-function applicationReleasesOf(manifest: Manifest, lookup: Lookup): InstalledChart[] {
-  const value = manifest.value;
+function applicationReleasesOf(manifest: Manifest, value: Json, lookup: Lookup): InstalledChart[] {
   const spec = asRecord(value.spec);
   const name = manifest.name;
   if (!spec || name === undefined) return [];
@@ -627,6 +629,23 @@ export function crdApiVersionsOf(files: readonly ParsedFile[]): string[] {
   return [...found].sort();
 }
 
+/**
+ * An installer as the cluster receives it: with the Flux Kustomization's post-build variables substituted. Variables
+ * still unknown make its render uncertain.
+ */
+function substituted(manifest: Manifest, inputs: ChartReleaseInputs): { value: Json; unknown: string[] } {
+  const substitution = inputs.substitutionOf?.(manifest);
+  if (!substitution) return { value: manifest.value, unknown: [] };
+  const value = (asRecord(substituteValue(manifest.value, substitution)) ?? {}) as Json;
+  const left = [...new Set(JSON.stringify(value.spec ?? null).match(/\$\{[_A-Za-z][_A-Za-z0-9]*/g) ?? [])];
+  const unknown = left.length === 0 ? [] : [`Flux variables not known here: ${left.map((v) => `${v}}`).join(", ")}`];
+  return { value, unknown };
+}
+
+function withUncertain(entry: InstalledChart, more: readonly string[]): InstalledChart {
+  return more.length === 0 ? entry : { ...entry, uncertain: [...entry.uncertain, ...more] };
+}
+
 /** Every chart installation the repository declares, in file order. */
 export function installedChartsOf(inputs: ChartReleaseInputs): InstalledChart[] {
   const { files } = inputs;
@@ -635,12 +654,15 @@ export function installedChartsOf(inputs: ChartReleaseInputs): InstalledChart[] 
   for (const file of files) {
     for (const manifest of file.manifests) {
       const group = groupOf(manifest.apiVersion);
-      if (manifest.kind === "HelmRelease" && group === FLUX_HELM) {
+      const isRelease = manifest.kind === "HelmRelease" && group === FLUX_HELM;
+      if (!isRelease && !(manifest.kind === "Application" && group === "argoproj.io")) continue;
+      const { value, unknown } = substituted(manifest, inputs);
+      if (isRelease) {
         const key = `${manifest.file}#${manifest.documentIndex}/${manifest.path.join(".")}`;
-        const release = helmReleaseOf(manifest, key, lookup);
-        if (release) found.push(release);
-      } else if (manifest.kind === "Application" && group === "argoproj.io") {
-        found.push(...applicationReleasesOf(manifest, lookup));
+        const release = helmReleaseOf(manifest, value, key, lookup);
+        if (release) found.push(withUncertain(release, unknown));
+      } else {
+        found.push(...applicationReleasesOf(manifest, value, lookup).map((entry) => withUncertain(entry, unknown)));
       }
     }
     if (/(^|\/)(kustomization\.ya?ml|Kustomization)$/.test(file.path))
