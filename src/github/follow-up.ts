@@ -300,15 +300,16 @@ export async function retireFollowUp(
   const ours =
     tip !== null && isOwnCommit(await step(`read branch ${branch}`, () => host.readCommit(tip)), host.identity);
   if (open) {
-    const kept = ours ? "" : `\n\nIts branch \`${branch}\` holds commits that are not the app's, so it is kept.`;
-    await step(`comment on the follow-up pull request #${open.number}`, () =>
-      host.commentOnPull(open.number, `${reason}${kept}`),
-    );
+    // Closed first: a failed close then leaves no comment promising it.
     await step(`close the follow-up pull request #${open.number}`, () =>
       host.updateFollowUp(open.number, {
         state: "closed",
         body: `${open.body.trimEnd()}\n\n${CLOSED_BY_APP_MARKER}\n`,
       }),
+    );
+    const kept = ours ? "" : `\n\nIts branch \`${branch}\` holds commits that are not the app's, so it is kept.`;
+    await step(`comment on the follow-up pull request #${open.number}`, () =>
+      host.commentOnPull(open.number, `${reason}${kept}`),
     );
   }
   if (ours) await step(`delete branch ${branch}`, () => host.deleteBranch(branch));

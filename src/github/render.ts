@@ -139,6 +139,7 @@ export function commentBody(input: CommentInput): string {
       "### Cilium policy: all clear",
       `No findings remain in the policies this pull request changes (at ${input.headSha.slice(0, 7)}).`,
     );
+    if (input.followUpNote) parts.push(input.followUpNote); // e.g. the old follow-up could not be closed
     return parts.join("\n\n") + "\n";
   }
   parts.push(

@@ -187,12 +187,22 @@ describe("edited branches", () => {
     expect(edited.prComments.at(-1)!.body).toContain("so it is kept");
   });
 
-  test("nothing left to rewrite closes the app's follow-up", async () => {
+  test("nothing left to rewrite closes the app's follow-up; when that fails, the all-clear comment says so", async () => {
     const host = await withFollowUp();
     host.pushToPr({ "apps/shop/policy.yaml": goodPolicy("shop"), "apps/legacy/policy.yaml": goodPolicy("legacy") });
+    host.fail("updateFollowUp", httpError(403, "Resource not accessible by integration"));
+    await run(host);
+    expect(host.pulls[0]!.state).toBe("open");
+    expect(host.comment).toContain("all clear");
+    expect(host.comment).toContain(
+      `could not close the follow-up pull request #${host.pulls[0]!.number}: the app may not write to this repository (403)`,
+    );
+    host.pushToPr({ "apps/shop/notes.yaml": "# notes\n" });
     await run(host);
     expect(host.pulls[0]!.state).toBe("closed");
-    expect(host.comment).toContain("all clear");
+    expect(host.branches.has(BRANCH)).toBe(false);
+    expect(host.comment).not.toContain("could not");
+    expect(host.prComments.map((c) => c.number)).toEqual([host.pulls[0]!.number]); // said once, when closed
   });
 });
 
