@@ -3,7 +3,7 @@ import { lstatSync, readdirSync, readFileSync, statSync } from "node:fs";
 import { join } from "node:path";
 import ignore from "ignore";
 import type { Ignore } from "ignore";
-import { isManifestPath, MAX_FILE_BYTES } from "../policy/api.js";
+import { isManifestPath, MAX_POLICY_FILE_BYTES } from "../policy/api.js";
 import type { SourceFile } from "../policy/api.js";
 import { CliError, ioError } from "./errors.js";
 import type { Progress } from "./progress.js";
@@ -56,7 +56,7 @@ function compareStrings(a: string, b: string): number {
 
 /**
  * Lists and reads the manifests under `root`: paths relative to it with forward slashes, sorted. Symbolic links are
- * not followed. Files above MAX_FILE_BYTES are listed with `content: null`.
+ * not followed. Files above MAX_POLICY_FILE_BYTES are listed with `content: null` (the engine reads those over MAX_FILE_BYTES only when they hold a policy).
  */
 export function readSourceFiles(root: string, progress?: Progress): SourceFile[] {
   assertDirectory(root);
@@ -92,7 +92,7 @@ export function readSourceFiles(root: string, progress?: Progress): SourceFile[]
 function readSource(full: string, path: string): SourceFile {
   try {
     const size = lstatSync(full).size;
-    if (size > MAX_FILE_BYTES) return { path, size, content: null };
+    if (size > MAX_POLICY_FILE_BYTES) return { path, size, content: null };
     const content = readFileSync(full);
     return { path, size: content.byteLength, content };
   } catch (error) {

@@ -2,7 +2,7 @@
 // directories the repository installs.
 import { Readable } from "node:stream";
 import type { ReadableStream as WebReadableStream } from "node:stream/web";
-import { isManifestPath, MAX_FILE_BYTES } from "../policy/api.js";
+import { isManifestPath, MAX_POLICY_FILE_BYTES } from "../policy/api.js";
 import type { SourceFile } from "../policy/api.js";
 import { readTar } from "./tar.js";
 import type { GitHub, PullRequestInfo, RepoRef } from "./types.js";
@@ -40,12 +40,12 @@ export async function listChangedFiles(octokit: GitHub, repo: RepoRef, pr: PullR
 
 /**
  * Every manifest of the repository at `sha`, from one tarball request however large the repository: the archive
- * streams through a tar reader that keeps only manifest paths, and only the contents of those under MAX_FILE_BYTES
+ * streams through a tar reader that keeps only manifest paths, and only the contents of those under MAX_POLICY_FILE_BYTES
  * (larger ones are handed to the engine without content, which reports them as skipped).
  */
 export function readSnapshot(octokit: GitHub, repo: RepoRef, sha: string): Promise<SourceFile[]> {
   return readArchive(octokit, repo, sha, (path, size) =>
-    !isManifestPath(path) ? "skip" : size > MAX_FILE_BYTES ? "size" : "read",
+    !isManifestPath(path) ? "skip" : size > MAX_POLICY_FILE_BYTES ? "size" : "read",
   );
 }
 

@@ -6,7 +6,7 @@ export { isIncluded, scan } from "./engine.js";
 export type { ScanResult } from "./engine.js";
 export { fix, resolvedFrom } from "./plan/fix.js";
 export type { FileChange, FixResult, RuleRewrite } from "./plan/fix.js";
-export { isManifestPath, MAX_FILE_BYTES } from "./read/manifests.js";
+export { isManifestPath, MAX_FILE_BYTES, MAX_POLICY_FILE_BYTES } from "./read/manifests.js";
 export { renderJson } from "./report/json.js";
 export { renderMarkdown } from "./report/markdown.js";
 export { fencedBlock, htmlText, inlineCode, inlineText } from "./report/inert.js";

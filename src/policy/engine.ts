@@ -2,7 +2,7 @@
 import { isPair, isNode, LineCounter } from "yaml";
 import { Minimatch } from "minimatch";
 import type { Config } from "./config.js";
-import { isManifestPath, parseManifestFile, positionOf } from "./read/manifests.js";
+import { isManifestPath, parseManifestFileIn, positionOf } from "./read/manifests.js";
 import type { Manifest, ParsedFile } from "./read/manifests.js";
 import { policyFrom } from "./read/policy.js";
 import type { Policy, RenderedPolicy } from "./read/policy.js";
@@ -90,13 +90,22 @@ function unreadableFile(source: SourceFile): ParsedFile {
   };
 }
 
+/** Whether a path is in the templates/ directory of a chart (a directory with a Chart.yaml) of the sources. */
+function chartTemplateTest(sources: readonly SourceFile[]): (path: string) => boolean {
+  const templateDirs = sources
+    .filter((source) => source.path === "Chart.yaml" || source.path.endsWith("/Chart.yaml"))
+    .map((source) => `${source.path.slice(0, -"Chart.yaml".length)}templates/`);
+  return (path) => templateDirs.some((dir) => path.startsWith(dir));
+}
+
 /** Parses the sources that are manifests. A file whose parsing throws is recorded in `failures`. */
 export function parseSources(sources: readonly SourceFile[], failures?: Map<string, unknown>): ParsedFile[] {
+  const isChartTemplate = chartTemplateTest(sources);
   return sources
     .filter((source) => isManifestPath(source.path))
     .map((source) => {
       try {
-        return parseManifestFile(source);
+        return parseManifestFileIn(source, { chartTemplate: isChartTemplate(source.path) });
       } catch (error) {
         failures?.set(source.path, error);
         return unreadableFile(source);

@@ -6,7 +6,7 @@ import { loadConfig } from "../../src/cli/config-file.js";
 import { CliError } from "../../src/cli/errors.js";
 import { readSourceFiles } from "../../src/cli/files.js";
 import { DEFAULT_CONFIG } from "../../src/policy/config.js";
-import { MAX_FILE_BYTES } from "../../src/policy/read/manifests.js";
+import { MAX_POLICY_FILE_BYTES } from "../../src/policy/read/manifests.js";
 
 let root: string;
 
@@ -35,7 +35,7 @@ beforeAll(() => {
   write(".git/config.yaml");
   write("sub/node_modules/pkg/x.yaml");
   write("node_modules/y.yaml");
-  write("big.yaml", Buffer.alloc(MAX_FILE_BYTES + 1, 0x61));
+  write("big.yaml", Buffer.alloc(MAX_POLICY_FILE_BYTES + 1, 0x61));
   write("Z.yaml");
   symlinkSync(join(root, "apps"), join(root, "linked-dir"));
   symlinkSync(join(root, "apps/a.yaml"), join(root, "linked.yaml"));
@@ -63,7 +63,7 @@ describe("readSourceFiles", () => {
     expect(Buffer.from(a.content!).toString()).toBe("a: 1\n");
     expect(a.size).toBe(5);
     const big = files.find((file) => file.path === "big.yaml")!;
-    expect(big).toEqual({ path: "big.yaml", size: MAX_FILE_BYTES + 1, content: null });
+    expect(big).toEqual({ path: "big.yaml", size: MAX_POLICY_FILE_BYTES + 1, content: null });
   });
 
   it("fails with a CliError naming the path for a missing directory or a file", () => {

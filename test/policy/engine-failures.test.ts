@@ -11,9 +11,9 @@ vi.mock("../../src/policy/read/manifests.js", async (importOriginal) => {
   const actual = await importOriginal<typeof Manifests>();
   return {
     ...actual,
-    parseManifestFile: (source: Parameters<typeof actual.parseManifestFile>[0]) => {
-      if (source.path.includes("explode")) throw new TypeError("parser exploded");
-      return actual.parseManifestFile(source);
+    parseManifestFileIn: (...args: Parameters<typeof actual.parseManifestFileIn>) => {
+      if (args[0].path.includes("explode")) throw new TypeError("parser exploded");
+      return actual.parseManifestFileIn(...args);
     },
   };
 });

@@ -64,7 +64,10 @@ describe("parseManifestFile", () => {
   it("skips binary, non-UTF-8 and oversized files", () => {
     expect(parseManifestFile(source("b.yaml", new Uint8Array([0x61, 0, 0x62]))).skipped).toBe("binary");
     expect(parseManifestFile(source("l.yaml", new Uint8Array([0x61, 0xff, 0xfe, 0x62]))).skipped).toBe("not-utf8");
-    expect(parseManifestFile({ path: "h.yaml", size: MAX_FILE_BYTES + 1, content: null }).skipped).toBe("too-large");
+    expect(parseManifestFile({ path: "h.yaml", size: MAX_FILE_BYTES + 1, content: null }).skipped).toBe("not-read");
+    expect(parseManifestFile(source("p.yaml", new Uint8Array(MAX_FILE_BYTES + 1).fill(0x61))).skipped).toBe(
+      "too-large",
+    );
   });
 
   it("recognises Go templates without parsing them", () => {

@@ -1,11 +1,16 @@
 // A file → its YAML documents and the Kubernetes objects in them, with source positions on every node.
-import { Composer, isMap, isSeq, LineCounter, Parser } from "yaml";
+import { Composer, isMap, isSeq, Lexer, LineCounter, Parser } from "yaml";
 import type { CST, Document, Node, YAMLMap } from "yaml";
 import { quickOutline, quickParse, quickValues } from "./quick-yaml.js";
 import type { Position, SourceFile, SourceLocation } from "../types.js";
 
-/** Files above this size are not read (GitHub's own limit for blobs shown in diffs is of the same order). */
+/** Files above this size are not read (GitHub's own limit for blobs shown in diffs is of the same order)... */
 export const MAX_FILE_BYTES = 1024 * 1024;
+/**
+ * ...unless they hold a Cilium policy: padding a policy file past MAX_FILE_BYTES must not take it out of the check.
+ * Those are read up to this size; the shells hand the engine the content of every manifest up to it.
+ */
+export const MAX_POLICY_FILE_BYTES = 8 * 1024 * 1024;
 /** Alias expansion budget per document: bounds YAML "billion laughs" bombs. */
 export const MAX_ALIAS_COUNT = 100;
 /**
@@ -34,7 +39,11 @@ export function isKustomizationPath(path: string): boolean {
   return (KUSTOMIZATION_FILE_NAMES as readonly string[]).includes(path.slice(path.lastIndexOf("/") + 1));
 }
 
-export type SkipReason = "too-large" | "binary" | "not-utf8";
+/**
+ * too-large: over MAX_FILE_BYTES, no policy in it; too-large-policy: a policy file over MAX_POLICY_FILE_BYTES;
+ * not-read: the shell did not read it (content null: over the size it reads, or past the job's memory budget).
+ */
+export type SkipReason = "too-large" | "too-large-policy" | "not-read" | "binary" | "not-utf8";
 
 export interface YamlProblem {
   readonly message: string;
@@ -108,24 +117,40 @@ function isBinary(bytes: Uint8Array): boolean {
 
 const utf8 = new TextDecoder("utf-8", { fatal: true, ignoreBOM: true });
 
+const POLICY_KIND_TEXT = new RegExp(`\\b(?:${POLICY_KINDS.join("|")})\\b`);
+
 function decode(file: SourceFile): { text: string; bom: boolean } | SkipReason {
-  if (file.content === null || file.size > MAX_FILE_BYTES || file.content.byteLength > MAX_FILE_BYTES) {
-    return "too-large";
-  }
-  if (isBinary(file.content)) return "binary";
+  if (file.content === null) return "not-read";
+  const size = Math.max(file.size, file.content.byteLength);
+  if (isBinary(file.content)) return size > MAX_FILE_BYTES ? "too-large" : "binary";
   let text: string;
   try {
     text = utf8.decode(file.content);
   } catch {
-    return "not-utf8";
+    return size > MAX_FILE_BYTES ? "too-large" : "not-utf8";
   }
+  if (size > MAX_FILE_BYTES && !POLICY_KIND_TEXT.test(text)) return "too-large";
+  if (size > MAX_POLICY_FILE_BYTES) return "too-large-policy";
   const bom = text.charCodeAt(0) === 0xfeff;
   return { text: bom ? text.slice(1) : text, bom };
 }
 
-/** Whether a text is a Go template rather than plain YAML. */
-export function isTemplated(path: string, text: string): boolean {
-  return TEMPLATE_PATH.test(path) || TEMPLATE_ACTION.test(text);
+/**
+ * Whether a text is a Go template rather than YAML that kubectl would apply as it is: a template file name, a file
+ * of a chart's templates/ directory with template actions, or template actions where they are YAML structure (`{{`
+ * read as two flow mappings). `{{` in a comment, a quoted or block scalar or inside a plain scalar is text: kubectl
+ * and Flux apply such a file unchanged, so it is checked like any other.
+ */
+export function isTemplated(path: string, text: string, options: { chartTemplate?: boolean } = {}): boolean {
+  if (TEMPLATE_PATH.test(path)) return true;
+  if (!TEMPLATE_ACTION.test(text)) return false;
+  if (options.chartTemplate) return true;
+  let previous = "";
+  for (const token of new Lexer().lex(text)) {
+    if (token === "{" && previous === "{") return true;
+    previous = token;
+  }
+  return false;
 }
 
 function stringAt(map: YAMLMap, key: string): string | undefined {
@@ -222,6 +247,11 @@ function nestingDepth(root: CST.Token, limit: number): number {
  * Reads one file. Never throws for any input: problems become `skipped`, `templated` or `problems`.
  */
 export function parseManifestFile(source: SourceFile): ParsedFile {
+  return parseManifestFileIn(source, {});
+}
+
+/** parseManifestFile, told whether the file is in a chart's templates/ directory (the engine knows its sources). */
+export function parseManifestFileIn(source: SourceFile, options: { chartTemplate?: boolean }): ParsedFile {
   const lineCounter = new LineCounter();
   const base = { path: source.path, size: source.size, lineCounter };
   const decoded = decode(source);
@@ -238,7 +268,7 @@ export function parseManifestFile(source: SourceFile): ParsedFile {
     };
   }
   const { text, bom } = decoded;
-  if (isTemplated(source.path, text)) {
+  if (isTemplated(source.path, text, options)) {
     // Line starts are still wanted for findings pointing into the template.
     const lines = lineCounterOf(text);
     return {

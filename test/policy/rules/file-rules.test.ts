@@ -93,11 +93,11 @@ describe("skipped-file", () => {
     ).findings.filter((f) => f.ruleId === "skipped-file");
     expect(result.map((f) => [f.file, f.severity, f.line])).toEqual([
       ["bin.yaml", "info", 1],
-      ["huge.yaml", "info", 1],
+      ["huge.yaml", "warning", 1],
       ["latin1.yml", "info", 1],
     ]);
     expect(result[0]?.message).toContain("binary");
-    expect(result[1]?.message).toContain(`${MAX_FILE_BYTES + 1} bytes, over the 1 MiB limit`);
+    expect(result[1]?.message).toContain(`could not be checked: its ${MAX_FILE_BYTES + 1} bytes were not read`);
     expect(result[2]?.message).toContain("not valid UTF-8");
   });
 });
