@@ -3,6 +3,7 @@ import { describe, expect, it } from "vitest";
 import { parseSources } from "../../src/policy/engine.js";
 import { buildRepoIndex } from "../../src/policy/index/repo-index.js";
 import { chartReleasesOf } from "../../src/policy/index/chart-index.js";
+import { fluxReleaseName } from "../../src/policy/render/chart-releases.js";
 import { mergeValues, parseValuePath, setValueAt } from "../../src/policy/render/helm-values.js";
 import { sources } from "../helpers/sources.js";
 
@@ -13,6 +14,9 @@ function index(files: Record<string, string>) {
 function installed(files: Record<string, string>) {
   return (index(files).charts ?? []).map((outcome) => outcome.installed);
 }
+
+/** `echo -n some-front-appended-namespace-release-with-a-very-long-name | sha256sum` */
+const SHA_OF_LONG = "b9152014cc9c93fa69bdaa18189fa457647e724989c193407a377bf2b5a04a35";
 
 const HELM_REPOSITORY = `apiVersion: source.toolkit.fluxcd.io/v1
 kind: HelmRepository
@@ -37,6 +41,14 @@ describe("Helm values", () => {
 });
 
 describe("Flux HelmRelease", () => {
+  it("shortens release names over 53 characters as helm-controller does", () => {
+    const long = "some-front-appended-namespace-release-with-a-very-long-name";
+    expect(fluxReleaseName("short")).toBe("short");
+    // sha256 of the name, computed independently: echo -n NAME | sha256sum
+    expect(fluxReleaseName(long)).toBe(`some-front-appended-namespace-release-wi-${SHA_OF_LONG.slice(0, 12)}`);
+    expect(fluxReleaseName(long)).toHaveLength(53);
+  });
+
   it("reads chart, version range, HelmRepository, defaults for release name and namespace, values in Flux's order", () => {
     const charts = installed({
       "infra/sources.yaml": HELM_REPOSITORY,

@@ -2,6 +2,7 @@
 // kustomize `helmCharts`, each as a ChartRelease a shell can render with helm, with the values merged in that
 // installer's order. What the engine cannot know (a Secret the repository does not hold, a values file inside a chart
 // it has not got) is kept as a note: the render is then uncertain, and says so.
+import { createHash } from "node:crypto";
 import { parse as parseYaml } from "yaml";
 import type { Manifest, ParsedFile } from "../read/manifests.js";
 import { MAX_ALIAS_COUNT } from "../read/manifests.js";
@@ -330,13 +331,21 @@ function fluxValuesFrom(
   return { layers, uncertain };
 }
 
+/** helm-controller's release.ShortenName: a name over Helm's 53 characters becomes its first 40, "-", 12 of its sha256. */
+export function fluxReleaseName(name: string): string {
+  if (name.length <= 53) return name;
+  return `${name.slice(0, 40)}-${createHash("sha256").update(name).digest("hex").slice(0, 12)}`;
+}
+
 function helmReleaseOf(manifest: Manifest, value: Json, key: string, lookup: Lookup): InstalledChart | undefined {
   const name = manifest.name;
   const spec = asRecord(value.spec);
   if (!spec || name === undefined) return undefined;
   const ownNamespace = lookup.namespaceOfManifest(manifest);
   const targetNamespace = text(spec.targetNamespace);
-  const releaseName = text(spec.releaseName) ?? (targetNamespace !== undefined ? `${targetNamespace}-${name}` : name);
+  const releaseName = fluxReleaseName(
+    text(spec.releaseName) ?? (targetNamespace !== undefined ? `${targetNamespace}-${name}` : name),
+  );
   const namespace = targetNamespace ?? ownNamespace;
   const chartSpec = asRecord(asRecord(spec.chart)?.spec);
   const chartRef = asRecord(spec.chartRef);
