@@ -59,7 +59,12 @@ export const DEFAULT_DOWNLOAD_LIMITS: DownloadLimits = {
   indexBytes: 32 * 1024 ** 2,
   timeoutMs: 30_000,
 };
-const MEMORY_CACHE_ENTRIES = 128;
+/** Renders kept in memory, by their size in UTF-16 code units (the disk cache keeps the rest). */
+const MEMORY_CACHE_CHARS = 64 * 1024 ** 2;
+/** One analysis renders at most this many releases and keeps at most this much output: a PR cannot make it unbounded. */
+export const ANALYSIS_LIMITS = { releases: 200, outputChars: 128 * 1024 ** 2 } as const;
+/** Downloads at once, over all analyses. */
+const DOWNLOAD_CONCURRENCY = 4;
 const CHART_NAME = /^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$/;
 
 const sha256 = (data: string | Uint8Array) => createHash("sha256").update(data).digest("hex");
@@ -118,6 +123,8 @@ export function createChartService(options: ChartServiceOptions): ChartService {
   const helmLimits: HelmLimits = { ...DEFAULT_HELM_LIMITS, ...options.helmLimits };
   const downloadLimits: DownloadLimits = { ...DEFAULT_DOWNLOAD_LIMITS, ...options.downloadLimits };
   const limit = limiter(Math.max(1, options.concurrency ?? 2));
+  const downloadLimit = limiter(DOWNLOAD_CONCURRENCY);
+  let memoryChars = 0;
   const remotes = new Map<string, { readonly source: RemoteRepository; readonly until: number }>();
   const rendered = new Map<string, string>();
   const inFlight = new Map<string, Promise<ChartRender>>();
@@ -193,13 +200,15 @@ export function createChartService(options: ChartServiceOptions): ChartService {
     const scheme = repository.startsWith("oci://") ? null : refusedUrlReason(url, network);
     if (scheme) return { ok: false, reason: `${named} was not downloaded: ${scheme}` };
     try {
-      const source = remote(repository);
-      const version = pickVersion(await source.versions(chart), wanted);
-      if (version === null) return { ok: false, reason: `${named}: the repository offers no matching version` };
-      const cached = cache.find(chart, repository, version);
-      if (cached) return found(cached.version, cached.path);
-      const data = await source.archive(chart, version);
-      return found(version, cache.store(chart, repository, version, data));
+      return await downloadLimit(async () => {
+        const source = remote(repository);
+        const version = pickVersion(await source.versions(chart), wanted);
+        if (version === null) return { ok: false, reason: `${named}: the repository offers no matching version` };
+        const cached = cache.find(chart, repository, version);
+        if (cached) return found(cached.version, cached.path);
+        const data = await source.archive(chart, version);
+        return found(version, cache.store(chart, repository, version, data));
+      });
     } catch (error) {
       const message = error instanceof DownloadError ? error.message : (error as Error).message;
       // Said once, plainly: what was refused or failed. A cached match is still better than nothing.
@@ -288,9 +297,19 @@ export function createChartService(options: ChartServiceOptions): ChartService {
   }
 
   function remember(key: string, manifests: string): void {
-    rendered.delete(key);
+    const previous = rendered.get(key);
+    if (previous !== undefined) {
+      rendered.delete(key);
+      memoryChars -= previous.length;
+    }
+    if (manifests.length > MEMORY_CACHE_CHARS / 4) return;
     rendered.set(key, manifests);
-    if (rendered.size > MEMORY_CACHE_ENTRIES) rendered.delete(rendered.keys().next().value!);
+    memoryChars += manifests.length;
+    while (memoryChars > MEMORY_CACHE_CHARS) {
+      const [oldest, text] = rendered.entries().next().value!;
+      rendered.delete(oldest);
+      memoryChars -= text.length;
+    }
   }
 
   async function renderRelease(repositoryCharts: RepositoryCharts, release: ChartRelease): Promise<ChartRender> {
@@ -320,13 +339,32 @@ export function createChartService(options: ChartServiceOptions): ChartService {
           release.chart.kind === "directory" ? [release.chart.path] : [],
         );
         if (directories.length > 0) await repositoryCharts.prefetch?.(directories);
+        let outputChars = 0;
+        const withinBudget = (render: ChartRender): ChartRender => {
+          if (!render.ok) return render;
+          outputChars += render.manifests.length;
+          if (outputChars <= ANALYSIS_LIMITS.outputChars) return render;
+          return {
+            key: render.key,
+            ok: false,
+            reason: `chart ${render.chart} ${render.version} was rendered, but this analysis' rendered output is over ${ANALYSIS_LIMITS.outputChars} characters`,
+          };
+        };
         return Promise.all(
-          releases.map((release) =>
-            renderRelease(repositoryCharts, release).catch((error: unknown): ChartRender => ({
-              key: release.key,
-              ok: false,
-              reason: `not rendered: ${(error as Error).message}`,
-            })),
+          releases.map((release, i) =>
+            i >= ANALYSIS_LIMITS.releases
+              ? Promise.resolve<ChartRender>({
+                  key: release.key,
+                  ok: false,
+                  reason: `not rendered: the repository installs more than ${ANALYSIS_LIMITS.releases} chart releases`,
+                })
+              : renderRelease(repositoryCharts, release)
+                  .catch((error: unknown): ChartRender => ({
+                    key: release.key,
+                    ok: false,
+                    reason: `not rendered: ${(error as Error).message}`,
+                  }))
+                  .then(withinBudget),
           ),
         );
       },
