@@ -375,8 +375,9 @@ helmCharts:
 
 describe("what the shells render", () => {
   it("lists the releases with a chart to render, with the API versions the repository's CRDs serve", () => {
-    const root = index({
-      "crds.yaml": `apiVersion: apiextensions.k8s.io/v1
+    const files = parseSources(
+      sources({
+        "crds.yaml": `apiVersion: apiextensions.k8s.io/v1
 kind: CustomResourceDefinition
 metadata: {name: widgets.example.com}
 spec:
@@ -387,8 +388,8 @@ spec:
     - {name: v1, served: true, storage: true}
     - {name: v1alpha1, served: false, storage: false}
 `,
-      "sources.yaml": HELM_REPOSITORY,
-      "r.yaml": `apiVersion: helm.toolkit.fluxcd.io/v2
+        "sources.yaml": HELM_REPOSITORY,
+        "r.yaml": `apiVersion: helm.toolkit.fluxcd.io/v2
 kind: HelmRelease
 metadata: {name: traefik, namespace: flux-system}
 spec: {chart: {spec: {chart: traefik, version: 33.2.1, sourceRef: {kind: HelmRepository, name: traefik}}}}
@@ -398,8 +399,10 @@ kind: HelmRelease
 metadata: {name: elsewhere, namespace: flux-system}
 spec: {chart: {spec: {chart: x, sourceRef: {kind: HelmRepository, name: nowhere}}}}
 `,
-    });
-    const releases = chartReleasesOf(root);
+      }),
+    );
+    const root = buildRepoIndex(files);
+    const releases = chartReleasesOf(root, files);
     expect(releases.map((r) => [r.key, r.releaseName, r.apiVersions])).toEqual([
       ["r.yaml#0/", "traefik", ["example.com/v1", "example.com/v1/Widget"]],
     ]);

@@ -2,9 +2,10 @@
 // the repository installs, as certain as the repository's own (source `chart`). The output is not a repository file:
 // it is never reported on, its size is bounded, and everything it yields points at the installer's line.
 import { parseDocument } from "yaml";
-import type { Manifest } from "../read/manifests.js";
+import type { Manifest, ParsedFile } from "../read/manifests.js";
 import { MAX_ALIAS_COUNT, MAX_FILE_BYTES, parseManifestFile } from "../read/manifests.js";
 import type { ChartRelease, ChartRender } from "../render/chart-port.js";
+import { crdApiVersionsOf } from "../render/chart-releases.js";
 import type { InstalledChart } from "../render/chart-releases.js";
 import { applyLayer } from "../render/kustomize.js";
 import type { ChartOrigin, ReleaseInfo, ServiceInfo } from "../types.js";
@@ -26,9 +27,18 @@ export interface ChartOutcome {
   readonly reason?: string;
 }
 
-/** The releases a shell should render: the installations whose chart the repository locates. */
-export function chartReleasesOf(index: Pick<RepoIndex, "charts">): ChartRelease[] {
-  return (index.charts ?? []).flatMap((outcome) => (outcome.installed.release ? [outcome.installed.release] : []));
+/**
+ * The releases a shell should render: the installations whose chart the repository locates, with the API versions
+ * the repository's CRDs serve (read from `files`, only when there is something to render).
+ */
+export function chartReleasesOf(index: Pick<RepoIndex, "charts">, files: readonly ParsedFile[] = []): ChartRelease[] {
+  const releases = (index.charts ?? []).flatMap((outcome) =>
+    outcome.installed.release ? [outcome.installed.release] : [],
+  );
+  if (releases.length === 0) return releases;
+  const apiVersions = crdApiVersionsOf(files);
+  if (apiVersions.length === 0) return releases;
+  return releases.map((release) => (release.apiVersions.length > 0 ? release : { ...release, apiVersions }));
 }
 
 /** Plain words for an installation, e.g. "chart traefik 33.2.1 from https://traefik.github.io/charts". */
@@ -228,6 +238,7 @@ function withOutcome(release: ReleaseInfo, outcome: ChartOutcome): ReleaseInfo {
  * render, then the index with their output.
  */
 export const CHART_LAYER = {
-  releases: (_files: unknown, index: Pick<RepoIndex, "charts">): ChartRelease[] => chartReleasesOf(index),
+  releases: (files: readonly ParsedFile[], index: Pick<RepoIndex, "charts">): ChartRelease[] =>
+    chartReleasesOf(index, files),
   extend: withRenderedCharts,
 } as const;

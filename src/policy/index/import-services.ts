@@ -272,8 +272,9 @@ export function importServices(snapshotText: string, configText: string, options
  * skips unless asked.
  */
 export async function definedServiceKeys(sources: readonly SourceFile[], charts?: ChartRenderer): Promise<Set<string>> {
-  let index = buildRepoIndex(parseSources(sources));
-  const releases = chartReleasesOf(index);
+  const files = parseSources(sources);
+  let index = buildRepoIndex(files);
+  const releases = chartReleasesOf(index, files);
   if (charts && releases.length > 0) index = withRenderedCharts(index, await charts.render(releases));
   return new Set(index.services.map((service) => `${service.namespace ?? ""}/${service.name}`));
 }

@@ -492,6 +492,8 @@ function kustomizationValue(file: ParsedFile): Json | undefined {
 }
 
 function kustomizeReleasesOf(file: ParsedFile, lookup: Lookup, inputs: ChartReleaseInputs): InstalledChart[] {
+  // Most kustomizations inflate no chart: their text says so without reading them again.
+  if (!file.text.includes("helmCharts")) return [];
   const value = kustomizationValue(file);
   const charts = asArray(value?.helmCharts);
   if (!value || charts.length === 0) return [];
@@ -677,11 +679,5 @@ export function installedChartsOf(inputs: ChartReleaseInputs): InstalledChart[] 
     if (/(^|\/)(kustomization\.ya?ml|Kustomization)$/.test(file.path))
       found.push(...kustomizeReleasesOf(file, lookup, inputs));
   }
-  if (found.every((entry) => entry.release === undefined)) return found;
-  const apiVersions = crdApiVersionsOf(files);
-  return found.map((entry) =>
-    entry.release && entry.release.apiVersions.length === 0 && apiVersions.length > 0
-      ? { ...entry, release: { ...entry.release, apiVersions } }
-      : entry,
-  );
+  return found;
 }
