@@ -47,7 +47,12 @@ export class JobFailure extends Error {
 }
 
 interface Analysis {
-  readonly report: { filesScanned: number; policies: number; findings: ReturnType<typeof scan>["findings"] };
+  readonly report: {
+    filesScanned: number;
+    policies: number;
+    otherYamlWithProblems?: number;
+    findings: ReturnType<typeof scan>["findings"];
+  };
   readonly fixResult: FixResult | null;
   readonly fixError?: string;
 }
@@ -61,7 +66,12 @@ function analyseSources(
 ): Analysis {
   const scanned = scan(sources, { config, ...(only ? { only } : {}) });
   const { findings } = scanned;
-  const report = { filesScanned: scanned.filesScanned, policies: scanned.policies, findings };
+  const report = {
+    filesScanned: scanned.filesScanned,
+    policies: scanned.policies,
+    otherYamlWithProblems: scanned.otherYamlWithProblems ?? 0,
+    findings,
+  };
   if (!wantFix || !findings.some((finding) => finding.fix === "auto" || finding.fix === "guessed")) {
     return { report, fixResult: null };
   }

@@ -2,7 +2,7 @@
 import { isPair, isNode, LineCounter } from "yaml";
 import { Minimatch } from "minimatch";
 import type { Config } from "./config.js";
-import { isManifestPath, parseManifestFileIn, positionOf } from "./read/manifests.js";
+import { holdsKubernetesManifests, isManifestPath, parseManifestFileIn, positionOf } from "./read/manifests.js";
 import type { Manifest, ParsedFile } from "./read/manifests.js";
 import { policyFrom } from "./read/policy.js";
 import type { Policy, RenderedPolicy } from "./read/policy.js";
@@ -33,6 +33,11 @@ export interface ScanResult {
   readonly filesScanned: number;
   /** Policy specs in the files reported on. */
   readonly policies: number;
+  /**
+   * Files reported on whose YAML is broken but which are not Kubernetes manifests (Helm values, CI configurations):
+   * not judged, only counted.
+   */
+  readonly otherYamlWithProblems?: number;
   readonly findings: readonly Finding[];
   /** Every manifest file read, including those only indexed. */
   readonly files: readonly ParsedFile[];
@@ -190,6 +195,7 @@ export function scan(sources: readonly SourceFile[], options: ScanOptions): Scan
   const reported = files.filter((file) => (!options.only || options.only.has(file.path)) && included(file.path));
   const findings: Finding[] = [];
   let policyCount = 0;
+  let otherYamlWithProblems = 0;
 
   for (const file of reported) {
     const top: Position = { line: 1, column: 1 };
@@ -202,6 +208,7 @@ export function scan(sources: readonly SourceFile[], options: ScanOptions): Scan
       const reason = `while indexing the repository: ${describeError(degraded)}; checked without cross-file information`;
       findings.push(internalError(file.path, top, null, reason));
     }
+    if (file.problems.length > 0 && !holdsKubernetesManifests(file, index.kustomizeFiles)) otherYamlWithProblems++;
     // Each rule runs on its own: one rule failing on one file or policy costs only that rule's findings there.
     const failedRules = new Set<string>();
     const run = (rule: Rule | null, policy: Policy | null, check: () => void, at?: Position) => {
@@ -268,5 +275,5 @@ export function scan(sources: readonly SourceFile[], options: ScanOptions): Scan
     file.release?.();
   }
   findings.sort(compareFindings);
-  return { filesScanned: reported.length, policies: policyCount, findings, files, index };
+  return { filesScanned: reported.length, policies: policyCount, otherYamlWithProblems, findings, files, index };
 }

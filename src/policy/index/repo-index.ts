@@ -45,6 +45,8 @@ export interface RepoIndex {
   readonly charts?: readonly ChartOutcome[];
   /** Policy specs that send DNS through Cilium's proxy, as rendered (index/dns-proxy.ts). */
   readonly dnsProxyScopes?: readonly DnsProxyScope[];
+  /** Files some kustomization names (resources, patches, inputs): meant for Kubernetes even when unreadable. */
+  readonly kustomizeFiles?: ReadonlySet<string>;
 }
 
 /** One manifest as some rendering sees it: its plain-JS value after the transformations that apply to it. */
@@ -423,7 +425,7 @@ export function buildRepoIndex(files: readonly ParsedFile[]): RepoIndex {
       ? [{ name: manifest.name, namespace: manifest.namespace }]
       : list.map((rendering) => ({ ...rendering }));
   };
-  const { notes } = kustomize;
+  const { notes, referencedFiles: kustomizeFiles } = kustomize;
   const rendered = (manifest: Manifest) =>
     renderings(manifest)[0] ?? { name: manifest.name, namespace: manifest.namespace };
   // Charts are found here, rendered by a shell, and added by withRenderedCharts: until then none is rendered.
@@ -441,6 +443,7 @@ export function buildRepoIndex(files: readonly ParsedFile[]): RepoIndex {
     rendered,
     renderings,
     notes,
+    kustomizeFiles,
     charts,
   };
 }

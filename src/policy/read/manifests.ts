@@ -475,6 +475,26 @@ function compose(tokens: readonly CST.Token[]): Document.Parsed[] {
   return Array.from(new Composer({ prettyErrors: false, keepSourceTokens: false, merge: true }).compose(tokens));
 }
 
+const API_VERSION_LINE = /^[ \t]*(?:- +)?apiVersion[ \t]*:/m;
+const KIND_LINE = /^[ \t]*(?:- +)?kind[ \t]*:/m;
+
+/**
+ * Whether a file holds, or looks meant to hold, Kubernetes manifests: a document read with apiVersion and kind, a
+ * kustomization, a file a kustomization uses (`kustomizeFiles`), or a text with `apiVersion:` and `kind:` keys (a
+ * manifest whose YAML is broken). Other YAML (Helm values, CI and linter configurations) is not this tool's to judge.
+ */
+export function holdsKubernetesManifests(
+  file: Pick<ParsedFile, "path" | "text" | "manifests">,
+  kustomizeFiles?: ReadonlySet<string>,
+): boolean {
+  return (
+    file.manifests.length > 0 ||
+    isKustomizationPath(file.path) ||
+    (kustomizeFiles?.has(file.path) ?? false) ||
+    (API_VERSION_LINE.test(file.text) && KIND_LINE.test(file.text))
+  );
+}
+
 export function isPolicyManifest(manifest: Pick<Manifest, "apiVersion" | "kind">): boolean {
   return manifest.apiVersion === POLICY_API_VERSION && (POLICY_KINDS as readonly string[]).includes(manifest.kind);
 }

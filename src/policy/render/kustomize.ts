@@ -168,6 +168,8 @@ export interface KustomizeView {
   renderingsOf(manifest: Manifest): readonly KustomizeRendering[];
   /** Files that are not resources: kustomizations themselves, patches, generator inputs, transformer configs. */
   readonly nonResourceFiles: ReadonlySet<string>;
+  /** Every file a kustomization names: its resources and the files it uses otherwise (patches, inputs). */
+  readonly referencedFiles: ReadonlySet<string>;
   /** Cycles, missing paths, remote resources, unapplied fields. */
   readonly notes: readonly KustomizeNote[];
   /**
@@ -687,6 +689,7 @@ export function renderKustomizations(files: readonly ParsedFile[]): KustomizeVie
     for (const path of kustomization.auxiliary) nonResourceFiles.add(path);
   }
 
+  const referencedFiles = new Set<string>(nonResourceFiles);
   type Target = { file: ParsedFile } | { kustomization: Kustomization };
   const resolveReference = (from: Kustomization, reference: string): Target | undefined => {
     if (isRemote(reference)) {
@@ -695,6 +698,7 @@ export function renderKustomizations(files: readonly ParsedFile[]): KustomizeVie
     }
     const path = joinPath(from.dir, reference);
     const file = path === undefined ? undefined : byPath.get(path);
+    if (path !== undefined && file) referencedFiles.add(path);
     if (file) return { file };
     const kustomization = path === undefined ? undefined : kustomizationOfDir.get(path);
     if (kustomization) return { kustomization };
@@ -819,6 +823,7 @@ export function renderKustomizations(files: readonly ParsedFile[]): KustomizeVie
     renderingsOf: (manifest) =>
       (inclusions.get(manifest) ?? []).map(({ root, layers }) => render(manifest, root, layers)),
     nonResourceFiles,
+    referencedFiles,
     notes,
     chartLayersOf: (kustomization) => {
       const output = chartOutputs.get(kustomization);

@@ -6,7 +6,7 @@ import type { RuleMeta } from "../rules/rule.js";
 import type { Finding, Severity } from "../types.js";
 
 /** What every report renders: the scan's counts and findings. */
-export type ReportInput = Pick<ScanResult, "filesScanned" | "policies" | "findings">;
+export type ReportInput = Pick<ScanResult, "filesScanned" | "policies" | "findings" | "otherYamlWithProblems">;
 
 /** Options shared by the reports that link to rule documentation. */
 export interface RuleDocsOptions {
@@ -49,7 +49,10 @@ function plural(count: number, singular: string, pluralForm = `${singular}s`): s
 
 /** "2 errors, 1 warning and 3 info findings in 12 files (4 policies)", or "No findings in …". */
 export function summaryLine(input: ReportInput): string {
-  const scope = `${plural(input.filesScanned, "file")} (${plural(input.policies, "policy", "policies")})`;
+  const other = input.otherYamlWithProblems ?? 0;
+  const scope =
+    `${plural(input.filesScanned, "file")} (${plural(input.policies, "policy", "policies")}` +
+    (other > 0 ? `; ${plural(other, "other YAML file")} with YAML problems not judged: not Kubernetes manifests)` : ")");
   if (input.findings.length === 0) return `No findings in ${scope}.`;
   const counts = countBySeverity(input.findings);
   const parts = [
