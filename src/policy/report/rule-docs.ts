@@ -52,7 +52,9 @@ export function summaryLine(input: ReportInput): string {
   const other = input.otherYamlWithProblems ?? 0;
   const scope =
     `${plural(input.filesScanned, "file")} (${plural(input.policies, "policy", "policies")}` +
-    (other > 0 ? `; ${plural(other, "other YAML file")} with YAML problems not judged: not Kubernetes manifests)` : ")");
+    (other > 0
+      ? `; ${plural(other, "other YAML file")} with YAML problems not judged: not Kubernetes manifests)`
+      : ")");
   if (input.findings.length === 0) return `No findings in ${scope}.`;
   const counts = countBySeverity(input.findings);
   const parts = [
