@@ -69,20 +69,19 @@ async function floor(quick) {
 
 async function engine(which) {
   const { DEFAULT_CONFIG } = await import(new URL("policy/config.js", dist).href);
-  const { scan } = await import(new URL("policy/engine.js", dist).href);
-  const { fix } = await import(new URL("policy/fix.js", dist).href);
+  const { analyse, applyFixes } = await import(new URL("policy/api.js", dist).href);
   const reader = await loadReader();
   const started = performance.now();
   const sources = await reader.read(dir);
   if (which === "scan") {
-    const result = scan(sources, { config: DEFAULT_CONFIG });
+    const result = await analyse(sources, { config: DEFAULT_CONFIG });
     const wallMs = performance.now() - started;
     const byRule = {};
     for (const finding of result.findings) byRule[finding.ruleId] = (byRule[finding.ruleId] ?? 0) + 1;
     return { wallMs, files: sources.length, reader: reader.name, findings: result.findings.length, byRule };
   }
   try {
-    const result = fix(sources, { config: DEFAULT_CONFIG });
+    const result = applyFixes(await analyse(sources, { config: DEFAULT_CONFIG }));
     const wallMs = performance.now() - started;
     return { wallMs, files: sources.length, reader: reader.name, changes: result.changes.length };
   } catch (error) {

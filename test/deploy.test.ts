@@ -8,7 +8,7 @@ import { forbiddenAddressReason } from "../src/charts/address.js";
 import { parseAllDocuments } from "yaml";
 import { HEALTH_PATH } from "../src/github/app.js";
 import { DEFAULT_CONFIG } from "../src/policy/config.js";
-import { scan } from "../src/policy/engine.js";
+import { analyse } from "../src/policy/api.js";
 import type { SourceFile } from "../src/policy/types.js";
 import { CILIUM_SCHEMAS_DIR, hasCommand, hasShared, PROJECT_ROOT } from "./helpers/external.js";
 
@@ -46,13 +46,13 @@ function matches(selector: Record<string, string>, labels: Record<string, string
 }
 
 describe("deploy/", () => {
-  it("passes our own scan: two policies read, no warning and no error", () => {
-    const result = scan(deploySources(), { config: DEFAULT_CONFIG });
+  it("passes our own scan: two policies read, no warning and no error", async () => {
+    const result = await analyse(deploySources(), { config: DEFAULT_CONFIG });
     expect(result.policies).toBe(2);
     expect(result.findings.filter((finding) => finding.severity !== "info")).toEqual([]);
   });
 
-  it("would fail the scan if the app reached Redis through toServices+toPorts (the scan is not blind here)", () => {
+  it("would fail the scan if the app reached Redis through toServices+toPorts (the scan is not blind here)", async () => {
     const sources = deploySources().map((source) => {
       if (source.path !== "deploy/networkpolicy.yaml") return source;
       const text = Buffer.from(source.content as Uint8Array)
@@ -65,7 +65,7 @@ describe("deploy/", () => {
       const content = new TextEncoder().encode(text);
       return { path: source.path, size: content.byteLength, content };
     });
-    const result = scan(sources, { config: DEFAULT_CONFIG });
+    const result = await analyse(sources, { config: DEFAULT_CONFIG });
     expect(result.findings.map((finding) => finding.ruleId)).toContain("to-services-with-to-ports");
   });
 

@@ -6,7 +6,7 @@ import { randomBytes } from "node:crypto";
 import { createTwoFilesPatch, FILE_HEADERS_ONLY } from "diff";
 import { Option } from "commander";
 import type { Command } from "commander";
-import { fix, resolvedFrom } from "../policy/api.js";
+import { analyse, applyFixes, resolvedFrom } from "../policy/api.js";
 import type { FileChange, FixResult, RuleRewrite } from "../policy/api.js";
 import { loadConfig } from "./config-file.js";
 import { EXIT, ioError } from "./errors.js";
@@ -155,16 +155,16 @@ export function writeChanges(root: string, changes: readonly FileChange[]): void
 }
 
 /** Runs the fix of `dir`: writes the files (unless dry-run) and returns what to print and the exit code. */
-export function runFix(
+export async function runFix(
   dir: string,
   options: FixCommandOptions,
-): { output: string; diagnostics: string; exitCode: number } {
+): Promise<{ output: string; diagnostics: string; exitCode: number }> {
   const root = resolve(dir);
   const config = loadConfig(root, options);
   const progress = new Progress();
   const sources = readSourceFiles(root, progress);
   progress.update(`fixing ${sources.length} files…`);
-  const result = fix(sources, { config });
+  const result = applyFixes(await analyse(sources, { config }));
   progress.done();
   const dryRun = options.dryRun === true;
   if (!dryRun) writeChanges(root, result.changes);
@@ -186,8 +186,8 @@ export function registerFixCommand(program: Command): void {
     .argument("[dir]", "directory to fix", ".")
     .option("--dry-run", "print a unified diff instead of writing files")
     .addOption(new Option("--format <format>", "summary format").choices(FIX_FORMATS).default("text"));
-  configOptions(command).action((dir: string, options: FixCommandOptions) => {
-    const { output, diagnostics, exitCode } = runFix(dir, options);
+  configOptions(command).action(async (dir: string, options: FixCommandOptions) => {
+    const { output, diagnostics, exitCode } = await runFix(dir, options);
     if (diagnostics) process.stderr.write(diagnostics);
     process.stdout.write(output);
     process.exitCode = exitCode;

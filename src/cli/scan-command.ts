@@ -2,12 +2,8 @@
 import { resolve } from "node:path";
 import { Option } from "commander";
 import type { Command } from "commander";
-import { scan } from "../policy/api.js";
-import type { ScanResult } from "../policy/api.js";
-import { renderJson } from "../policy/api.js";
-import { renderMarkdown } from "../policy/api.js";
-import { renderSarif } from "../policy/api.js";
-import { renderTable } from "../policy/api.js";
+import { analyse, renderJson, renderMarkdown, renderSarif, renderTable } from "../policy/api.js";
+import type { ReportInput } from "../policy/api.js";
 import { loadConfig } from "./config-file.js";
 import { EXIT } from "./errors.js";
 import { readSourceFiles } from "./files.js";
@@ -29,7 +25,7 @@ export function configOptions(command: Command): Command {
     .option("--cilium-version <range>", "semver range of the Cilium versions the clusters run, e.g. '>=1.14 <1.17'");
 }
 
-export function render(result: ScanResult, format: Format, toolVersion: string): string {
+export function render(result: ReportInput, format: Format, toolVersion: string): string {
   switch (format) {
     case "table":
       return renderTable(result, { width: process.stdout.isTTY ? process.stdout.columns : undefined });
@@ -43,17 +39,17 @@ export function render(result: ScanResult, format: Format, toolVersion: string):
 }
 
 /** Runs a scan of `dir` and returns the report and the exit code, without printing. */
-export function runScan(
+export async function runScan(
   dir: string,
   options: ScanCommandOptions,
   toolVersion: string,
-): { output: string; exitCode: number } {
+): Promise<{ output: string; exitCode: number }> {
   const root = resolve(dir);
   const config = loadConfig(root, options);
   const progress = new Progress();
   const sources = readSourceFiles(root, progress);
   progress.update(`scanning ${sources.length} files…`);
-  const result = scan(sources, { config });
+  const result = await analyse(sources, { config });
   progress.done();
   const hasErrors = result.findings.some((finding) => finding.severity === "error");
   return { output: render(result, options.format, toolVersion), exitCode: hasErrors ? EXIT.findings : EXIT.ok };
@@ -65,8 +61,8 @@ export function registerScanCommand(program: Command): void {
     .description("report Cilium network policy problems in the manifests under DIR")
     .argument("[dir]", "directory to scan", ".")
     .addOption(new Option("--format <format>", "report format").choices(FORMATS).default("table"));
-  configOptions(command).action((dir: string, options: ScanCommandOptions) => {
-    const { output, exitCode } = runScan(dir, options, program.version() ?? "0.0.0");
+  configOptions(command).action(async (dir: string, options: ScanCommandOptions) => {
+    const { output, exitCode } = await runScan(dir, options, program.version() ?? "0.0.0");
     process.stdout.write(output);
     process.exitCode = exitCode;
   });

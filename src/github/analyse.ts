@@ -2,9 +2,8 @@
 // check run, the comment and the follow-up PR say what the engine found. Findings first: the check run is
 // `in_progress` before anything is read and completed as soon as the findings are known; the follow-up comes after
 // and its failure never hides them. Every step looks up before it writes, so running a job twice changes nothing.
-import { inlineText, isIncluded, scan } from "../policy/api.js";
-import { fix } from "../policy/api.js";
-import type { Config, FixResult, SourceFile } from "../policy/api.js";
+import { analyse, applyFixes, inlineText } from "../policy/api.js";
+import type { Config, Finding, FixResult, SourceFile } from "../policy/api.js";
 import { conclusionFor } from "./check-run.js";
 import type { CheckRunRef, Host } from "./host.js";
 import { adviceFor, describeFailure, isTransient } from "./failures.js";
@@ -51,36 +50,33 @@ interface Analysis {
     filesScanned: number;
     policies: number;
     otherYamlWithProblems?: number;
-    findings: ReturnType<typeof scan>["findings"];
+    findings: readonly Finding[];
   };
   readonly fixResult: FixResult | null;
   readonly fixError?: string;
 }
 
 /** The engine's findings for the PR's files, and the rewrite of the repository when one is wanted. */
-function analyseSources(
+async function analyseSources(
   sources: readonly SourceFile[],
   config: Config,
   only: ReadonlySet<string> | undefined,
   wantFix: boolean,
-): Analysis {
-  const scanned = scan(sources, { config, ...(only ? { only } : {}) });
-  const { findings } = scanned;
+): Promise<Analysis> {
+  // One analysis per event: the findings of the PR's files, and the fix plans of the whole repository.
+  const analysis = await analyse(sources, { config, ...(only ? { only } : {}) });
+  const { findings } = analysis;
   const report = {
-    filesScanned: scanned.filesScanned,
-    policies: scanned.policies,
-    otherYamlWithProblems: scanned.otherYamlWithProblems ?? 0,
+    filesScanned: analysis.filesScanned,
+    policies: analysis.policies,
+    otherYamlWithProblems: analysis.otherYamlWithProblems,
     findings,
   };
   if (!wantFix || !findings.some((finding) => finding.fix === "auto" || finding.fix === "guessed")) {
     return { report, fixResult: null };
   }
   try {
-    const result = fix(sources, { config });
-    return {
-      report,
-      fixResult: { ...result, changes: result.changes.filter((change) => isIncluded(config, change.path)) },
-    };
+    return { report, fixResult: applyFixes(analysis) };
   } catch (error) {
     return { report, fixResult: null, fixError: (error as Error).message };
   }
@@ -166,7 +162,7 @@ async function analysePullRequest(
   const changed = await host.changedFiles(pr);
   const sources = await host.snapshot(pr.headSha);
   const only = changed.truncated ? undefined : new Set(changed.files.map((file) => file.path));
-  const { report, fixResult, fixError } = analyseSources(sources, config, only, config.followUp);
+  const { report, fixResult, fixError } = await analyseSources(sources, config, only, config.followUp);
   const { findings } = report;
   if (fixError !== undefined) log.warn({ ...where, error: fixError }, "the rewrite failed");
   const fileUrl = (file: string, line: number) =>

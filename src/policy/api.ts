@@ -2,10 +2,10 @@
 export type { Config } from "./config.js";
 export { CONFIG_PATH, ConfigError, parseConfig, resolveConfig } from "./config.js";
 export type { Finding, FixKind, Severity, SourceFile } from "./types.js";
-export { isIncluded, scan } from "./engine.js";
-export type { ScanResult } from "./engine.js";
-export { fix, resolvedFrom } from "./plan/fix.js";
-export type { FileChange, FixResult, RuleRewrite } from "./plan/fix.js";
+export { analyse } from "./engine.js";
+export type { Analysis, AnalyseOptions } from "./engine.js";
+export { applyFixes, resolvedFrom } from "./plan/fix.js";
+export type { FileChange, FixResult, RuleFix, RuleRewrite } from "./plan/fix.js";
 export { isManifestPath, MAX_FILE_BYTES, MAX_POLICY_FILE_BYTES } from "./read/manifests.js";
 export { renderJson } from "./report/json.js";
 export { renderMarkdown } from "./report/markdown.js";

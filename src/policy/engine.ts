@@ -1,34 +1,38 @@
-// The scan: source files in, findings out. Pure: the shells hand it files and print what it returns.
+// The analysis: source files in, findings and the fix plans they carry out, from one parse, one index and one
+// resolution per toServices entry. Pure: the shells hand it files (and a chart renderer) and print what it returns.
 import { isPair, isNode, LineCounter } from "yaml";
 import { Minimatch } from "minimatch";
 import type { Config } from "./config.js";
 import { holdsKubernetesManifests, isManifestPath, parseManifestFileIn, positionOf } from "./read/manifests.js";
 import type { Manifest, ParsedFile } from "./read/manifests.js";
 import { policyFrom } from "./read/policy.js";
-import type { Policy, RenderedPolicy } from "./read/policy.js";
+import type { Policy, PolicyRule as RuleOfPolicy, RenderedPolicy } from "./read/policy.js";
+import type { ChartRelease, ChartRender, ChartRenderer } from "./render/chart-port.js";
+import { CHART_LAYER } from "./index/chart-index.js";
 import { buildRepoIndex } from "./index/repo-index.js";
 import type { RepoIndex } from "./index/repo-index.js";
-import { RULES } from "./rules/index.js";
+import { DEFAULT_RESOLVER, fixKindOf, planRuleFix } from "./plan/fix.js";
+import type { PlanContext, RuleFix, RuleRewriteView, ServiceResolver } from "./plan/fix.js";
+import { INTERNAL_ERROR, RULES } from "./rules/index.js";
 import type { Report, Rule, RuleMeta } from "./rules/rule.js";
 import type { Finding, Position, SourceFile } from "./types.js";
-import { CiliumVersions } from "./versions.js";
+import { CILIUM, CiliumVersions } from "./versions.js";
 
-/** Not a rule: the engine's own report that something went wrong inside it for one file. */
-export const INTERNAL_ERROR: RuleMeta = {
-  id: "internal-error",
-  defaultSeverity: "error",
-  description: "The analysis of this file failed unexpectedly; the rest of the repository was still scanned.",
-  fixable: false,
-};
-
-export interface ScanOptions {
+export interface AnalyseOptions {
   readonly config: Config;
-  /** Report findings only for these paths (a pull request's changed files); every file is still indexed. */
+  /**
+   * Report findings only for these paths (a pull request's changed files). Every file is still indexed, and the
+   * fixable rules still run on every included file: their plans are the repository's fix.
+   */
   readonly only?: ReadonlySet<string>;
   readonly rules?: readonly Rule[];
+  /** Renders the Helm charts the repository installs (a shell's `helm`); without it, no chart is rendered. */
+  readonly charts?: ChartRenderer;
+  /** Resolution of toServices entries (default: repository → config → builtin → guessed → manual). */
+  readonly resolve?: ServiceResolver;
 }
 
-export interface ScanResult {
+export interface Analysis {
   /** Manifest files reported on (selected by `only` and the configured paths), skipped ones included. */
   readonly filesScanned: number;
   /** Policy specs in the files reported on. */
@@ -37,24 +41,34 @@ export interface ScanResult {
    * Files reported on whose YAML is broken but which are not Kubernetes manifests (Helm values, CI configurations):
    * not judged, only counted.
    */
-  readonly otherYamlWithProblems?: number;
+  readonly otherYamlWithProblems: number;
+  /** In code-unit order of path, then line, column and rule id. */
   readonly findings: readonly Finding[];
-  /** Every manifest file read, including those only indexed. */
+  /** The fix plans the reports carry, in path and line order; none from a rule turned off. */
+  readonly fixes: readonly RuleFix[];
+  /** Every manifest file read, in code-unit order of path, including those only indexed. */
   readonly files: readonly ParsedFile[];
   readonly index: RepoIndex;
 }
 
+/**
+ * A layer of the index that a shell renders: it names what to render from the files and the index so far (the
+ * chart releases the repository installs) and adds the rendered output (their Services and workloads) to the index.
+ */
+export interface IndexLayer {
+  releases(files: readonly ParsedFile[], index: RepoIndex): readonly ChartRelease[];
+  extend(index: RepoIndex, renders: readonly ChartRender[]): RepoIndex;
+}
+
+/** The layers a chart renderer feeds, in order. */
+const CHART_LAYERS: readonly IndexLayer[] = [CHART_LAYER];
+
 /** The configuration's include/exclude globs as a predicate on paths: compile once, match every path. */
-export function pathFilterOf(config: Config): (path: string) => boolean {
+function pathFilterOf(config: Config): (path: string) => boolean {
   const compile = (glob: string) => new Minimatch(glob, { dot: true });
   const include = config.paths.include.map(compile);
   const exclude = config.paths.exclude.map(compile);
   return (path) => include.some((glob) => glob.match(path)) && !exclude.some((glob) => glob.match(path));
-}
-
-/** Whether the configuration's include/exclude globs select a path. */
-export function isIncluded(config: Config, path: string): boolean {
-  return pathFilterOf(config)(path);
 }
 
 /** Code-unit order: the same on every machine and locale, unlike localeCompare. */
@@ -62,7 +76,7 @@ function compareStrings(a: string, b: string): number {
   return a < b ? -1 : a > b ? 1 : 0;
 }
 
-export function compareFindings(a: Finding, b: Finding): number {
+function compareFindings(a: Finding, b: Finding): number {
   return compareStrings(a.file, b.file) || a.line - b.line || a.column - b.column || compareStrings(a.ruleId, b.ruleId);
 }
 
@@ -161,15 +175,6 @@ function renderedPolicy(index: RepoIndex, manifest: Manifest): RenderedPolicy {
   return { ...index.rendered(manifest), substitutions: renderings?.map((rendering) => rendering.substitution) ?? [] };
 }
 
-export function policiesOf(file: ParsedFile, index: RepoIndex): Policy[] {
-  const policies: Policy[] = [];
-  for (const manifest of file.manifests) {
-    const policy = policyFrom(manifest, renderedPolicy(index, manifest), file);
-    if (policy) policies.push(policy);
-  }
-  return policies;
-}
-
 function internalError(file: string, where: Position, policy: string | null, message: string): Finding {
   return {
     ruleId: INTERNAL_ERROR.id,
@@ -183,32 +188,78 @@ function internalError(file: string, where: Position, policy: string | null, mes
   };
 }
 
-export function scan(sources: readonly SourceFile[], options: ScanOptions): ScanResult {
+/** Adds each layer's rendered output to the index: the renderer runs between indexing and resolution. */
+async function renderLayers(
+  files: readonly ParsedFile[],
+  index: RepoIndex,
+  renderer: ChartRenderer,
+  layers: readonly IndexLayer[],
+): Promise<RepoIndex> {
+  let extended = index;
+  for (const layer of layers) {
+    const releases = layer.releases(files, extended);
+    if (releases.length > 0) extended = layer.extend(extended, await renderer.render(releases));
+  }
+  return extended;
+}
+
+function ruleKey(policy: Policy, rule: RuleOfPolicy): string {
+  return `${policy.manifest.documentIndex}\0${policy.manifest.path.join("/")}\0${rule.path.join("/")}`;
+}
+
+/**
+ * The analysis of a repository: one parse, one index (chart layers included when a renderer is given), then the rules
+ * over every file reported on. A fixable rule's report carries the fix plan of the rule it reports; `applyFixes`
+ * turns the analysis's plans into file changes. The sources may come in any order: the engine sorts them.
+ */
+export async function analyse(sources: readonly SourceFile[], options: AnalyseOptions): Promise<Analysis> {
   const { config } = options;
   const rules = options.rules ?? RULES;
+  const fixableRules = rules.filter((rule) => rule.meta.fixable);
   const versions = new CiliumVersions(config.ciliumVersion);
   const failures = new Map<string, unknown>();
+  const ordered = [...sources].sort((a, b) => compareStrings(a.path, b.path));
   // Excluded paths are not reported on, but their Services and workloads still explain other files' policies.
-  const files = parseSources(sources, failures);
-  const { index, degraded } = indexSafely(files, failures);
+  const files = parseSources(ordered, failures);
+  const indexed = indexSafely(files, failures);
+  const { degraded } = indexed;
+  const index = options.charts ? await renderLayers(files, indexed.index, options.charts, CHART_LAYERS) : indexed.index;
   const included = pathFilterOf(config);
-  const reported = files.filter((file) => (!options.only || options.only.has(file.path)) && included(file.path));
+  const planning: Omit<PlanContext, "file"> = {
+    index,
+    config,
+    plan: { translateSelectorServices: versions.includesBelow(CILIUM.translatesSelectorServices) },
+    resolve: options.resolve ?? DEFAULT_RESOLVER,
+  };
   const findings: Finding[] = [];
+  const fixes = new Set<RuleFix>();
+  let filesScanned = 0;
   let policyCount = 0;
   let otherYamlWithProblems = 0;
 
-  for (const file of reported) {
+  for (const file of files) {
+    if (!included(file.path)) continue;
+    // Outside `only`, the fixable rules still run, for the fix plans their reports carry; nothing is reported.
+    const reporting = !options.only || options.only.has(file.path);
+    const active = reporting ? rules : fixableRules;
+    if (reporting) filesScanned++;
+    else if (active.length === 0) continue;
+    const emit = (finding: Finding) => {
+      if (reporting) findings.push(finding);
+    };
     const top: Position = { line: 1, column: 1 };
     if (failures.has(file.path)) {
       const reason = `while reading this file: ${describeError(failures.get(file.path))}`;
-      findings.push(internalError(file.path, top, null, reason));
+      emit(internalError(file.path, top, null, reason));
       continue;
     }
     if (degraded !== undefined && file.manifests.length > 0) {
       const reason = `while indexing the repository: ${describeError(degraded)}; checked without cross-file information`;
-      findings.push(internalError(file.path, top, null, reason));
+      emit(internalError(file.path, top, null, reason));
     }
-    if (file.problems.length > 0 && !holdsKubernetesManifests(file, index.kustomizeFiles)) otherYamlWithProblems++;
+    if (reporting && file.problems.length > 0 && !holdsKubernetesManifests(file, index.kustomizeFiles)) {
+      otherYamlWithProblems++;
+    }
     // Each rule runs on its own: one rule failing on one file or policy costs only that rule's findings there.
     const failedRules = new Set<string>();
     const run = (rule: Rule | null, policy: Policy | null, check: () => void, at?: Position) => {
@@ -221,14 +272,18 @@ export function scan(sources: readonly SourceFile[], options: ScanOptions): Scan
         const { line, column } = at ?? policy?.manifest.location ?? top;
         const where = { line, column };
         const what = rule ? `in rule ${rule.meta.id}` : "while reading the policies of this file";
-        findings.push(internalError(file.path, where, policy?.id ?? null, `${what}: ${describeError(error)}`));
+        emit(internalError(file.path, where, policy?.id ?? null, `${what}: ${describeError(error)}`));
       }
     };
     // A node reached through several aliases is judged at each use, but its text is one problem: reported once.
     const reportedHere = new Set<string>();
     const reporter = (meta: RuleMeta, policy: Policy | null) => (report: Report) => {
       const override = config.rules[meta.id];
+      // A rule turned off reports nothing and fixes nothing.
       if (override === "off") return;
+      const fix = typeof report.fix === "object" ? report.fix : undefined;
+      if (fix) fixes.add(fix);
+      if (!reporting) return;
       const position = toPosition(file, report.at);
       const key = `${meta.id}\0${position.line}\0${position.column}\0${policy?.id ?? ""}\0${report.message}`;
       if (reportedHere.has(key)) return;
@@ -241,11 +296,11 @@ export function scan(sources: readonly SourceFile[], options: ScanOptions): Scan
         column: position.column,
         policy: policy?.id ?? null,
         message: report.message,
-        fix: report.fix ?? (meta.fixable ? "auto" : "none"),
+        fix: fix ? fixKindOf(fix) : typeof report.fix === "string" ? report.fix : "none",
       });
     };
     // Contexts written out, not spread from a common base: this runs for every rule on every file and policy.
-    for (const rule of rules) {
+    for (const rule of active) {
       if (rule.scope === "file") {
         run(rule, null, () => rule.check({ file, index, config, versions, report: reporter(rule.meta, null) }));
       }
@@ -262,12 +317,20 @@ export function scan(sources: readonly SourceFile[], options: ScanOptions): Scan
         manifest.location,
       );
     }
+    const views = new Map<string, RuleRewriteView>();
+    const context = { ...planning, file };
     for (const policy of policies) {
-      policyCount += policy.specs.length;
-      for (const rule of rules) {
+      if (reporting) policyCount += policy.specs.length;
+      const rewriteOf = (rule: RuleOfPolicy): RuleRewriteView => {
+        const key = ruleKey(policy, rule);
+        let view = views.get(key);
+        if (!view) views.set(key, (view = planRuleFix(policy, rule, context)));
+        return view;
+      };
+      for (const rule of active) {
         if (rule.scope === "policy") {
           run(rule, policy, () =>
-            rule.check({ file, index, config, versions, policy, report: reporter(rule.meta, policy) }),
+            rule.check({ file, index, config, versions, policy, rewriteOf, report: reporter(rule.meta, policy) }),
           );
         }
       }
@@ -275,5 +338,6 @@ export function scan(sources: readonly SourceFile[], options: ScanOptions): Scan
     file.release?.();
   }
   findings.sort(compareFindings);
-  return { filesScanned: reported.length, policies: policyCount, otherYamlWithProblems, findings, files, index };
+  const planned = [...fixes].sort((a, b) => compareStrings(a.file, b.file) || a.line - b.line);
+  return { filesScanned, policies: policyCount, otherYamlWithProblems, findings, fixes: planned, files, index };
 }

@@ -8,8 +8,8 @@ import { afterAll, afterEach, beforeAll, describe, expect, test } from "vitest";
 import { CHANGES_TRAILER, changeSetDigest, changesTrailerOf } from "../../src/github/follow-up.js";
 import { COMMENT_MARKER } from "../../src/github/types.js";
 import { DEFAULT_CONFIG } from "../../src/policy/config.js";
-import { scan } from "../../src/policy/engine.js";
-import { fix } from "../../src/policy/plan/fix.js";
+import { analyse } from "../../src/policy/api.js";
+import { fixOf } from "../helpers/analysis.js";
 import { generateAppKeys, startApp } from "../helpers/github-app.js";
 import type { RunningApp } from "../helpers/github-app.js";
 import { pullRequestEvent } from "../helpers/github-payloads.js";
@@ -75,12 +75,13 @@ function checkRunsOn(sha: string) {
 }
 
 /** What the engine's fix makes of `ref`: the change set a follow-up commit on it must hold. */
-function expectedChanges(ref: string) {
+async function expectedChanges(ref: string) {
   const files = standIn.git.files(ref);
-  return fix(
+  const result = await fixOf(
     [...files].map(([path, content]) => source(path, new Uint8Array(content))),
     { config: DEFAULT_CONFIG },
-  ).changes;
+  );
+  return result.changes;
 }
 
 function commitMessageOf(sha: string): string {
@@ -122,10 +123,10 @@ function followUpTip(pr: PullRequestState): string | null {
   return standIn.git.resolve(`refs/heads/cilium-policy-bot/pr-${pr.number}`);
 }
 
-function rescan(ref: string) {
+async function rescan(ref: string) {
   const files = standIn.git.files(ref);
   const sources = [...files].map(([path, content]) => source(path, new Uint8Array(content)));
-  return { files, result: scan(sources, { config: DEFAULT_CONFIG }) };
+  return { files, result: await analyse(sources, { config: DEFAULT_CONFIG }) };
 }
 
 describe("webhook deliveries", () => {
@@ -222,10 +223,10 @@ describe("a pull request adding a toServices+toPorts policy", () => {
     expect(routes).toContain("POST /graphql");
     expect(routes.filter((route) => route.includes("/git/"))).toEqual(["POST /repos/{owner}/{repo}/git/refs"]);
     expect(standIn.git.run(["log", "-1", "--format=%an|%cn", tip]).trim()).toBe("cilium-policy-bot[bot]|GitHub");
-    expect(changesTrailerOf(commitMessageOf(tip))).toBe(changeSetDigest(expectedChanges(pr.headSha)));
+    expect(changesTrailerOf(commitMessageOf(tip))).toBe(changeSetDigest(await expectedChanges(pr.headSha)));
 
     // Re-scanned by the engine: nothing left to rewrite, and every file outside the rewrite byte-identical.
-    const { files, result } = rescan(tip);
+    const { files, result } = await rescan(tip);
     expect(result.findings.filter((f) => f.ruleId === "to-services-with-to-ports")).toEqual([]);
     const head = standIn.git.files(pr.headSha);
     const changed = [...files.keys()].filter((path) => !files.get(path)!.equals(head.get(path) ?? Buffer.alloc(0)));
@@ -279,7 +280,7 @@ describe("a pull request adding a toServices+toPorts policy", () => {
     const followUp = standIn.followUpsOf(pr.number)[0]!;
     const tip = standIn.git.resolve(`refs/heads/${followUp.headRef}`)!;
     expect(standIn.git.parentsOf(tip)).toEqual([pr.headSha]);
-    expect(changesTrailerOf(commitMessageOf(tip))).toBe(changeSetDigest(expectedChanges(pr.headSha)));
+    expect(changesTrailerOf(commitMessageOf(tip))).toBe(changeSetDigest(await expectedChanges(pr.headSha)));
     // One ref write, straight to the new commit: never onto the PR head, where the follow-up would have no commit
     // over its base and GitHub would close it for good (the stand-in does the same). It stays the same, open PR.
     expect(standIn.refWrites.slice(writes)).toEqual([
@@ -417,11 +418,11 @@ describe("createCommitOnBranch against a branch that moved (stale expectedHeadOi
     };
   }
 
-  function expectConsistent(pr: PullRequestState) {
+  async function expectConsistent(pr: PullRequestState) {
     const tip = followUpTip(pr)!;
     expect(standIn.git.parentsOf(tip)).toEqual([pr.headSha]);
-    expect(changesTrailerOf(commitMessageOf(tip))).toBe(changeSetDigest(expectedChanges(pr.headSha)));
-    const { result } = rescan(tip);
+    expect(changesTrailerOf(commitMessageOf(tip))).toBe(changeSetDigest(await expectedChanges(pr.headSha)));
+    const { result } = await rescan(tip);
     expect(result.findings.filter((f) => f.ruleId === "to-services-with-to-ports")).toEqual([]);
     const followUps = standIn.followUpsOf(pr.number);
     expect(followUps).toMatchObject([{ state: "open", headSha: tip }]);
@@ -435,9 +436,9 @@ describe("createCommitOnBranch against a branch that moved (stale expectedHeadOi
   test("the same change set committed first (a concurrent run, or a retried request whose answer was lost) is kept", async () => {
     const pr = openPr({ "apps/shop/policy.yaml": badPolicy("shop") });
     let concurrent = "";
+    const changes = await expectedChanges(pr.headSha);
     raceTheCommit((input) => {
       // What a concurrent run for the same head commits: the same message, hence the same change set's digest.
-      const changes = expectedChanges(pr.headSha);
       concurrent = commitAs(
         input.branch.branchName,
         Object.fromEntries(changes.map((change) => [change.path, change.after])),
@@ -448,7 +449,7 @@ describe("createCommitOnBranch against a branch that moved (stale expectedHeadOi
     await send(pr, "opened");
     const graphql = standIn.requests.filter((r) => r.route === "POST /graphql").at(-1)!;
     expect(graphql.status).toBe(200); // GitHub answers a stale head with 200 and an error of type STALE_DATA
-    expect(expectConsistent(pr)).toBe(concurrent);
+    expect(await expectConsistent(pr)).toBe(concurrent);
     expect(standIn.refWrites.filter((w) => w.ref.endsWith(`/pr-${pr.number}`)).map((w) => w.op)).toEqual(["create"]);
   });
 
@@ -461,7 +462,7 @@ describe("createCommitOnBranch against a branch that moved (stale expectedHeadOi
       other = commitAs(input.branch.branchName, { "apps/shop/stray.yaml": "# not ours\n" }, message, botIdentity());
     });
     await send(pr, "opened");
-    const tip = expectConsistent(pr);
+    const tip = await expectConsistent(pr);
     expect(tip).not.toBe(other);
     expect(standIn.git.files(tip).has("apps/shop/stray.yaml")).toBe(false);
     expect(standIn.refWrites.filter((w) => w.ref.endsWith(`/pr-${pr.number}`)).map((w) => w.op)).toEqual([
@@ -488,7 +489,7 @@ describe("createCommitOnBranch against a branch that moved (stale expectedHeadOi
     standIn.fail({ method: "POST", route: "/graphql", status: 502, times: 4 }); // Octokit's first try and 3 retries
     await send(pr, "opened");
     expect(standIn.faults.every((fault) => fault.times === 0)).toBe(true);
-    expectConsistent(pr);
+    await expectConsistent(pr);
   });
 
   test("a GraphQL failure that persists: no bare branch is left; the next event makes the follow-up", async () => {
@@ -506,7 +507,7 @@ describe("createCommitOnBranch against a branch that moved (stale expectedHeadOi
     const health = (await (await fetch(`${app.url}/health`)).json()) as { status: string; failedJobs: number };
     expect(health).toMatchObject({ status: "ok", failedJobs: failedBefore + 1 });
     await send(pr, "synchronize");
-    expectConsistent(pr);
+    await expectConsistent(pr);
   });
 });
 
@@ -649,7 +650,7 @@ describe("pull requests from forks", () => {
     }
     const after = lines.join("\n");
     expect(after).toContain("toEndpoints:");
-    const result = scan(
+    const result = await analyse(
       [source("apps/fork/policy.yaml", after), source("apps/api/service.yaml", BASE_FILES["apps/api/service.yaml"]!)],
       {
         config: DEFAULT_CONFIG,
@@ -810,7 +811,7 @@ describe("follow-up branches edited by people", () => {
     const tip = followUpTip(pr)!;
     expect(tip).not.toBe(person);
     expect(standIn.git.parentsOf(tip)).toEqual([pr.headSha]);
-    expect(changesTrailerOf(commitMessageOf(tip))).toBe(changeSetDigest(expectedChanges(pr.headSha)));
+    expect(changesTrailerOf(commitMessageOf(tip))).toBe(changeSetDigest(await expectedChanges(pr.headSha)));
     expect(standIn.git.files(tip).has("apps/shop/stray.yaml")).toBe(false);
     expect(followUp).toMatchObject({ state: "open", headSha: tip });
     expect(followUp.body).not.toContain("recreate this pull request");

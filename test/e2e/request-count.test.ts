@@ -5,7 +5,7 @@ import { readdirSync, readFileSync, statSync } from "node:fs";
 import { join, relative } from "node:path";
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
 import { parseConfig } from "../../src/policy/config.js";
-import { fix } from "../../src/policy/plan/fix.js";
+import { fixOf } from "../helpers/analysis.js";
 import { PROJECT_ROOT } from "../helpers/external.js";
 import { source } from "../helpers/sources.js";
 import { generateAppKeys, startApp } from "../helpers/github-app.js";
@@ -61,7 +61,7 @@ async function routesForOneEvent(files: Record<string, string>): Promise<{ cold:
     const head = standIn.git.files(pr.headSha);
     const branch = standIn.git.files(`refs/heads/cilium-policy-bot/pr-${pr.number}`);
     const config = parseConfig(head.get(".github/cilium-policy-bot.yml")?.toString() ?? "");
-    const expected = fix(
+    const expected = await fixOf(
       [...head].map(([path, content]) => source(path, new Uint8Array(content))),
       { config },
     );

@@ -2,7 +2,8 @@
 // selectors and target ports from the render; without a render, today's guess says why. Expected values come from
 // ../shared/charts/services.json, the data the test renderer answers with.
 import { describe, expect, it } from "vitest";
-import { parseSources, scan } from "../../src/policy/engine.js";
+import { parseSources } from "../../src/policy/engine.js";
+import { analyse } from "../../src/policy/api.js";
 import { chartReleasesOf, NO_RENDERER, withRenderedCharts } from "../../src/policy/index/chart-index.js";
 import { buildRepoIndex } from "../../src/policy/index/repo-index.js";
 import type { RepoIndex } from "../../src/policy/index/repo-index.js";
@@ -172,8 +173,8 @@ spec: {selector: {a: b}, ports: [{port: 1}]}
     expect(index.charts?.map((o) => o.reason)).toEqual([reason]);
   });
 
-  it("without a renderer: the scan reports each release that was not rendered, once, at its line", () => {
-    const result = scan(
+  it("without a renderer: the scan reports each release that was not rendered, once, at its line", async () => {
+    const result = await analyse(
       sources({
         ...files,
         "apps/other.yaml": `apiVersion: helm.toolkit.fluxcd.io/v2

@@ -4,7 +4,7 @@ import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { loadConfig } from "../../src/cli/config-file.js";
 import { readSourceFiles } from "../../src/cli/files.js";
-import { scan } from "../../src/policy/engine.js";
+import { analyse } from "../../src/policy/api.js";
 import { PROJECT_ROOT } from "../helpers/external.js";
 
 const EXAMPLE = join(PROJECT_ROOT, "examples/gitops-repo");
@@ -18,8 +18,8 @@ function positionOf(file: string, needle: string, after = ""): { line: number; c
   return { line: index + 1, column: lines[index]!.indexOf(needle) + 1 };
 }
 
-describe("scan of examples/gitops-repo", () => {
-  const result = scan(readSourceFiles(EXAMPLE), { config: loadConfig(EXAMPLE) });
+describe("scan of examples/gitops-repo", async () => {
+  const result = await analyse(readSourceFiles(EXAMPLE), { config: loadConfig(EXAMPLE) });
   const at = (ruleId: string, file: string) =>
     result.findings
       .filter((f) => f.ruleId === ruleId && f.file === file)

@@ -1,7 +1,7 @@
 // Failures outside the rules: the parser or the repository index throwing on one file.
 import { describe, expect, it, vi } from "vitest";
 import { DEFAULT_CONFIG } from "../../src/policy/config.js";
-import { scan } from "../../src/policy/engine.js";
+import { analyse } from "../../src/policy/api.js";
 import type * as Manifests from "../../src/policy/read/manifests.js";
 import type * as RepoIndex from "../../src/policy/index/repo-index.js";
 import type { PolicyRule } from "../../src/policy/rules/rule.js";
@@ -47,11 +47,14 @@ const policy = (name: string) =>
   `apiVersion: cilium.io/v2\nkind: CiliumNetworkPolicy\nmetadata: {name: ${name}, namespace: ns}\nspec: {}\n`;
 
 describe("scan when the parser or the index throws", () => {
-  it("reports a file whose parsing throws as an internal error and scans the others", () => {
-    const result = scan(sources({ "a.yaml": policy("a"), "explode.yaml": policy("e"), "z.yaml": policy("z") }), {
-      config: DEFAULT_CONFIG,
-      rules: [seen],
-    });
+  it("reports a file whose parsing throws as an internal error and scans the others", async () => {
+    const result = await analyse(
+      sources({ "a.yaml": policy("a"), "explode.yaml": policy("e"), "z.yaml": policy("z") }),
+      {
+        config: DEFAULT_CONFIG,
+        rules: [seen],
+      },
+    );
     expect(result.findings.map((f) => [f.file, f.ruleId, f.message.split(";")[0]])).toEqual([
       ["a.yaml", "test-seen", "seen ns/a"],
       ["explode.yaml", "internal-error", "internal error while reading this file: parser exploded"],
@@ -61,8 +64,8 @@ describe("scan when the parser or the index throws", () => {
     expect(result.policies).toBe(2);
   });
 
-  it("leaves a file that breaks the index out of it, with an internal error for that file only", () => {
-    const result = scan(sources({ "a.yaml": policy("a"), "poison.yaml": policy("p") }), {
+  it("leaves a file that breaks the index out of it, with an internal error for that file only", async () => {
+    const result = await analyse(sources({ "a.yaml": policy("a"), "poison.yaml": policy("p") }), {
       config: DEFAULT_CONFIG,
       rules: [seen],
     });
@@ -73,8 +76,8 @@ describe("scan when the parser or the index throws", () => {
     expect(result.findings[1]?.message).toContain("index poisoned");
   });
 
-  it("falls back to an index without cross-file information when no single file is to blame", () => {
-    const result = scan(sources({ "pair-1.yaml": policy("one"), "pair-2.yaml": policy("two"), "x.md": "" }), {
+  it("falls back to an index without cross-file information when no single file is to blame", async () => {
+    const result = await analyse(sources({ "pair-1.yaml": policy("one"), "pair-2.yaml": policy("two"), "x.md": "" }), {
       config: DEFAULT_CONFIG,
       rules: [seen],
     });
@@ -88,9 +91,9 @@ describe("scan when the parser or the index throws", () => {
     expect(result.index.services).toEqual([]);
   });
 
-  it("loses only the policy whose rendering throws, not the others in its file", () => {
+  it("loses only the policy whose rendering throws, not the others in its file", async () => {
     const text = `${policy("first")}---\n${policy("cursed")}---\n${policy("last")}`;
-    const result = scan(sources({ "p.yaml": text }), { config: DEFAULT_CONFIG, rules: [seen] });
+    const result = await analyse(sources({ "p.yaml": text }), { config: DEFAULT_CONFIG, rules: [seen] });
     expect(result.findings.map((f) => [f.ruleId, f.line, f.message.split(";")[0]])).toEqual([
       ["test-seen", 1, "seen ns/first"],
       ["internal-error", 6, "internal error while reading the policies of this file: cannot render"],

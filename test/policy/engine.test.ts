@@ -1,6 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { DEFAULT_CONFIG, resolveConfig } from "../../src/policy/config.js";
-import { INTERNAL_ERROR, scan } from "../../src/policy/engine.js";
+import { INTERNAL_ERROR } from "../../src/policy/rules/index.js";
+import { analyse } from "../../src/policy/api.js";
 import { MAX_FILE_BYTES } from "../../src/policy/read/manifests.js";
 import type { FileRule, PolicyRule, Rule } from "../../src/policy/rules/rule.js";
 import { source, sources } from "../helpers/sources.js";
@@ -59,12 +60,12 @@ const policy = (name: string, namespace: string, extra = "") =>
     extra,
   ].join("\n");
 
-const run = (files: Parameters<typeof scan>[0], rules: readonly Rule[] = [parseReport], config = DEFAULT_CONFIG) =>
-  scan(files, { config, rules });
+const run = (files: Parameters<typeof analyse>[0], rules: readonly Rule[] = [parseReport], config = DEFAULT_CONFIG) =>
+  analyse(files, { config, rules });
 
 describe("scan", () => {
-  it("reports rule findings at the node they name, with the policy id", () => {
-    const result = run(sources({ "a/p.yaml": policy("p", "ns") }), [egressToServices]);
+  it("reports rule findings at the node they name, with the policy id", async () => {
+    const result = await run(sources({ "a/p.yaml": policy("p", "ns") }), [egressToServices]);
     expect(result.findings).toEqual([
       {
         ruleId: "test-to-services",
@@ -74,16 +75,17 @@ describe("scan", () => {
         column: 7,
         policy: "ns/p",
         message: "toServices here",
-        fix: "auto",
+        // The report carries no plan: a fixable rule's fix kind comes from its plan, never from its metadata.
+        fix: "none",
       },
     ]);
     expect(result.policies).toBe(1);
     expect(result.filesScanned).toBe(1);
   });
 
-  it("turns an exception inside one rule on one file into an internal-error for that file only", () => {
+  it("turns an exception inside one rule on one file into an internal-error for that file only", async () => {
     const files = sources({ "a.yaml": policy("a", "x"), "b.yaml": policy("b", "x"), "c.yaml": policy("c", "x") });
-    const result = run(files, [throwingOn("b.yaml"), egressToServices]);
+    const result = await run(files, [throwingOn("b.yaml"), egressToServices]);
     const internal = result.findings.filter((f) => f.ruleId === INTERNAL_ERROR.id);
     expect(internal).toHaveLength(1);
     expect(internal[0]).toMatchObject({ file: "b.yaml", line: 1, column: 1, policy: "x/b", severity: "error" });
@@ -99,7 +101,7 @@ describe("scan", () => {
     expect(result.policies).toBe(3);
   });
 
-  it("reports a throwing file rule once per file, whatever is thrown", () => {
+  it("reports a throwing file rule once per file, whatever is thrown", async () => {
     const rule: FileRule = {
       meta: { id: "test-file-throws", defaultSeverity: "error", description: "", fixable: false },
       scope: "file",
@@ -107,35 +109,39 @@ describe("scan", () => {
         if (file.path.startsWith("bad")) throw "a string, not an Error";
       },
     };
-    const result = run(sources({ "bad.yaml": "a: 1\n", "good.yaml": "a: 1\n" }), [rule]);
+    const result = await run(sources({ "bad.yaml": "a: 1\n", "good.yaml": "a: 1\n" }), [rule]);
     expect(result.findings.map((f) => [f.ruleId, f.file, f.policy])).toEqual([["internal-error", "bad.yaml", null]]);
     expect(result.findings[0]?.message).toContain("a string, not an Error");
   });
 
-  it("applies severity overrides and turns rules off", () => {
+  it("applies severity overrides and turns rules off", async () => {
     const files = sources({ "p.yaml": policy("p", "ns") });
-    const warned = run(files, [egressToServices], resolveConfig({ rules: { "test-to-services": "warning" } }));
+    const warned = await run(files, [egressToServices], resolveConfig({ rules: { "test-to-services": "warning" } }));
     expect(warned.findings.map((f) => f.severity)).toEqual(["warning"]);
-    const off = run(files, [egressToServices], resolveConfig({ rules: { "test-to-services": "off" } }));
+    const off = await run(files, [egressToServices], resolveConfig({ rules: { "test-to-services": "off" } }));
     expect(off.findings).toEqual([]);
   });
 
-  it("reports only the `only` files and the included paths, but counts only those", () => {
+  it("reports only the `only` files and the included paths, but counts only those", async () => {
     const files = sources({
       "a.yaml": policy("a", "x"),
       "b.yaml": policy("b", "x"),
       "vendor/c.yaml": policy("c", "x"),
     });
-    const onlyB = scan(files, { config: DEFAULT_CONFIG, rules: [egressToServices], only: new Set(["b.yaml"]) });
+    const onlyB = await analyse(files, {
+      config: DEFAULT_CONFIG,
+      rules: [egressToServices],
+      only: new Set(["b.yaml"]),
+    });
     expect(onlyB.findings.map((f) => f.file)).toEqual(["b.yaml"]);
     expect([onlyB.filesScanned, onlyB.policies, onlyB.files.length]).toEqual([1, 1, 3]);
     const config = resolveConfig({ paths: { exclude: ["vendor/**"] } });
-    const excluded = scan(files, { config, rules: [egressToServices] });
+    const excluded = await analyse(files, { config, rules: [egressToServices] });
     expect(excluded.findings.map((f) => f.file)).toEqual(["a.yaml", "b.yaml"]);
     expect(excluded.filesScanned).toBe(2);
   });
 
-  it("counts every spec of `specs` and of List items, and ignores non-policy kinds", () => {
+  it("counts every spec of `specs` and of List items, and ignores non-policy kinds", async () => {
     const text = [
       "apiVersion: v1",
       "kind: List",
@@ -152,7 +158,7 @@ describe("scan", () => {
       "---",
       policy("p", "ns"),
     ].join("\n");
-    const result = run([source("l.yaml", text)], [throwingOn("none")]);
+    const result = await run([source("l.yaml", text)], [throwingOn("none")]);
     expect(result.policies).toBe(3);
     expect(result.findings.map((f) => [f.policy, f.line])).toEqual([
       ["cw", 4],
@@ -160,9 +166,9 @@ describe("scan", () => {
     ]);
   });
 
-  it("sorts findings by file, line, column and rule, independent of the input order", () => {
+  it("sorts findings by file, line, column and rule, independent of the input order", async () => {
     const files = sources({ "b.yaml": policy("b", "x"), "a/z.yaml": policy("z", "x"), "a.yaml": policy("a", "x") });
-    const result = run(files, [egressToServices, throwingOn("none")]);
+    const result = await run(files, [egressToServices, throwingOn("none")]);
     expect(result.findings.map((f) => `${f.file}:${f.line}:${f.ruleId}`)).toEqual([
       "a.yaml:1:test-throws",
       "a.yaml:9:test-to-services",
@@ -173,14 +179,14 @@ describe("scan", () => {
     ]);
   });
 
-  it("ignores files that are not manifests", () => {
-    const result = run(sources({ "README.md": "# x", "p.json": "{}", "chart/t.tpl": "{{ x }}" }));
+  it("ignores files that are not manifests", async () => {
+    const result = await run(sources({ "README.md": "# x", "p.json": "{}", "chart/t.tpl": "{{ x }}" }));
     expect(result.filesScanned).toBe(1);
     expect(result.findings.map((f) => f.message)).toEqual(["templated"]);
   });
 });
 
-describe("scan on bad input", () => {
+describe("scan on bad input", async () => {
   const bomb = [
     "a: &a [x, x, x, x, x, x, x, x, x, x]",
     ...Array.from({ length: 9 }, (_, i) => {
@@ -213,7 +219,7 @@ describe("scan on bad input", () => {
     source("list.yaml", "- apiVersion: cilium.io/v2\n  kind: CiliumNetworkPolicy\n"),
   ];
 
-  const result = run(inputs, [parseReport, egressToServices, throwingOn("none")]);
+  const result = await run(inputs, [parseReport, egressToServices, throwingOn("none")]);
   const messagesOf = (path: string) => result.findings.filter((f) => f.file === path).map((f) => f.message);
 
   it("reads every file, skipped ones included, without an internal error", () => {

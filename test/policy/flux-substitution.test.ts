@@ -4,7 +4,7 @@ import { fileURLToPath } from "node:url";
 import { describe, expect, it } from "vitest";
 import { readSourceFiles } from "../../src/cli/files.js";
 import { resolveConfig } from "../../src/policy/config.js";
-import { scan } from "../../src/policy/engine.js";
+import { analyse } from "../../src/policy/api.js";
 import { substituteText, substitutionOf } from "../../src/policy/render/flux-substitution.js";
 import type { SourceFile } from "../../src/policy/types.js";
 import { source } from "../helpers/sources.js";
@@ -45,8 +45,8 @@ describe("envsubst as Flux runs it", () => {
 });
 
 describe("Flux variables in policies", () => {
-  it("substituted from the repository's ConfigMap and Secret through a patch on every Flux Kustomization: no error", () => {
-    const result = scan(readSourceFiles(FLUX), { config });
+  it("substituted from the repository's ConfigMap and Secret through a patch on every Flux Kustomization: no error", async () => {
+    const result = await analyse(readSourceFiles(FLUX), { config });
     expect(
       result.findings
         .filter((f) => f.file === "apps/shop/policy.yaml")
@@ -54,47 +54,47 @@ describe("Flux variables in policies", () => {
     ).toEqual([]);
   });
 
-  it("a substituted value is judged, at the `${…}` a person edits", () => {
+  it("a substituted value is judged, at the `${…}` a person edits", async () => {
     const files = withFile(readSourceFiles(FLUX), "clusters/prod/cluster-vars.yaml", (text) =>
       text.replace("TEAM: shop", "TEAM: shop team"),
     );
-    const findings = scan(files, { config }).findings.filter((f) => f.file === "apps/shop/policy.yaml");
+    const findings = (await analyse(files, { config })).findings.filter((f) => f.file === "apps/shop/policy.yaml");
     expect(findings.map((f) => [f.ruleId, f.line])).toEqual([["invalid-selector", 10]]);
     expect(findings[0]!.message).toContain('"shop team"');
   });
 
-  it("a variable nothing defines is unchecked, said once per policy as info, not an error", () => {
+  it("a variable nothing defines is unchecked, said once per policy as info, not an error", async () => {
     const files = withFile(readSourceFiles(FLUX), "apps/shop/policy.yaml", (text) =>
       text.replace("app: frontend", "app: ${APP_NAME}").replace('port: "${API_PORT}"', 'port: "${PORT_OF_API}"'),
     );
-    const findings = scan(files, { config }).findings.filter((f) => f.file === "apps/shop/policy.yaml");
+    const findings = (await analyse(files, { config })).findings.filter((f) => f.file === "apps/shop/policy.yaml");
     expect(findings.map((f) => [f.ruleId, f.severity, f.line])).toEqual([["unchecked-variables", "info", 8]]);
     expect(findings[0]!.message).toContain("${APP_NAME}, ${PORT_OF_API}");
     expect(findings[0]!.message).toContain("defines none of them");
   });
 
-  it("a file no Flux Kustomization substitutes keeps its variables unchecked, not invalid", () => {
+  it("a file no Flux Kustomization substitutes keeps its variables unchecked, not invalid", async () => {
     const files = readSourceFiles(FLUX).filter((file) => file.path.startsWith("apps/"));
-    const findings = scan(files, { config }).findings.filter((f) => f.file === "apps/shop/policy.yaml");
+    const findings = (await analyse(files, { config })).findings.filter((f) => f.file === "apps/shop/policy.yaml");
     expect(findings.map((f) => [f.ruleId, f.severity])).toEqual([["unchecked-variables", "info"]]);
     expect(findings[0]!.message).toContain("no Flux Kustomization of this repository applies this file");
   });
 
-  it("`kustomize.toolkit.fluxcd.io/substitute: disabled` on the resource: Flux leaves it, its variables stay unchecked", () => {
+  it("`kustomize.toolkit.fluxcd.io/substitute: disabled` on the resource: Flux leaves it, its variables stay unchecked", async () => {
     const files = withFile(readSourceFiles(FLUX), "apps/shop/policy.yaml", (text) =>
       text.replace(
         "  name: frontend\n",
         "  name: frontend\n  annotations:\n    kustomize.toolkit.fluxcd.io/substitute: disabled\n",
       ),
     );
-    const findings = scan(files, { config }).findings.filter((f) => f.file === "apps/shop/policy.yaml");
+    const findings = (await analyse(files, { config })).findings.filter((f) => f.file === "apps/shop/policy.yaml");
     expect(findings.map((f) => f.ruleId)).toContain("unchecked-variables");
     expect(findings.filter((f) => f.severity === "error")).toEqual([]);
   });
 
-  it("a ConfigMap not in the repository leaves the values it may define unchecked", () => {
+  it("a ConfigMap not in the repository leaves the values it may define unchecked", async () => {
     const files = readSourceFiles(FLUX).filter((file) => file.path !== "clusters/prod/cluster-vars.yaml");
-    const findings = scan(files, { config }).findings.filter((f) => f.file === "apps/shop/policy.yaml");
+    const findings = (await analyse(files, { config })).findings.filter((f) => f.file === "apps/shop/policy.yaml");
     expect(findings.map((f) => [f.ruleId, f.severity])).toEqual([["unchecked-variables", "info"]]);
     expect(findings[0]!.message).toContain("ConfigMap cluster-vars is not in this repository");
     expect(findings[0]!.message).toContain("${CLUSTER_NAME}, ${TEAM}, ${TIER}, ${DNS_PORT}");

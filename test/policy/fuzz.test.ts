@@ -4,7 +4,8 @@ import { join, relative } from "node:path";
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { DEFAULT_CONFIG } from "../../src/policy/config.js";
-import { INTERNAL_ERROR, scan } from "../../src/policy/engine.js";
+import { INTERNAL_ERROR } from "../../src/policy/rules/index.js";
+import { analyse } from "../../src/policy/api.js";
 import { parseManifestFile } from "../../src/policy/read/manifests.js";
 import type { SourceFile } from "../../src/policy/types.js";
 import { PROJECT_ROOT } from "../helpers/external.js";
@@ -69,8 +70,8 @@ const mutation: fc.Arbitrary<Mutation> = fc.oneof(
   }),
 );
 
-function scanAll(files: readonly SourceFile[]) {
-  const result = scan(files, { config: DEFAULT_CONFIG });
+async function scanAll(files: readonly SourceFile[]) {
+  const result = await analyse(files, { config: DEFAULT_CONFIG });
   expect(result.findings.filter((f) => f.ruleId === INTERNAL_ERROR.id)).toEqual([]);
   for (const finding of result.findings) {
     expect(finding.line).toBeGreaterThanOrEqual(1);
@@ -80,27 +81,27 @@ function scanAll(files: readonly SourceFile[]) {
 }
 
 describe("parser and scan on arbitrary input", () => {
-  it("never throw on arbitrary strings", () => {
-    fc.assert(
-      fc.property(fc.string({ unit: "grapheme", maxLength: 400 }), (text) => {
+  it("never throw on arbitrary strings", async () => {
+    await fc.assert(
+      fc.asyncProperty(fc.string({ unit: "grapheme", maxLength: 400 }), async (text) => {
         parseManifestFile(source("a.yaml", text));
-        scanAll([source("a.yaml", text)]);
+        await scanAll([source("a.yaml", text)]);
       }),
       { numRuns: 300 },
     );
   });
 
-  it("never throw on arbitrary bytes", () => {
-    fc.assert(
-      fc.property(fc.uint8Array({ maxLength: 400 }), (bytes) => {
+  it("never throw on arbitrary bytes", async () => {
+    await fc.assert(
+      fc.asyncProperty(fc.uint8Array({ maxLength: 400 }), async (bytes) => {
         parseManifestFile(source("a.yaml", bytes));
-        scanAll([source("a.yaml", bytes)]);
+        await scanAll([source("a.yaml", bytes)]);
       }),
       { numRuns: 300 },
     );
   });
 
-  it("never throw on strings built from YAML's own syntax", () => {
+  it("never throw on strings built from YAML's own syntax", async () => {
     const token = fc.constantFrom(
       "apiVersion: cilium.io/v2\n",
       "kind: CiliumNetworkPolicy\n",
@@ -128,11 +129,11 @@ describe("parser and scan on arbitrary input", () => {
       ">-\n",
       "\n",
     );
-    fc.assert(
-      fc.property(fc.array(token, { maxLength: 40 }), (tokens) => {
+    await fc.assert(
+      fc.asyncProperty(fc.array(token, { maxLength: 40 }), async (tokens) => {
         const text = tokens.join("");
         parseManifestFile(source("a.yaml", text));
-        scanAll([source("a.yaml", text)]);
+        await scanAll([source("a.yaml", text)]);
       }),
       { numRuns: 400 },
     );
@@ -140,23 +141,23 @@ describe("parser and scan on arbitrary input", () => {
 });
 
 describe("parser and scan on mangled valid manifests", () => {
-  it("the seeds are what they should be", () => {
+  it("the seeds are what they should be", async () => {
     expect(SEEDS.length).toBeGreaterThan(15);
-    expect(scanAll(SEEDS).findings.length).toBeGreaterThan(0);
+    expect((await scanAll(SEEDS)).findings.length).toBeGreaterThan(0);
   });
 
-  it("never throw, whatever is flipped, cut or inserted", () => {
-    fc.assert(
-      fc.property(
+  it("never throw, whatever is flipped, cut or inserted", async () => {
+    await fc.assert(
+      fc.asyncProperty(
         fc.nat({ max: SEEDS.length - 1 }),
         fc.array(mutation, { minLength: 1, maxLength: 6 }),
-        (seedIndex, mutations) => {
+        async (seedIndex, mutations) => {
           const seed = SEEDS[seedIndex]!;
           const bytes = mutations.reduce((current, mutate) => mutate(current), seed.content!);
           const mangled = source(seed.path, bytes);
           parseManifestFile(mangled);
           // With the rest of the repository, so that cross-file rules see the mangled file too.
-          scanAll(SEEDS.map((file) => (file.path === seed.path ? mangled : file)));
+          await scanAll(SEEDS.map((file) => (file.path === seed.path ? mangled : file)));
         },
       ),
       { numRuns: 300 },

@@ -5,8 +5,8 @@ import { join } from "node:path";
 import { parse, parseAllDocuments } from "yaml";
 import { describe, expect, it } from "vitest";
 import { resolveConfig } from "../../src/policy/config.js";
-import { scan } from "../../src/policy/engine.js";
-import { fix } from "../../src/policy/plan/fix.js";
+import { analyse } from "../../src/policy/api.js";
+import { fixOf } from "../helpers/analysis.js";
 import type { ServiceResolver } from "../../src/policy/plan/fix.js";
 import type { ResolvedService } from "../../src/policy/resolve/resolve.js";
 import { PROJECT_ROOT, hasShared } from "../helpers/external.js";
@@ -80,8 +80,8 @@ describe("rewrite golden files", () => {
     const config = resolveConfig(spec.config ?? {});
     const resolve = tableResolver(spec.services);
 
-    it("rewrites input.yaml into expected.yaml byte for byte", () => {
-      const result = fix([source("input.yaml", input)], { config, resolve });
+    it("rewrites input.yaml into expected.yaml byte for byte", async () => {
+      const result = await fixOf([source("input.yaml", input)], { config, resolve });
       const after = result.changes[0]?.after ?? decode(input);
       expect(after).toBe(decode(expected));
       expect(result.rewrites.map((r) => r.status)).toEqual(spec.statuses);
@@ -90,22 +90,22 @@ describe("rewrite golden files", () => {
       }
     });
 
-    it("is idempotent: fixing expected.yaml changes nothing", () => {
-      const result = fix([source("input.yaml", expected)], { config, resolve });
+    it("is idempotent: fixing expected.yaml changes nothing", async () => {
+      const result = await fixOf([source("input.yaml", expected)], { config, resolve });
       expect(result.changes).toEqual([]);
       const manual = spec.statuses.filter((s) => s === "manual").length;
       expect(result.rewrites.filter((r) => r.status === "manual")).toHaveLength(manual);
       expect(result.rewrites.filter((r) => r.status !== "manual")).toEqual([]);
     });
 
-    it("leaves nothing for scan's to-services-with-to-ports but the manual rules", () => {
-      const findings = scan([source("input.yaml", expected)], { config }).findings.filter(
+    it("leaves nothing for scan's to-services-with-to-ports but the manual rules", async () => {
+      const findings = (await analyse([source("input.yaml", expected)], { config })).findings.filter(
         (finding) => finding.ruleId === "to-services-with-to-ports",
       );
-      const before = scan([source("input.yaml", input)], { config }).findings.filter(
+      const before = (await analyse([source("input.yaml", input)], { config })).findings.filter(
         (finding) => finding.ruleId === "to-services-with-to-ports",
       );
-      const manualWithPorts = fix([source("input.yaml", input)], { config, resolve }).rewrites.filter(
+      const manualWithPorts = (await fixOf([source("input.yaml", input)], { config, resolve })).rewrites.filter(
         (r) => r.status === "manual",
       ).length;
       expect(findings).toHaveLength(manualWithPorts);

@@ -5,7 +5,7 @@ import { Document, parse, visit } from "yaml";
 import type { Node } from "yaml";
 import { describe, expect, it } from "vitest";
 import { resolveConfig } from "../../src/policy/config.js";
-import { fix } from "../../src/policy/plan/fix.js";
+import { fixOf } from "../helpers/analysis.js";
 import type { ServiceResolver } from "../../src/policy/plan/fix.js";
 import type { ResolvedService } from "../../src/policy/resolve/resolve.js";
 import { hasShared } from "../helpers/external.js";
@@ -222,12 +222,12 @@ const config = resolveConfig({});
 const sharedPresent = hasShared();
 
 describe("rewrite properties", () => {
-  it("allows exactly the intended (peer, port) pairs, is a fixed point and stays schema-valid", () => {
-    fc.assert(
-      fc.property(scenario, (s) => {
+  it("allows exactly the intended (peer, port) pairs, is a fixed point and stays schema-valid", async () => {
+    await fc.assert(
+      fc.asyncProperty(scenario, async (s) => {
         const text = policyText(s);
         const resolve = resolverFor(s);
-        const result = fix([source("p.yaml", text)], { config, resolve });
+        const result = await fixOf([source("p.yaml", text)], { config, resolve });
         expect(result.rewrites.map((r) => r.status)).toEqual(
           s.secondToPorts ? ["rewritten", "rewritten"] : ["rewritten"],
         );
@@ -236,7 +236,7 @@ describe("rewrite properties", () => {
         // The unrelated rule keeps its index.
         const egress = (parse(after) as { spec: { egress: unknown[] } }).spec.egress;
         expect(egress[s.extraBefore ? 0 : 1]).toEqual(EXTRA_RULE);
-        const again = fix([source("p.yaml", after)], { config, resolve });
+        const again = await fixOf([source("p.yaml", after)], { config, resolve });
         expect(again.changes).toEqual([]);
         expect(again.rewrites).toEqual([]);
         if (sharedPresent) expect(schemaErrors(parse(after) as Record<string, unknown>)).toEqual([]);

@@ -6,8 +6,8 @@ import { join, relative } from "node:path";
 import { parseAllDocuments } from "yaml";
 import { describe, expect, it } from "vitest";
 import { CONFIG_PATH, parseConfig } from "../../src/policy/config.js";
-import { scan } from "../../src/policy/engine.js";
-import { fix } from "../../src/policy/plan/fix.js";
+import { analyse } from "../../src/policy/api.js";
+import { fixOf } from "../helpers/analysis.js";
 import type { SourceFile } from "../../src/policy/types.js";
 import { PROJECT_ROOT, hasShared } from "../helpers/external.js";
 import { schemaErrors } from "../helpers/schema.js";
@@ -38,16 +38,18 @@ describe.each(cases)("repository %s", (name) => {
   const config = parseConfig(existsSync(configPath) ? readFileSync(configPath, "utf8") : "");
   const expected = new Map(readTree(expectedDir).map((file) => [file.path, new TextDecoder().decode(file.content!)]));
 
-  it("rewrites exactly the files under expected/, byte for byte", () => {
-    const result = fix(sources, { config });
+  it("rewrites exactly the files under expected/, byte for byte", async () => {
+    const result = await fixOf(sources, { config });
     expect(result.rewrites.filter((r) => r.status !== "rewritten")).toEqual([]);
     expect(new Map(result.changes.map((change) => [change.path, change.after]))).toEqual(expected);
   });
 
-  it("is a fixed point, leaves scan nothing to report, and validates against the CRD schema", () => {
+  it("is a fixed point, leaves scan nothing to report, and validates against the CRD schema", async () => {
     const fixed = sources.map((s) => (expected.has(s.path) ? source(s.path, expected.get(s.path)!) : s));
-    expect(fix(fixed, { config })).toEqual({ changes: [], rewrites: [] });
-    const findings = scan(fixed, { config }).findings.filter((f) => f.ruleId === "to-services-with-to-ports");
+    expect(await fixOf(fixed, { config })).toEqual({ changes: [], rewrites: [] });
+    const findings = (await analyse(fixed, { config })).findings.filter(
+      (f) => f.ruleId === "to-services-with-to-ports",
+    );
     expect(findings).toEqual([]);
     if (!sharedPresent) return;
     for (const text of expected.values()) {

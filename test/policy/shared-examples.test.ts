@@ -4,7 +4,8 @@ import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { readSourceFiles } from "../../src/cli/files.js";
 import { DEFAULT_CONFIG } from "../../src/policy/config.js";
-import { INTERNAL_ERROR, scan } from "../../src/policy/engine.js";
+import { INTERNAL_ERROR } from "../../src/policy/rules/index.js";
+import { analyse } from "../../src/policy/api.js";
 import { CILIUM_EXAMPLES_DIR, hasShared } from "../helpers/external.js";
 
 /** Counted by hand (find + grep) when the test was written; the independent counter below must agree. */
@@ -55,9 +56,9 @@ describe.skipIf(!hasShared())("Cilium's example policies", () => {
     });
   });
 
-  it("are all read, with every policy spec counted and no internal error", () => {
+  it("are all read, with every policy spec counted and no internal error", async () => {
     const sources = readSourceFiles(CILIUM_EXAMPLES_DIR);
-    const result = scan(sources, { config: DEFAULT_CONFIG });
+    const result = await analyse(sources, { config: DEFAULT_CONFIG });
     expect(result.filesScanned).toBe(EXPECTED_FILES);
     expect(result.policies).toBe(EXPECTED_POLICY_SPECS);
     expect(result.findings.filter((finding) => finding.ruleId === INTERNAL_ERROR.id)).toEqual([]);

@@ -4,7 +4,7 @@ import { join, relative } from "node:path";
 import { parseAllDocuments } from "yaml";
 import { describe, expect, it } from "vitest";
 import { resolveConfig } from "../../src/policy/config.js";
-import { fix } from "../../src/policy/plan/fix.js";
+import { fixOf } from "../helpers/analysis.js";
 import type { PlannedRule } from "../../src/policy/plan/rewrite.js";
 import { detectStyle, spliceRule } from "../../src/policy/splice/splice.js";
 import type { SourceFile } from "../../src/policy/types.js";
@@ -85,7 +85,7 @@ describe("spliceRule", () => {
     expect(outcome.ok).toBe(false);
   });
 
-  it("refuses a rewrite that would remove an anchor an alias elsewhere needs, and writes nothing", () => {
+  it("refuses a rewrite that would remove an anchor an alias elsewhere needs, and writes nothing", async () => {
     // From 1.17 the second rule (no toPorts) needs no rewrite, but it aliases the first rule's toServices.
     const text = `apiVersion: cilium.io/v2
 kind: CiliumNetworkPolicy
@@ -104,14 +104,17 @@ spec:
             - port: "80"
     - toServices: *api
 `;
-    const result = fix([source("p.yaml", text)], { config: resolveConfig({ ciliumVersion: ">=1.17" }), resolve: api });
+    const result = await fixOf([source("p.yaml", text)], {
+      config: resolveConfig({ ciliumVersion: ">=1.17" }),
+      resolve: api,
+    });
     expect(result.rewrites.map((r) => [r.status, r.message])).toEqual([
       ["error", expect.stringContaining("the rewritten file does not parse")],
     ]);
     expect(result.changes).toEqual([]);
   });
 
-  it("rewrites an anchored rule together with the rule aliasing it", () => {
+  it("rewrites an anchored rule together with the rule aliasing it", async () => {
     const text = `apiVersion: cilium.io/v2
 kind: CiliumNetworkPolicy
 metadata:
@@ -132,12 +135,12 @@ spec:
         - ports:
             - port: "81"
 `;
-    const result = fix([source("p.yaml", text)], { config, resolve: api });
+    const result = await fixOf([source("p.yaml", text)], { config, resolve: api });
     expect(result.rewrites.map((r) => r.status)).toEqual(["rewritten", "rewritten"]);
     expect(result.changes[0]?.after).not.toContain("*api");
   });
 
-  it("when one rule of a file cannot be proven, still rewrites the others", () => {
+  it("when one rule of a file cannot be proven, still rewrites the others", async () => {
     const text = `apiVersion: cilium.io/v2
 kind: CiliumNetworkPolicy
 metadata:
@@ -162,7 +165,10 @@ spec:
         - ports:
             - port: "82"
 `;
-    const result = fix([source("p.yaml", text)], { config: resolveConfig({ ciliumVersion: ">=1.17" }), resolve: api });
+    const result = await fixOf([source("p.yaml", text)], {
+      config: resolveConfig({ ciliumVersion: ">=1.17" }),
+      resolve: api,
+    });
     expect(result.rewrites.map((r) => r.status)).toEqual(["error", "rewritten"]);
     const after = result.changes[0]?.after ?? "";
     expect(after.slice(0, after.indexOf("    - toServices: *api"))).toBe(
@@ -171,7 +177,7 @@ spec:
     expect(after).toContain("    - toEndpoints:\n        - matchLabels:\n            app: api\n");
   });
 
-  it("rewrites policies inside a kind: List", () => {
+  it("rewrites policies inside a kind: List", async () => {
     const text = `apiVersion: v1
 kind: List
 items:
@@ -185,7 +191,7 @@ items:
             - k8sService: {serviceName: api, namespace: shop}
           toPorts: [{ports: [{port: "80"}]}]
 `;
-    const result = fix([source("list.yaml", text)], { config, resolve: api });
+    const result = await fixOf([source("list.yaml", text)], { config, resolve: api });
     expect(result.changes[0]?.after).toBe(
       text.replace(
         "toServices:\n            - k8sService: {serviceName: api, namespace: shop}",
@@ -206,9 +212,9 @@ function readTree(root: string, dir = root): SourceFile[] {
 }
 
 describe.skipIf(!hasShared())("on Cilium's example policies (real resolver)", () => {
-  it("never fails, writes schema-valid policies, and is a fixed point", () => {
+  it("never fails, writes schema-valid policies, and is a fixed point", async () => {
     const sources = readTree(CILIUM_EXAMPLES_DIR);
-    const result = fix(sources, { config });
+    const result = await fixOf(sources, { config });
     expect(result.rewrites.filter((r) => r.status === "error")).toEqual([]);
     for (const change of result.changes) {
       for (const document of parseAllDocuments(change.after.replace(/^\uFEFF/, ""))) {
@@ -220,24 +226,24 @@ describe.skipIf(!hasShared())("on Cilium's example policies (real resolver)", ()
       const change = result.changes.find((c) => c.path === s.path);
       return change ? source(s.path, change.after) : s;
     });
-    expect(fix(fixed, { config }).changes).toEqual([]);
+    expect((await fixOf(fixed, { config })).changes).toEqual([]);
   });
 });
 
 describe("fix on hostile input", () => {
-  it("reports a resolver that throws as an error for that rule, and goes on", () => {
+  it("reports a resolver that throws as an error for that rule, and goes on", async () => {
     const throwing: ServiceResolver = () => {
       throw new Error("boom");
     };
-    const result = fix([source("p.yaml", POLICY)], { config, resolve: throwing });
+    const result = await fixOf([source("p.yaml", POLICY)], { config, resolve: throwing });
     expect(result.changes).toEqual([]);
     expect(result.rewrites.map((r) => [r.status, r.message])).toEqual([
       ["error", "the rewrite could not be planned: boom"],
     ]);
   });
 
-  it("never writes a templated, binary or malformed file", () => {
-    const result = fix(
+  it("never writes a templated, binary or malformed file", async () => {
+    const result = await fixOf(
       [
         source("helm.yaml", POLICY.replace("namespace: shop", "namespace: {{ .Release.Namespace }}")),
         source("bin.yaml", new Uint8Array([0, 1, 2, 3])),

@@ -8,7 +8,7 @@ import { describe, expect, it } from "vitest";
 import { readSourceFiles } from "../../src/cli/files.js";
 import { runScan } from "../../src/cli/scan-command.js";
 import { resolveConfig } from "../../src/policy/config.js";
-import { scan } from "../../src/policy/engine.js";
+import { analyse } from "../../src/policy/api.js";
 import { summaryLine } from "../../src/policy/report/rule-docs.js";
 import { sources } from "../helpers/sources.js";
 
@@ -16,8 +16,8 @@ const OTHER = fileURLToPath(new URL("../fixtures/real-shapes/other-yaml", import
 const config = resolveConfig({});
 
 describe("invalid-yaml scope", () => {
-  it("reports the broken manifest once per problem, and only counts Helm values, yamllint and CI files", () => {
-    const result = scan(readSourceFiles(OTHER), { config });
+  it("reports the broken manifest once per problem, and only counts Helm values, yamllint and CI files", async () => {
+    const result = await analyse(readSourceFiles(OTHER), { config });
     expect(result.findings.map((f) => `${f.ruleId} ${f.file}:${f.line}`)).toEqual([
       "invalid-yaml apps/broken-policy.yaml:6",
     ]);
@@ -25,28 +25,28 @@ describe("invalid-yaml scope", () => {
     expect(summaryLine(result)).toContain("3 other YAML files with YAML problems not judged");
   });
 
-  it("judges a file a kustomization names even when nothing in it reads as a manifest", () => {
+  it("judges a file a kustomization names even when nothing in it reads as a manifest", async () => {
     const files = {
       "base/kustomization.yaml": "resources:\n  - patch-me.yaml\n",
       "base/patch-me.yaml": "a: 1\na: 2\n",
       "charts/values.yaml": "a: 1\na: 2\n",
     };
-    const found = scan(sources(files), { config }).findings.map((f) => `${f.ruleId} ${f.file}`);
+    const found = (await analyse(sources(files), { config })).findings.map((f) => `${f.ruleId} ${f.file}`);
     expect(found).toEqual(["invalid-yaml base/patch-me.yaml"]);
   });
 
-  it("the CLI exits 0 on a repository without policies whose only broken YAML is not Kubernetes manifests", () => {
+  it("the CLI exits 0 on a repository without policies whose only broken YAML is not Kubernetes manifests", async () => {
     const dir = mkdtempSync(join(tmpdir(), "yaml-scope-"));
     try {
       cpSync(OTHER, dir, { recursive: true });
       rmSync(join(dir, "apps"), { recursive: true });
-      const { exitCode, output } = runScan(dir, { format: "table" }, "0.0.0");
+      const { exitCode, output } = await runScan(dir, { format: "table" }, "0.0.0");
       expect(exitCode).toBe(0);
       expect(output).not.toContain("invalid-yaml");
       const withPolicy = mkdtempSync(join(tmpdir(), "yaml-scope-"));
       try {
         cpSync(OTHER, withPolicy, { recursive: true });
-        expect(runScan(withPolicy, { format: "table" }, "0.0.0").exitCode).toBe(1);
+        expect((await runScan(withPolicy, { format: "table" }, "0.0.0")).exitCode).toBe(1);
       } finally {
         rmSync(withPolicy, { recursive: true, force: true });
       }

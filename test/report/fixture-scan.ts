@@ -5,8 +5,8 @@ import { join, relative } from "node:path";
 import { fileURLToPath } from "node:url";
 import { isMap, isSeq } from "yaml";
 import { DEFAULT_CONFIG } from "../../src/policy/config.js";
-import { scan } from "../../src/policy/engine.js";
-import type { ScanResult } from "../../src/policy/engine.js";
+import { analyse } from "../../src/policy/api.js";
+import type { Analysis } from "../../src/policy/api.js";
 import { rulesOf } from "../../src/policy/read/policy.js";
 import type { FileRule, PolicyRule, Rule } from "../../src/policy/rules/rule.js";
 import { source } from "../helpers/sources.js";
@@ -32,7 +32,7 @@ export const toServicesToPorts: PolicyRule = {
     fixable: true,
   },
   scope: "policy",
-  check({ policy, report }) {
+  check({ policy, report, rewriteOf }) {
     for (const rule of rulesOf(policy, ["egress"])) {
       const toServices = rule.node.items.find((pair) => isMap(rule.node) && String(pair.key) === "toServices");
       const toPorts = rule.node.get("toPorts", true);
@@ -40,7 +40,7 @@ export const toServicesToPorts: PolicyRule = {
         report({
           at: toServices,
           message: `\`toServices\` with \`toPorts\` in ${rule.direction}[${rule.index}] | rejected by <Cilium> 1.14`,
-          fix: policy.clusterwide ? "guessed" : "auto",
+          fix: rewriteOf(rule).fix ?? "manual",
         });
       }
     }
@@ -55,9 +55,9 @@ function walk(dir: string): string[] {
   );
 }
 
-export function scanFixtures(): ScanResult {
+export async function scanFixtures(): Promise<Analysis> {
   const files = walk(FIXTURES_DIR)
     .map((path) => source(relative(FIXTURES_DIR, path).split("\\").join("/"), readFileSync(path)))
     .sort((a, b) => (a.path < b.path ? -1 : 1));
-  return scan(files, { config: DEFAULT_CONFIG, rules: FIXTURE_RULES });
+  return await analyse(files, { config: DEFAULT_CONFIG, rules: FIXTURE_RULES });
 }

@@ -1,22 +1,118 @@
-// The repository-wide fix: source files in, rewritten texts and what was rewritten out. Pure, like the scan.
+// Fix plans and their application. The analysis plans each rule a fixable rule reports, once (`planRuleFix`); the
+// report carries the plan, so a finding's fix kind and the fix are the same object. `applyFixes` turns the plans into
+// file changes: text edits spliced into the original bytes, re-parsed and proven. Pure, like the analysis.
 import { isScalar } from "yaml";
 import type { Config } from "../config.js";
-import { parseSources, pathFilterOf, policiesOf } from "../engine.js";
 import { positionOf } from "../read/manifests.js";
 import type { ParsedFile } from "../read/manifests.js";
-import { ruleValue, rulesOf, sharedTextReason } from "../read/policy.js";
-import type { PolicyRule } from "../read/policy.js";
-import { buildRepoIndex } from "../index/repo-index.js";
+import { ruleValue, sharedTextReason } from "../read/policy.js";
+import type { Policy, PolicyRule } from "../read/policy.js";
 import type { RepoIndex } from "../index/repo-index.js";
 import { resolveServices } from "../resolve/resolve.js";
 import type { Resolution, ResolveContext, ResolvedService } from "../resolve/resolve.js";
 import { needsRewrite, planRule } from "./rewrite.js";
+import type { EntryResolution, PlanOptions, RulePlan } from "./rewrite.js";
 import { NAMESPACE_KEY } from "../selectors.js";
-import type { EntryResolution, PlanOptions } from "./rewrite.js";
 import { spliceRules } from "../splice/splice.js";
 import type { ItemOutcome, SpliceItem } from "../splice/splice.js";
-import type { Labels, SourceFile } from "../types.js";
-import { CILIUM, CiliumVersions } from "../versions.js";
+import type { FixKind, Labels } from "../types.js";
+
+/** One toServices entry → the Services it names, each with its answer and where the answer came from. */
+export type ServiceResolver = (entry: unknown, context: ResolveContext) => readonly ResolvedService[];
+
+/** The planned rewrite of one egress rule: what a fixable rule's report carries. */
+export interface RuleFix {
+  readonly file: string;
+  /** 1-based line of the rule's `toServices` key in the original text. */
+  readonly line: number;
+  readonly policy: string | null;
+  /** Index of the rule in its spec's egress list, and the spec's path (["spec"] or ["specs", i]). */
+  readonly ruleIndex: number;
+  readonly specPath: readonly (string | number)[];
+  /** The rule's document and its path inside it, for the splice. */
+  readonly target: { readonly documentIndex: number; readonly path: readonly (string | number)[] };
+  /** A rewrite, a rule left for a human (`manual`), or a plan that could not be made (`error`). */
+  readonly plan: Exclude<RulePlan, { kind: "unchanged" }> | { readonly kind: "error"; readonly reason: string };
+}
+
+/** What the analysis knows of one rule with `toServices`: each entry resolved once, and the fix if the rewrite acts. */
+export interface RuleRewriteView {
+  readonly entries: readonly EntryResolution[];
+  readonly fix: RuleFix | undefined;
+}
+
+export interface PlanContext {
+  readonly file: ParsedFile;
+  readonly index: RepoIndex;
+  readonly config: Config;
+  readonly plan: PlanOptions;
+  readonly resolve: ServiceResolver;
+}
+
+/** A finding's fix kind, from the plan its report carries. */
+export function fixKindOf(fix: RuleFix | undefined): FixKind {
+  switch (fix?.plan.kind) {
+    case "rewrite":
+      return fix.plan.services.some((service) => service.resolution === "guessed") ? "guessed" : "auto";
+    case "manual":
+    case "error":
+      return "manual";
+    default:
+      return "none";
+  }
+}
+
+/** `unresolved: skip` means no guesses at all: a guess becomes a rule left for a human. */
+function applyUnresolvedPolicy(services: readonly ResolvedService[], config: Config): ResolvedService[] {
+  if (config.unresolved !== "skip") return [...services];
+  return services.map((s) =>
+    s.resolution === "guessed" ? { ...s, resolution: "manual", note: "no certain answer (unresolved: skip)" } : s,
+  );
+}
+
+function toServicesLine(file: ParsedFile, rule: PolicyRule): number {
+  const pair = rule.node.items.find((p) => isScalar(p.key) && p.key.value === "toServices");
+  const key = pair?.key;
+  return positionOf(file, isScalar(key) ? key : rule.node).line;
+}
+
+/**
+ * Resolves a rule's toServices entries and plans its rewrite. The rewrite acts on egress rules only: deny rules and
+ * rules it leaves unchanged get no fix.
+ */
+export function planRuleFix(policy: Policy, rule: PolicyRule, context: PlanContext): RuleRewriteView {
+  const value = ruleValue(rule);
+  const listed = (value as { toServices?: unknown } | null)?.toServices;
+  const written = Array.isArray(listed) ? (listed as unknown[]) : [];
+  const base = {
+    file: context.file.path,
+    line: toServicesLine(context.file, rule),
+    policy: policy.id,
+    ruleIndex: rule.index,
+    specPath: rule.spec.path,
+    target: { documentIndex: policy.manifest.documentIndex, path: [...policy.manifest.path, ...rule.path] },
+  };
+  let entries: EntryResolution[] = [];
+  try {
+    const resolveContext: ResolveContext = { policy, index: context.index, config: context.config };
+    entries = written.map((entry) => ({
+      entry,
+      services: applyUnresolvedPolicy(context.resolve(entry, resolveContext), context.config),
+    }));
+    if (rule.direction !== "egress" || !needsRewrite(value, context.plan)) return { entries, fix: undefined };
+    const plan = planRule(value, entries, context.plan);
+    if (plan.kind === "unchanged") return { entries, fix: undefined };
+    // A rule whose text other places share (anchors, aliases, merge keys) is left to a person.
+    const shared = plan.kind === "rewrite" ? sharedTextReason(policy, rule) : undefined;
+    const planned = shared === undefined ? plan : { kind: "manual" as const, reason: shared, services: plan.services };
+    return { entries, fix: { ...base, plan: planned } };
+  } catch (error) {
+    const reason = `the rewrite could not be planned: ${(error as Error)?.message ?? String(error)}`;
+    return { entries, fix: rule.direction === "egress" ? { ...base, plan: { kind: "error", reason } } : undefined };
+  }
+}
+
+// ---- applying the plans ----
 
 export interface ServiceRewrite {
   /** "namespace/name" of the Service, or "name" when its namespace is unknown. */
@@ -74,13 +170,10 @@ export interface FixResult {
   readonly rewrites: readonly RuleRewrite[];
 }
 
-/** One toServices entry → the Services it names, each with its answer and where the answer came from. */
-export type ServiceResolver = (entry: unknown, context: ResolveContext) => readonly ResolvedService[];
-
-export interface FixOptions {
-  readonly config: Config;
-  /** Resolution of toServices entries (default: resolve.ts, repository → config → builtin → guessed → manual). */
-  readonly resolve?: ServiceResolver;
+/** What `applyFixes` needs of an analysis: the files read and the plans the findings carry. */
+export interface FixInput {
+  readonly files: readonly ParsedFile[];
+  readonly fixes: readonly RuleFix[];
 }
 
 function serviceRewrite(service: ResolvedService, manual: boolean): ServiceRewrite {
@@ -100,68 +193,29 @@ function serviceRewrite(service: ResolvedService, manual: boolean): ServiceRewri
   };
 }
 
-/** `unresolved: skip` means no guesses at all: a guess becomes a rule left for a human. */
-function applyUnresolvedPolicy(services: readonly ResolvedService[], config: Config): ResolvedService[] {
-  if (config.unresolved !== "skip") return [...services];
-  return services.map((s) =>
-    s.resolution === "guessed" ? { ...s, resolution: "manual", note: "no certain answer (unresolved: skip)" } : s,
-  );
-}
-
-function toServicesLine(file: ParsedFile, rule: PolicyRule): number {
-  const pair = rule.node.items.find((p) => isScalar(p.key) && p.key.value === "toServices");
-  const key = pair?.key;
-  return positionOf(file, isScalar(key) ? key : rule.node).line;
-}
-
-function fixFile(file: ParsedFile, index: RepoIndex, options: FixOptions, plan: PlanOptions) {
-  const resolve = options.resolve ?? resolveServices;
+function applyFileFixes(file: ParsedFile, fixes: readonly RuleFix[]): { text: string; rewrites: RuleRewrite[] } {
   const rewrites: RuleRewrite[] = [];
   const pending: Array<{ rewrite: number; item: SpliceItem }> = [];
-  for (const policy of policiesOf(file, index)) {
-    for (const rule of rulesOf(policy, ["egress"])) {
-      const value = ruleValue(rule);
-      if (!needsRewrite(value, plan)) continue;
-      const base = {
-        file: file.path,
-        line: toServicesLine(file, rule),
-        policy: policy.id,
-        ruleIndex: rule.index,
-        specPath: rule.spec.path,
-      };
-      const shared = sharedTextReason(policy, rule);
-      let planned: ReturnType<typeof planRule>;
-      try {
-        const entries: EntryResolution[] = (value as { toServices: unknown[] }).toServices.map((entry) => ({
-          entry,
-          services: applyUnresolvedPolicy(resolve(entry, { policy, index, config: options.config }), options.config),
-        }));
-        planned = planRule(value, entries, plan);
-      } catch (error) {
-        const message = `the rewrite could not be planned: ${(error as Error).message}`;
-        rewrites.push({ ...base, status: "error", rulesAdded: 0, message, services: [] });
-        continue;
-      }
-      if (planned.kind === "unchanged") continue;
-      if (planned.kind === "manual" || shared !== undefined) {
+  for (const fix of fixes) {
+    const { target, plan, ...base } = fix;
+    switch (plan.kind) {
+      case "error":
+        rewrites.push({ ...base, status: "error", rulesAdded: 0, message: plan.reason, services: [] });
+        break;
+      case "manual":
         rewrites.push({
           ...base,
           status: "manual",
           rulesAdded: 0,
-          message: planned.kind === "manual" ? planned.reason : shared,
-          services: planned.services.map((s) => serviceRewrite(s, true)),
+          message: plan.reason,
+          services: plan.services.map((s) => serviceRewrite(s, true)),
         });
-        continue;
+        break;
+      case "rewrite": {
+        const services = plan.services.map((s) => serviceRewrite(s, false));
+        const at = rewrites.push({ ...base, status: "rewritten", rulesAdded: 0, services }) - 1;
+        pending.push({ rewrite: at, item: { at: target, plan } });
       }
-      const services = planned.services.map((s) => serviceRewrite(s, false));
-      const at = rewrites.push({ ...base, status: "rewritten", rulesAdded: 0, services }) - 1;
-      pending.push({
-        rewrite: at,
-        item: {
-          at: { documentIndex: policy.manifest.documentIndex, path: [...policy.manifest.path, ...rule.path] },
-          plan: planned,
-        },
-      });
     }
   }
   // All of a file's rules in one splice: one parse and one proof, however many rules the file has.
@@ -176,23 +230,25 @@ function fixFile(file: ParsedFile, index: RepoIndex, options: FixOptions, plan: 
       ? { ...original, rulesAdded: outcome.appended }
       : { ...original, status: "error", message: outcome.error };
   });
-  const text = spliced.text;
-  return { text, rewrites };
+  return { text: spliced.text, rewrites };
 }
 
-export function fix(sources: readonly SourceFile[], options: FixOptions): FixResult {
-  const files = parseSources(sources);
-  const index = buildRepoIndex(files);
-  const versions = new CiliumVersions(options.config.ciliumVersion);
-  const plan: PlanOptions = { translateSelectorServices: versions.includesBelow(CILIUM.translatesSelectorServices) };
+/** The analysis's fix plans → the files' new texts and what became of each rule. Reads no source again. */
+export function applyFixes(analysis: FixInput): FixResult {
+  const byFile = new Map<string, RuleFix[]>();
+  for (const fix of analysis.fixes) {
+    const list = byFile.get(fix.file);
+    if (list) list.push(fix);
+    else byFile.set(fix.file, [fix]);
+  }
   const changes: FileChange[] = [];
   const rewrites: RuleRewrite[] = [];
-  const included = pathFilterOf(options.config);
-  for (const file of files) {
-    if (file.skipped || file.templated || !included(file.path)) continue;
+  for (const file of analysis.files) {
+    const fixes = byFile.get(file.path);
+    if (!fixes) continue;
     let result: { text: string; rewrites: RuleRewrite[] };
     try {
-      result = fixFile(file, index, options, plan);
+      result = applyFileFixes(file, fixes);
     } catch (error) {
       // One file's failure must not stop the others; nothing of this file is written.
       const message = `the fix of this file failed unexpectedly: ${(error as Error)?.message ?? String(error)}`;
@@ -209,7 +265,6 @@ export function fix(sources: readonly SourceFile[], options: FixOptions): FixRes
       };
       result = { text: file.text, rewrites: [failed] };
     }
-    file.release?.();
     rewrites.push(...result.rewrites);
     if (result.text !== file.text) {
       const bom = file.bom ? "\uFEFF" : "";
@@ -218,3 +273,6 @@ export function fix(sources: readonly SourceFile[], options: FixOptions): FixRes
   }
   return { changes, rewrites };
 }
+
+/** The default resolver: repository → configuration → builtin → guessed → manual (resolve.ts). */
+export const DEFAULT_RESOLVER: ServiceResolver = resolveServices;

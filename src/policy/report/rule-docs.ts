@@ -1,12 +1,16 @@
 // Rule metadata for reports: the registry's rules plus the engine's own internal-error, looked up in one place.
-import { INTERNAL_ERROR } from "../engine.js";
-import type { ScanResult } from "../engine.js";
-import { RULES } from "../rules/index.js";
+import { INTERNAL_ERROR, RULES } from "../rules/index.js";
 import type { RuleMeta } from "../rules/rule.js";
 import type { Finding, Severity } from "../types.js";
 
-/** What every report renders: the scan's counts and findings. */
-export type ReportInput = Pick<ScanResult, "filesScanned" | "policies" | "findings" | "otherYamlWithProblems">;
+/** What every report renders: the analysis's counts and findings. */
+export interface ReportInput {
+  readonly filesScanned: number;
+  readonly policies: number;
+  /** Broken YAML files that are not Kubernetes manifests: counted in the summary, not judged. */
+  readonly otherYamlWithProblems?: number;
+  readonly findings: readonly Finding[];
+}
 
 /** Options shared by the reports that link to rule documentation. */
 export interface RuleDocsOptions {
@@ -16,7 +20,7 @@ export interface RuleDocsOptions {
    * would be broken where the report is shown, e.g. in a pull request comment).
    */
   readonly docsBaseUrl?: string | null;
-  /** Metadata of rules outside the registry (rules passed to `scan` through its `rules` option). */
+  /** Metadata of rules outside the registry (rules passed to `analyse` through its `rules` option). */
   readonly rules?: readonly RuleMeta[];
 }
 

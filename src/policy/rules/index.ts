@@ -1,4 +1,4 @@
-// The rule registry: the only place that lists rules.
+// The rule registry: the only place that lists rules (and the engine's own report, which is not a rule).
 import { chartNotRendered } from "./chart-not-rendered.js";
 import { combinedPeerTypes } from "./combined-peer-types.js";
 import { endpointsMissingNamespace } from "./endpoints-missing-namespace.js";
@@ -9,7 +9,7 @@ import { invalidSelector } from "./invalid-selector.js";
 import { invalidSubjectSelector } from "./invalid-subject-selector.js";
 import { invalidYaml } from "./invalid-yaml.js";
 import { requiresDeprecated } from "./requires-deprecated.js";
-import type { Rule } from "./rule.js";
+import type { Rule, RuleMeta } from "./rule.js";
 import { skippedFile } from "./skipped-file.js";
 import { templatedFile } from "./templated-file.js";
 import { toFqdnsWithoutDnsRule } from "./to-fqdns-without-dns-rule.js";
@@ -35,3 +35,14 @@ export const RULES: readonly Rule[] = [
   skippedFile,
   chartNotRendered,
 ];
+
+/** Not a rule: the engine's own report that something went wrong inside it for one file. */
+export const INTERNAL_ERROR: RuleMeta = {
+  id: "internal-error",
+  defaultSeverity: "error",
+  description: "The analysis of this file failed unexpectedly; the rest of the repository was still scanned.",
+  fixable: false,
+};
+
+/** Every id a finding can carry: the rules' and the engine's own. */
+export const RULE_IDS: readonly string[] = [...RULES.map((rule) => rule.meta.id), INTERNAL_ERROR.id];

@@ -2,7 +2,8 @@
 import type { Node, Pair } from "yaml";
 import type { Config } from "../config.js";
 import type { ParsedFile } from "../read/manifests.js";
-import type { Policy } from "../read/policy.js";
+import type { Policy, PolicyRule as RuleOfPolicy } from "../read/policy.js";
+import type { RuleFix, RuleRewriteView } from "../plan/fix.js";
 import type { RepoIndex } from "../index/repo-index.js";
 import type { FixKind, Position, Severity } from "../types.js";
 import type { CiliumVersions } from "../versions.js";
@@ -13,7 +14,7 @@ export interface RuleMeta {
   readonly defaultSeverity: Severity;
   /** One line, shown in the rules reference. */
   readonly description: string;
-  /** Whether `fix` can rewrite what the rule reports. */
+  /** Whether the rule's reports carry fix plans (`fix` applies them). */
   readonly fixable: boolean;
 }
 
@@ -23,8 +24,11 @@ export interface Report {
   readonly message: string;
   /** Defaults to the rule's default severity; rules whose consequence depends on the Cilium version pass one. */
   readonly severity?: Severity;
-  /** Defaults to "auto" for fixable rules and "none" otherwise. */
-  readonly fix?: FixKind;
+  /**
+   * The fix: a plan from `context.rewriteOf` (the finding's kind derives from it: auto, guessed or manual), or
+   * "manual" for a finding only a person can fix. Defaults to "none".
+   */
+  readonly fix?: RuleFix | Extract<FixKind, "manual" | "none">;
 }
 
 interface BaseContext {
@@ -39,6 +43,11 @@ export type FileRuleContext = BaseContext;
 
 export interface PolicyRuleContext extends BaseContext {
   readonly policy: Policy;
+  /**
+   * One rule of the policy as the rewrite sees it: its toServices entries resolved and, for egress rules the rewrite
+   * acts on, the fix plan to report. Computed once per rule and analysis, whichever rules ask.
+   */
+  rewriteOf(rule: RuleOfPolicy): RuleRewriteView;
 }
 
 /** A rule that looks at a whole file (parse problems, templates, skipped files). */

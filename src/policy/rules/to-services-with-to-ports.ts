@@ -4,7 +4,7 @@ import type { Severity } from "../types.js";
 import { CILIUM } from "../versions.js";
 import type { CiliumVersions } from "../versions.js";
 import type { PolicyRule } from "./rule.js";
-import { describeReference, ruleFixKind, serviceReference } from "./services.js";
+import { describeReference, serviceReference } from "./services.js";
 import { documentOf, hasItems, pairOf, plain, seqItems } from "./yaml-access.js";
 
 /** The version-specific consequence for a configured range, and the severity it deserves. */
@@ -57,7 +57,8 @@ export const toServicesWithToPorts: PolicyRule = {
       context.report({
         at,
         severity,
-        fix: ruleFixKind(rule, context),
+        // The rewrite acts on every egress rule with toServices and toPorts; when it cannot, a person must.
+        fix: context.rewriteOf(rule).fix ?? "manual",
         message: `toServices (${named}) is combined with toPorts: ${consequence}${action}.`,
       });
     }

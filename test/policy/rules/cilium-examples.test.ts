@@ -3,7 +3,7 @@
 import { describe, expect, it } from "vitest";
 import { readSourceFiles } from "../../../src/cli/files.js";
 import { resolveConfig } from "../../../src/policy/config.js";
-import { scan } from "../../../src/policy/engine.js";
+import { analyse } from "../../../src/policy/api.js";
 import { CILIUM_EXAMPLES_DIR, hasShared } from "../../helpers/external.js";
 
 const EXPECTED = [
@@ -24,14 +24,16 @@ const EXPECTED = [
 ];
 
 describe.skipIf(!hasShared())("rules on Cilium's example policies", () => {
-  it("report exactly the known findings", () => {
-    const result = scan(readSourceFiles(CILIUM_EXAMPLES_DIR), { config: resolveConfig({}) });
+  it("report exactly the known findings", async () => {
+    const result = await analyse(readSourceFiles(CILIUM_EXAMPLES_DIR), { config: resolveConfig({}) });
     const found = result.findings.map((f) => `${f.ruleId} ${f.file}:${f.line}:${f.column}`).sort();
     expect(found).toEqual([...EXPECTED].sort());
   });
 
-  it("report no requires-deprecated finding when every version is below 1.17", () => {
-    const result = scan(readSourceFiles(CILIUM_EXAMPLES_DIR), { config: resolveConfig({ ciliumVersion: "<1.17" }) });
+  it("report no requires-deprecated finding when every version is below 1.17", async () => {
+    const result = await analyse(readSourceFiles(CILIUM_EXAMPLES_DIR), {
+      config: resolveConfig({ ciliumVersion: "<1.17" }),
+    });
     expect(result.findings.filter((f) => f.ruleId === "requires-deprecated")).toEqual([]);
   });
 });

@@ -4,7 +4,7 @@ import { cnp, findings } from "./scan.js";
 const RULE = "combined-peer-types";
 
 describe(RULE, () => {
-  it("reports the second peer kind of an egress rule at its key, quoting Cilium's error", () => {
+  it("reports the second peer kind of an egress rule at its key, quoting Cilium's error", async () => {
     const text = cnp(
       "mixed",
       "app",
@@ -14,23 +14,23 @@ describe(RULE, () => {
         "      toCIDR: [10.0.0.0/8]", // line 12, column 7
       ].join("\n"),
     );
-    const result = findings(RULE, { "p.yaml": text });
+    const result = await findings(RULE, { "p.yaml": text });
     expect(result).toHaveLength(1);
     expect(result[0]).toMatchObject({ severity: "error", line: 12, column: 7, policy: "app/mixed", fix: "none" });
     expect(result[0]?.message).toContain('"combining ToEndpoints and ToCIDR is not supported yet"');
     expect(result[0]?.message).toContain("split them into separate egress rules");
   });
 
-  it("rejects toCIDR with toCIDRSet (Cilium counts them as two members)", () => {
+  it("rejects toCIDR with toCIDRSet (Cilium counts them as two members)", async () => {
     const text = cnp(
       "cidrs",
       "app",
       ["  egress:", "    - toCIDR: [10.0.0.0/8]", "      toCIDRSet: [{cidr: 192.168.0.0/16}]"].join("\n"),
     );
-    expect(findings(RULE, { "p.yaml": text }).map((f) => f.line)).toEqual([12]);
+    expect((await findings(RULE, { "p.yaml": text })).map((f) => f.line)).toEqual([12]);
   });
 
-  it("reports each extra kind of ingress and deny rules, and the from* forms", () => {
+  it("reports each extra kind of ingress and deny rules, and the from* forms", async () => {
     const text = cnp(
       "many",
       "app",
@@ -44,7 +44,7 @@ describe(RULE, () => {
         "      toFQDNs: [{matchName: example.com}]", // 16
       ].join("\n"),
     );
-    const result = findings(RULE, { "p.yaml": text });
+    const result = await findings(RULE, { "p.yaml": text });
     expect(result.map((f) => [f.line, f.column])).toEqual([
       [12, 7],
       [13, 7],
@@ -54,7 +54,7 @@ describe(RULE, () => {
     expect(result[2]?.message).toContain("egressDeny rule combines toServices and toFQDNs");
   });
 
-  it("accepts one peer kind with toPorts, empty lists, and peers in separate rules", () => {
+  it("accepts one peer kind with toPorts, empty lists, and peers in separate rules", async () => {
     const text = cnp(
       "ok",
       "app",
@@ -70,12 +70,12 @@ describe(RULE, () => {
         "      toPorts: [{ports: [{port: '80', protocol: TCP}]}]",
       ].join("\n"),
     );
-    expect(findings(RULE, { "p.yaml": text })).toEqual([]);
+    expect(await findings(RULE, { "p.yaml": text })).toEqual([]);
   });
 
-  it("can be turned off", () => {
+  it("can be turned off", async () => {
     const text = cnp("m", "a", ["  egress:", "    - toEndpoints: [{}]", "      toEntities: [world]"].join("\n"));
-    expect(findings(RULE, { "p.yaml": text })).toHaveLength(1);
-    expect(findings(RULE, { "p.yaml": text }, { rules: { [RULE]: "off" } })).toEqual([]);
+    expect(await findings(RULE, { "p.yaml": text })).toHaveLength(1);
+    expect(await findings(RULE, { "p.yaml": text }, { rules: { [RULE]: "off" } })).toEqual([]);
   });
 });

@@ -29,8 +29,8 @@ const policy = cnp(
 );
 
 describe(RULE, () => {
-  it("reports selectors whose pods live only in other namespaces, at the selector", () => {
-    const result = findings(RULE, {
+  it("reports selectors whose pods live only in other namespaces, at the selector", async () => {
+    const result = await findings(RULE, {
       "minio/policy.yaml": policy,
       "vault/deploy.yaml": deployment("vault", "vault", "app: vault"),
       "monitoring/prom.yaml": deployment("prometheus", "monitoring", "app: prometheus"),
@@ -45,17 +45,17 @@ describe(RULE, () => {
     expect(result[1]?.message).toContain("fromEndpoints");
   });
 
-  it("says nothing when matching pods exist in the policy's namespace, or nowhere", () => {
+  it("says nothing when matching pods exist in the policy's namespace, or nowhere", async () => {
     const files = {
       "p.yaml": policy,
       "vault/deploy.yaml": deployment("vault", "vault", "app: vault"),
       "minio/vault-agent.yaml": deployment("vault-agent", "minio", "app: vault"),
     };
-    expect(findings(RULE, files).map((f) => f.line)).toEqual([]);
-    expect(findings(RULE, { "p.yaml": policy })).toEqual([]);
+    expect((await findings(RULE, files)).map((f) => f.line)).toEqual([]);
+    expect(await findings(RULE, { "p.yaml": policy })).toEqual([]);
   });
 
-  it("says nothing for selectors with a namespace key (either spelling), empty ones, and clusterwide policies", () => {
+  it("says nothing for selectors with a namespace key (either spelling), empty ones, and clusterwide policies", async () => {
     const scoped = cnp(
       "scoped",
       "minio",
@@ -72,21 +72,21 @@ describe(RULE, () => {
       .replace("kind: CiliumNetworkPolicy", "kind: CiliumClusterwideNetworkPolicy")
       .replace("  namespace: minio\n", "");
     const vault = deployment("vault", "vault", "app: vault");
-    expect(findings(RULE, { "a.yaml": scoped, "b.yaml": clusterwide, "v.yaml": vault })).toEqual([]);
+    expect(await findings(RULE, { "a.yaml": scoped, "b.yaml": clusterwide, "v.yaml": vault })).toEqual([]);
   });
 
-  it("names every namespace when the pods are spread, and can be turned off", () => {
+  it("names every namespace when the pods are spread, and can be turned off", async () => {
     const files = {
       "p.yaml": policy,
       "a.yaml": deployment("vault", "vault", "app: vault"),
       "b.yaml": deployment("vault", "vault-dr", "app: vault"),
     };
-    const [finding] = findings(RULE, files);
+    const [finding] = await findings(RULE, files);
     expect(finding?.message).toContain("namespaces vault, vault-dr");
-    expect(findings(RULE, files, { rules: { [RULE]: "off" } })).toEqual([]);
+    expect(await findings(RULE, files, { rules: { [RULE]: "off" } })).toEqual([]);
   });
 
-  it("answers every policy for its own namespace when many share one selector (matching is memoised per index)", () => {
+  it("answers every policy for its own namespace when many share one selector (matching is memoised per index)", async () => {
     const shared = (name: string, namespace: string) =>
       cnp(
         name,
@@ -111,7 +111,7 @@ describe(RULE, () => {
       // Carries the value "vault" under another key: not a match.
       "cache/deploy.yaml": deployment("cache", "cache", "app: cache, tier: vault"),
     };
-    const result = findings(RULE, files);
+    const result = await findings(RULE, files);
     expect(result.map((f) => [f.file, f.policy])).toEqual([
       ["cache/p.yaml", "cache/p3"],
       ["cache/q.yaml", "cache/by-expression"],

@@ -1,13 +1,13 @@
 import { describe, expect, it } from "vitest";
 import { resolveConfig } from "../../../src/policy/config.js";
-import { scan } from "../../../src/policy/engine.js";
+import { analyse } from "../../../src/policy/api.js";
 import { MAX_FILE_BYTES } from "../../../src/policy/read/manifests.js";
 import { toServicesWithToPortsInText } from "../../../src/policy/rules/templated-file.js";
 import { source } from "../../helpers/sources.js";
 import { findings } from "./scan.js";
 
 describe("invalid-yaml", () => {
-  it("reports each syntax problem at its line, and keeps checking the valid documents", () => {
+  it("reports each syntax problem at its line, and keeps checking the valid documents", async () => {
     const text = [
       "apiVersion: cilium.io/v2",
       "kind: CiliumNetworkPolicy",
@@ -21,17 +21,17 @@ describe("invalid-yaml", () => {
       "key: [unclosed",
       "",
     ].join("\n");
-    const result = findings("invalid-yaml", { "bad.yaml": text });
+    const result = await findings("invalid-yaml", { "bad.yaml": text });
     expect(result.length).toBeGreaterThanOrEqual(1);
     expect(result[0]).toMatchObject({ severity: "error", file: "bad.yaml", policy: null });
     expect(result[0]?.line).toBeGreaterThanOrEqual(10);
     expect(result[0]?.message).toMatch(/^Invalid YAML: .+; this document was not checked/);
-    expect(findings("to-services-with-to-ports", { "bad.yaml": text })).toHaveLength(1);
+    expect(await findings("to-services-with-to-ports", { "bad.yaml": text })).toHaveLength(1);
   });
 
-  it("says nothing about valid YAML and can be turned off", () => {
-    expect(findings("invalid-yaml", { "ok.yaml": "a: 1\n" })).toEqual([]);
-    expect(findings("invalid-yaml", { "bad.yaml": "a: [\n" }, { rules: { "invalid-yaml": "off" } })).toEqual([]);
+  it("says nothing about valid YAML and can be turned off", async () => {
+    expect(await findings("invalid-yaml", { "ok.yaml": "a: 1\n" })).toEqual([]);
+    expect(await findings("invalid-yaml", { "bad.yaml": "a: [\n" }, { rules: { "invalid-yaml": "off" } })).toEqual([]);
   });
 });
 
@@ -54,17 +54,17 @@ describe("templated-file", () => {
     "      {{- end }}",
   ].join("\n");
 
-  it("warns at the toServices line when a template shows it with toPorts", () => {
-    const result = findings("templated-file", { "chart/templates/policy.yaml": helmPolicy });
+  it("warns at the toServices line when a template shows it with toPorts", async () => {
+    const result = await findings("templated-file", { "chart/templates/policy.yaml": helmPolicy });
     expect(result).toEqual([expect.objectContaining({ severity: "warning", line: 8, column: 7, fix: "manual" })]);
   });
 
-  it("is info for other templated policies, and silent for templates without Cilium policies", () => {
+  it("is info for other templated policies, and silent for templates without Cilium policies", async () => {
     const plain = helmPolicy.replace("toServices", "toEndpoints");
-    const result = findings("templated-file", { "chart/templates/policy.yaml": plain });
+    const result = await findings("templated-file", { "chart/templates/policy.yaml": plain });
     expect(result).toEqual([expect.objectContaining({ severity: "info", line: 1, column: 1 })]);
     const deployment = "apiVersion: apps/v1\nkind: Deployment\nmetadata: {name: {{ .Release.Name }}}\n";
-    expect(findings("templated-file", { "chart/templates/deploy.yaml": deployment })).toEqual([]);
+    expect(await findings("templated-file", { "chart/templates/deploy.yaml": deployment })).toEqual([]);
   });
 
   it("finds toPorts before or after toServices, block or flow, but not in a neighbouring rule", () => {
@@ -81,8 +81,8 @@ describe("templated-file", () => {
 });
 
 describe("skipped-file", () => {
-  it("says why each manifest was not read", () => {
-    const result = scan(
+  it("says why each manifest was not read", async () => {
+    const analysis = await analyse(
       [
         { path: "huge.yaml", size: MAX_FILE_BYTES + 1, content: null },
         source("bin.yaml", new Uint8Array([0x61, 0, 0x62])),
@@ -90,7 +90,8 @@ describe("skipped-file", () => {
         source("notes.bin", new Uint8Array([0, 0, 0])),
       ],
       { config: resolveConfig({}) },
-    ).findings.filter((f) => f.ruleId === "skipped-file");
+    );
+    const result = analysis.findings.filter((f) => f.ruleId === "skipped-file");
     expect(result.map((f) => [f.file, f.severity, f.line])).toEqual([
       ["bin.yaml", "info", 1],
       ["huge.yaml", "warning", 1],

@@ -42,8 +42,8 @@ describe("readPort (Cilium's port parsing)", () => {
 });
 
 describe(RULE, () => {
-  it("reports a port that is neither a number nor a name at its key", () => {
-    const result = findings(RULE, {
+  it("reports a port that is neither a number nor a name at its key", async () => {
+    const result = await findings(RULE, {
       "p.yaml": withPorts(["            - port: '80-90'", "              protocol: TCP"]),
     });
     expect(result).toHaveLength(1);
@@ -51,8 +51,8 @@ describe(RULE, () => {
     expect(result[0]?.message).toContain('Port "80-90" is neither a port number');
   });
 
-  it("reports out-of-range numbers, a missing port and octal-looking strings", () => {
-    const result = findings(RULE, {
+  it("reports out-of-range numbers, a missing port and octal-looking strings", async () => {
+    const result = await findings(RULE, {
       "p.yaml": withPorts(["            - port: 70000", "            - protocol: TCP", "            - port: '010'"]),
     });
     expect(result.map((f) => [f.line, f.severity])).toEqual([
@@ -64,7 +64,7 @@ describe(RULE, () => {
     expect(result[2]?.message).toContain("reads it as octal port 8");
   });
 
-  it("accepts numeric strings, names, port 0 without L7 rules and any protocol case Cilium's CRD allows", () => {
+  it("accepts numeric strings, names, port 0 without L7 rules and any protocol case Cilium's CRD allows", async () => {
     const ok = withPorts([
       "            - port: '8200'",
       "              protocol: TCP",
@@ -77,17 +77,19 @@ describe(RULE, () => {
       "            - port: '8000'",
       "              endPort: 8100",
     ]);
-    expect(findings(RULE, { "p.yaml": ok })).toEqual([]);
+    expect(await findings(RULE, { "p.yaml": ok })).toEqual([]);
   });
 
-  it("reports a port written as a YAML number, which the CRD's string type rejects", () => {
-    const result = findings(RULE, { "p.yaml": withPorts(["            - port: 8200", "              protocol: TCP"]) });
+  it("reports a port written as a YAML number, which the CRD's string type rejects", async () => {
+    const result = await findings(RULE, {
+      "p.yaml": withPorts(["            - port: 8200", "              protocol: TCP"]),
+    });
     expect(result.map((f) => [f.line, f.column, f.severity])).toEqual([[14, 15, "error"]]);
     expect(result[0]?.message).toContain('quote it: "8200"');
   });
 
-  it("reports an inverted range, unknown and lower-case protocols, and ICMP", () => {
-    const result = findings(RULE, {
+  it("reports an inverted range, unknown and lower-case protocols, and ICMP", async () => {
+    const result = await findings(RULE, {
       "p.yaml": withPorts([
         "            - port: '9000'",
         "              endPort: 8000", // 15
@@ -111,17 +113,17 @@ describe(RULE, () => {
     expect(result[3]?.message).toContain("icmps");
   });
 
-  it("reports more than 40 ports in one entry at the ports key", () => {
+  it("reports more than 40 ports in one entry at the ports key", async () => {
     const many = Array.from({ length: 41 }, (_, i) => `            - port: '${1000 + i}'`);
-    const result = findings(RULE, { "p.yaml": withPorts(many) });
+    const result = await findings(RULE, { "p.yaml": withPorts(many) });
     expect(result).toHaveLength(1);
     expect(result[0]).toMatchObject({ line: 13, column: 11 });
     expect(result[0]?.message).toContain("41 ports");
-    expect(findings(RULE, { "p.yaml": withPorts(many.slice(0, 40)) })).toEqual([]);
+    expect(await findings(RULE, { "p.yaml": withPorts(many.slice(0, 40)) })).toEqual([]);
   });
 
-  it("reports L7 rules on a non-TCP or omitted protocol, and on port 0", () => {
-    const result = findings(RULE, {
+  it("reports L7 rules on a non-TCP or omitted protocol, and on port 0", async () => {
+    const result = await findings(RULE, {
       "p.yaml": withPorts(
         ["            - port: '80'", "            - port: '0'", "              protocol: TCP"],
         ["          rules:", "            http: [{method: GET}]"],
@@ -133,7 +135,7 @@ describe(RULE, () => {
     expect(result[1]?.message).toContain("Port 0 means all ports");
   });
 
-  it("accepts DNS rules on UDP/ANY port 53 and HTTP on TCP", () => {
+  it("accepts DNS rules on UDP/ANY port 53 and HTTP on TCP", async () => {
     const dns = withPorts(
       ["            - port: '53'", "              protocol: ANY"],
       ["          rules:", "            dns: [{matchPattern: '*'}]"],
@@ -142,10 +144,10 @@ describe(RULE, () => {
       ["            - port: '8080'", "              protocol: TCP"],
       ["          rules:", "            http: [{}]"],
     );
-    expect(findings(RULE, { "a.yaml": dns, "b.yaml": http })).toEqual([]);
+    expect(await findings(RULE, { "a.yaml": dns, "b.yaml": http })).toEqual([]);
   });
 
-  it("reports DNS rules without ports and DNS port ranges (both rejected), accepts DNS on another port", () => {
+  it("reports DNS rules without ports and DNS port ranges (both rejected), accepts DNS on another port", async () => {
     const noPorts = cnp(
       "dns",
       "app",
@@ -157,7 +159,7 @@ describe(RULE, () => {
         "            dns: [{matchPattern: '*'}]",
       ].join("\n"),
     );
-    expect(findings(RULE, { "p.yaml": noPorts }).map((f) => [f.line, f.column, f.severity])).toEqual([
+    expect((await findings(RULE, { "p.yaml": noPorts })).map((f) => [f.line, f.column, f.severity])).toEqual([
       [13, 11, "error"],
     ]);
     const otherPort = withPorts(
@@ -165,31 +167,31 @@ describe(RULE, () => {
       ["          rules:", "            dns: [{matchPattern: '*'}]"],
     );
     // Cilium only requires a port; OpenShift's DNS runs on 5353 (Cilium's own example does this).
-    expect(findings(RULE, { "p.yaml": otherPort })).toEqual([]);
+    expect(await findings(RULE, { "p.yaml": otherPort })).toEqual([]);
     const range = withPorts(
       ["            - port: '53'", "              endPort: 54"],
       ["          rules:", "            dns: [{matchPattern: '*'}]"],
     );
-    expect(findings(RULE, { "p.yaml": range })[0]?.message).toContain("DNS rules do not support port ranges");
+    expect((await findings(RULE, { "p.yaml": range }))[0]?.message).toContain("DNS rules do not support port ranges");
   });
 
-  it("accepts port-less extended IP protocols and rejects a port with them", () => {
+  it("accepts port-less extended IP protocols and rejects a port with them", async () => {
     const vrrp = withPorts(["            - protocol: VRRP", "            - protocol: GRE", "              port: '0'"]);
-    expect(findings(RULE, { "p.yaml": vrrp })).toEqual([]);
-    const withPort = findings(RULE, {
+    expect(await findings(RULE, { "p.yaml": vrrp })).toEqual([]);
+    const withPort = await findings(RULE, {
       "p.yaml": withPorts(["            - protocol: ESP", "              port: '50'"]),
     });
     expect(withPort.map((f) => [f.line, f.column])).toEqual([[15, 15]]);
     expect(withPort[0]?.message).toContain("Protocol ESP has no ports");
   });
 
-  it("checks ingress and deny rules too, and can be turned off", () => {
+  it("checks ingress and deny rules too, and can be turned off", async () => {
     const text = cnp(
       "deny",
       "app",
       ["  ingressDeny:", "    - fromEntities: [world]", "      toPorts: [{ports: [{port: '99999'}]}]"].join("\n"),
     );
-    expect(findings(RULE, { "p.yaml": text })).toHaveLength(1);
-    expect(findings(RULE, { "p.yaml": text }, { rules: { [RULE]: "off" } })).toEqual([]);
+    expect(await findings(RULE, { "p.yaml": text })).toHaveLength(1);
+    expect(await findings(RULE, { "p.yaml": text }, { rules: { [RULE]: "off" } })).toEqual([]);
   });
 });

@@ -4,7 +4,7 @@ import { cnp, findings } from "./scan.js";
 describe("invalid-l7-rules", () => {
   const RULE = "invalid-l7-rules";
 
-  it("reports mixed L7 protocols, l7 without l7proto, DNS on ingress and listener conflicts at their keys", () => {
+  it("reports mixed L7 protocols, l7 without l7proto, DNS on ingress and listener conflicts at their keys", async () => {
     const text = cnp(
       "l7",
       "app",
@@ -28,7 +28,7 @@ describe("invalid-l7-rules", () => {
         "            dns: [{matchPattern: '*'}]", // 26, column 13
       ].join("\n"),
     );
-    const result = findings(RULE, { "p.yaml": text });
+    const result = await findings(RULE, { "p.yaml": text });
     expect(result.map((f) => [f.line, f.column, f.severity])).toEqual([
       [14, 11, "error"],
       [17, 13, "error"],
@@ -41,7 +41,7 @@ describe("invalid-l7-rules", () => {
     expect(result[3]?.message).toContain("DNS rules are not allowed on ingress");
   });
 
-  it("warns about L7 rules on deny rules, and accepts ordinary L7 rules", () => {
+  it("warns about L7 rules on deny rules, and accepts ordinary L7 rules", async () => {
     const deny = cnp(
       "deny",
       "app",
@@ -51,7 +51,7 @@ describe("invalid-l7-rules", () => {
         "      toPorts: [{ports: [{port: '80'}], rules: {http: [{method: GET}]}}]",
       ].join("\n"),
     );
-    expect(findings(RULE, { "p.yaml": deny }).map((f) => f.severity)).toEqual(["warning"]);
+    expect((await findings(RULE, { "p.yaml": deny })).map((f) => f.severity)).toEqual(["warning"]);
     const ok = cnp(
       "ok",
       "app",
@@ -65,15 +65,15 @@ describe("invalid-l7-rules", () => {
         "      toPorts: [{ports: [{port: '6379', protocol: TCP}], rules: {l7proto: r2d2, l7: [{cmd: READ}]}}]",
       ].join("\n"),
     );
-    expect(findings(RULE, { "p.yaml": ok })).toEqual([]);
-    expect(findings(RULE, { "p.yaml": deny }, { rules: { [RULE]: "off" } })).toEqual([]);
+    expect(await findings(RULE, { "p.yaml": ok })).toEqual([]);
+    expect(await findings(RULE, { "p.yaml": deny }, { rules: { [RULE]: "off" } })).toEqual([]);
   });
 });
 
 describe("icmps-with-to-ports", () => {
   const RULE = "icmps-with-to-ports";
 
-  it("reports icmps next to toPorts at the icmps key, not icmps alone", () => {
+  it("reports icmps next to toPorts at the icmps key, not icmps alone", async () => {
     const text = cnp(
       "icmp",
       "app",
@@ -86,10 +86,10 @@ describe("icmps-with-to-ports", () => {
         "      icmps: [{fields: [{type: 8}]}]",
       ].join("\n"),
     );
-    const result = findings(RULE, { "p.yaml": text });
+    const result = await findings(RULE, { "p.yaml": text });
     expect(result.map((f) => [f.line, f.column, f.severity])).toEqual([[12, 7, "error"]]);
     expect(result[0]?.message).toContain("move icmps into a separate rule");
-    expect(findings(RULE, { "p.yaml": text }, { rules: { [RULE]: "off" } })).toEqual([]);
+    expect(await findings(RULE, { "p.yaml": text }, { rules: { [RULE]: "off" } })).toEqual([]);
   });
 });
 
@@ -97,7 +97,7 @@ describe("invalid-subject-selector", () => {
   const RULE = "invalid-subject-selector";
   const header = ["apiVersion: cilium.io/v2", "kind: CiliumClusterwideNetworkPolicy", "metadata: {name: host}"];
 
-  it("reports a spec with both selectors at nodeSelector, and one with neither at the spec", () => {
+  it("reports a spec with both selectors at nodeSelector, and one with neither at the spec", async () => {
     const text = [
       ...header,
       "specs:",
@@ -108,7 +108,7 @@ describe("invalid-subject-selector", () => {
       "  - nodeSelector: {matchLabels: {role: worker}}",
       "    ingress: [{fromEntities: [cluster]}]",
     ].join("\n");
-    const result = findings(RULE, { "p.yaml": text });
+    const result = await findings(RULE, { "p.yaml": text });
     expect(result.map((f) => [f.line, f.column, f.severity, f.policy])).toEqual([
       [6, 5, "error", "host"],
       [8, 5, "error", "host"],
@@ -117,19 +117,19 @@ describe("invalid-subject-selector", () => {
     expect(result[1]?.message).toContain("selects no subject");
   });
 
-  it("accepts an empty endpointSelector and can be turned off", () => {
+  it("accepts an empty endpointSelector and can be turned off", async () => {
     const ok = [...header, "spec:", "  endpointSelector: {}", "  egress: [{toEntities: [world]}]"].join("\n");
-    expect(findings(RULE, { "p.yaml": ok })).toEqual([]);
+    expect(await findings(RULE, { "p.yaml": ok })).toEqual([]);
     const bad = [...header, "spec:", "  egress: [{toEntities: [world]}]"].join("\n");
-    expect(findings(RULE, { "p.yaml": bad })).toHaveLength(1);
-    expect(findings(RULE, { "p.yaml": bad }, { rules: { [RULE]: "off" } })).toEqual([]);
+    expect(await findings(RULE, { "p.yaml": bad })).toHaveLength(1);
+    expect(await findings(RULE, { "p.yaml": bad }, { rules: { [RULE]: "off" } })).toEqual([]);
   });
 });
 
 describe("invalid-selector", () => {
   const RULE = "invalid-selector";
 
-  it("reports bad operators, missing or extra values, and bad keys and values where they are written", () => {
+  it("reports bad operators, missing or extra values, and bad keys and values where they are written", async () => {
     const text = cnp(
       "sel",
       "app",
@@ -146,7 +146,7 @@ describe("invalid-selector", () => {
         "            k8s:app: -bad-", // 19
       ].join("\n"),
     );
-    const result = findings(RULE, { "p.yaml": text });
+    const result = await findings(RULE, { "p.yaml": text });
     expect(result.map((f) => [f.line, f.column])).toEqual([
       [13, 15],
       [14, 15],
@@ -164,12 +164,12 @@ describe("invalid-selector", () => {
     expect(result[0]?.message).toContain("In egress toEndpoints");
   });
 
-  it("checks the spec's endpointSelector and accepts valid selectors with sources and Cilium keys", () => {
+  it("checks the spec's endpointSelector and accepts valid selectors with sources and Cilium keys", async () => {
     const bad = cnp("s", "app", "  ingress: [{fromEntities: [world]}]").replace(
       "      app: client",
       "      app: client\n      'app/': x",
     );
-    expect(findings(RULE, { "p.yaml": bad }).map((f) => f.message)).toEqual([
+    expect((await findings(RULE, { "p.yaml": bad })).map((f) => f.message)).toEqual([
       expect.stringContaining('In endpointSelector, label key "app/" is not a label name'),
     ]);
     const ok = cnp(
@@ -183,13 +183,13 @@ describe("invalid-selector", () => {
         "        - matchExpressions: [{key: app, operator: NotIn, values: [a, b]}, {key: x, operator: DoesNotExist}]",
       ].join("\n"),
     );
-    expect(findings(RULE, { "p.yaml": ok })).toEqual([]);
-    expect(findings(RULE, { "p.yaml": bad }, { rules: { [RULE]: "off" } })).toEqual([]);
+    expect(await findings(RULE, { "p.yaml": ok })).toEqual([]);
+    expect(await findings(RULE, { "p.yaml": bad }, { rules: { [RULE]: "off" } })).toEqual([]);
   });
 });
 
 describe("invalid-selector value types", () => {
-  it("reports label values written as numbers or booleans", () => {
+  it("reports label values written as numbers or booleans", async () => {
     const text = cnp(
       "types",
       "app",
@@ -197,7 +197,7 @@ describe("invalid-selector value types", () => {
         "\n",
       ),
     );
-    const result = findings("invalid-selector", { "p.yaml": text });
+    const result = await findings("invalid-selector", { "p.yaml": text });
     expect(result.map((f) => [f.line, f.column])).toEqual([
       [12, 25],
       [12, 37],
@@ -208,7 +208,7 @@ describe("invalid-selector value types", () => {
 });
 
 describe("invalid-selector operator spelling", () => {
-  it("names the right spelling of a lower-case operator", () => {
+  it("names the right spelling of a lower-case operator", async () => {
     const text = cnp(
       "case",
       "app",
@@ -218,7 +218,7 @@ describe("invalid-selector operator spelling", () => {
         "        - matchExpressions: [{key: app, operator: notin, values: [a]}]",
       ].join("\n"),
     );
-    const [finding] = findings("invalid-selector", { "p.yaml": text });
+    const [finding] = await findings("invalid-selector", { "p.yaml": text });
     expect(finding?.message).toContain('the operator "notin" of app must be written NotIn');
   });
 });

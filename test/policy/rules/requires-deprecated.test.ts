@@ -17,8 +17,8 @@ const text = cnp(
 );
 
 describe(RULE, () => {
-  it("is an error when the range includes 1.19 (removed), at each key", () => {
-    const result = findings(RULE, { "p.yaml": text }, { ciliumVersion: ">=1.13" });
+  it("is an error when the range includes 1.19 (removed), at each key", async () => {
+    const result = await findings(RULE, { "p.yaml": text }, { ciliumVersion: ">=1.13" });
     expect(result.map((f) => [f.severity, f.line, f.column])).toEqual([
       ["error", 11, 7],
       ["error", 14, 7],
@@ -28,20 +28,20 @@ describe(RULE, () => {
     expect(result[1]?.message).toContain("toEndpoints selector");
   });
 
-  it("is a warning when the range reaches 1.17 or 1.18 but not 1.19", () => {
-    const result = findings(RULE, { "p.yaml": text }, { ciliumVersion: ">=1.15 <1.19" });
+  it("is a warning when the range reaches 1.17 or 1.18 but not 1.19", async () => {
+    const result = await findings(RULE, { "p.yaml": text }, { ciliumVersion: ">=1.15 <1.19" });
     expect(result.map((f) => f.severity)).toEqual(["warning", "warning"]);
     expect(result[0]?.message).toContain("deprecated since Cilium 1.17");
   });
 
-  it("says nothing for ranges entirely below 1.17, or without requires", () => {
-    expect(findings(RULE, { "p.yaml": text }, { ciliumVersion: "<1.17" })).toEqual([]);
+  it("says nothing for ranges entirely below 1.17, or without requires", async () => {
+    expect(await findings(RULE, { "p.yaml": text }, { ciliumVersion: "<1.17" })).toEqual([]);
     const clean = cnp("c", "app", ["  ingress:", "    - fromRequires: []", "      fromEndpoints: [{}]"].join("\n"));
-    expect(findings(RULE, { "p.yaml": clean })).toEqual([]);
+    expect(await findings(RULE, { "p.yaml": clean })).toEqual([]);
   });
 
-  it("follows a severity override", () => {
-    const result = findings(RULE, { "p.yaml": text }, { rules: { [RULE]: "info" } });
+  it("follows a severity override", async () => {
+    const result = await findings(RULE, { "p.yaml": text }, { rules: { [RULE]: "info" } });
     expect(result.map((f) => f.severity)).toEqual(["info", "info"]);
   });
 });

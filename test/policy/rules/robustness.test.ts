@@ -3,7 +3,8 @@ import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { stringify } from "yaml";
 import { resolveConfig } from "../../../src/policy/config.js";
-import { INTERNAL_ERROR, scan } from "../../../src/policy/engine.js";
+import { INTERNAL_ERROR } from "../../../src/policy/rules/index.js";
+import { analyse } from "../../../src/policy/api.js";
 import { EGRESS_PEER_KEYS, INGRESS_PEER_KEYS } from "../../../src/policy/read/policy.js";
 import { source } from "../../helpers/sources.js";
 
@@ -150,13 +151,13 @@ const deployment = {
 };
 
 describe("rules on arbitrary policy shapes", () => {
-  it("never throw (no internal-error finding) and always point inside the file", () => {
-    fc.assert(
-      fc.property(
+  it("never throw (no internal-error finding) and always point inside the file", async () => {
+    await fc.assert(
+      fc.asyncProperty(
         spec,
         fc.boolean(),
         fc.constantFrom(">=1.13", ">=1.17", "<1.14", "1.15.x"),
-        (body, clusterwide, range) => {
+        async (body, clusterwide, range) => {
           const policy = {
             apiVersion: "cilium.io/v2",
             kind: clusterwide ? "CiliumClusterwideNetworkPolicy" : "CiliumNetworkPolicy",
@@ -168,7 +169,7 @@ describe("rules on arbitrary policy shapes", () => {
             source("policy.yaml", text),
             source("objects.yaml", `${stringify(service)}---\n${stringify(deployment)}`),
           ];
-          const result = scan(files, { config: resolveConfig({ ciliumVersion: range }) });
+          const result = await analyse(files, { config: resolveConfig({ ciliumVersion: range }) });
           expect(result.findings.filter((finding) => finding.ruleId === INTERNAL_ERROR.id)).toEqual([]);
           const lines = text.split("\n").length;
           for (const finding of result.findings.filter((f) => f.file === "policy.yaml")) {

@@ -1,17 +1,17 @@
 // Runs the real engine with the registered rules on inline files, keeping only one rule's findings.
 import { resolveConfig } from "../../../src/policy/config.js";
 import type { Config } from "../../../src/policy/config.js";
-import { scan } from "../../../src/policy/engine.js";
+import { analyse } from "../../../src/policy/api.js";
 import type { RepoIndex } from "../../../src/policy/index/repo-index.js";
 import type { Finding, Labels, ServiceInfo, WorkloadInfo } from "../../../src/policy/types.js";
 import { sources } from "../../helpers/sources.js";
 
-export function findings(
+export async function findings(
   ruleId: string,
   files: Record<string, string>,
   config: Partial<Record<keyof Config, unknown>> = {},
-): Finding[] {
-  const result = scan(sources(files), { config: resolveConfig(config) });
+): Promise<Finding[]> {
+  const result = await analyse(sources(files), { config: resolveConfig(config) });
   const internal = result.findings.filter((finding) => finding.ruleId === "internal-error");
   if (internal.length > 0) throw new Error(`internal error: ${internal.map((f) => f.message).join("; ")}`);
   return result.findings.filter((finding) => finding.ruleId === ruleId);

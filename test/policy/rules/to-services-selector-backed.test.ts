@@ -32,9 +32,9 @@ const services = [
   "spec: {selector: {app: elastic}, ports: [{port: 9200}]}",
 ].join("\n");
 
-describe(RULE, () => {
-  it("reports each entry naming a Service with a selector, by name or by the Service's labels", () => {
-    const result = findings(RULE, { "minio/policy.yaml": policy, "services.yaml": services });
+describe(RULE, async () => {
+  it("reports each entry naming a Service with a selector, by name or by the Service's labels", async () => {
+    const result = await findings(RULE, { "minio/policy.yaml": policy, "services.yaml": services });
     expect(result.map((f) => [f.line, f.column, f.severity])).toEqual([
       [12, 11, "warning"],
       [14, 11, "warning"],
@@ -47,26 +47,28 @@ describe(RULE, () => {
     expect(result[0]?.message).toContain("(`cilium-policy-bot fix` rewrites it)");
   });
 
-  it("says nothing when every version in the range is 1.17 or later", () => {
-    expect(findings(RULE, { "p.yaml": policy, "s.yaml": services }, { ciliumVersion: ">=1.17" })).toEqual([]);
-    expect(findings(RULE, { "p.yaml": policy, "s.yaml": services }, { ciliumVersion: ">=1.16" })).toHaveLength(2);
+  it("says nothing when every version in the range is 1.17 or later", async () => {
+    expect(await findings(RULE, { "p.yaml": policy, "s.yaml": services }, { ciliumVersion: ">=1.17" })).toEqual([]);
+    expect(await findings(RULE, { "p.yaml": policy, "s.yaml": services }, { ciliumVersion: ">=1.16" })).toHaveLength(2);
   });
 
-  it("says nothing for Services the repository does not define, in another namespace, or rules with toPorts", () => {
-    expect(findings(RULE, { "p.yaml": policy })).toEqual([]);
+  it("says nothing for Services the repository does not define, in another namespace, or rules with toPorts", async () => {
+    expect(await findings(RULE, { "p.yaml": policy })).toEqual([]);
     const elsewhere = services.replace("namespace: vault}", "namespace: other}");
-    expect(findings(RULE, { "p.yaml": policy, "s.yaml": elsewhere }).map((f) => f.line)).toEqual([14]);
+    expect((await findings(RULE, { "p.yaml": policy, "s.yaml": elsewhere })).map((f) => f.line)).toEqual([14]);
     const withPorts = policy + "\n      toPorts: [{ports: [{port: '8200', protocol: TCP}]}]";
-    expect(findings(RULE, { "p.yaml": withPorts, "s.yaml": services })).toEqual([]);
+    expect(await findings(RULE, { "p.yaml": withPorts, "s.yaml": services })).toEqual([]);
   });
 
-  it("matches k8sService without a namespace in any namespace, and can be turned off", () => {
+  it("matches k8sService without a namespace in any namespace, and can be turned off", async () => {
     const anyNamespace = cnp(
       "any",
       "minio",
       ["  egress:", "    - toServices: [{k8sService: {serviceName: cluster-vault}}]"].join("\n"),
     );
-    expect(findings(RULE, { "p.yaml": anyNamespace, "s.yaml": services })).toHaveLength(1);
-    expect(findings(RULE, { "p.yaml": anyNamespace, "s.yaml": services }, { rules: { [RULE]: "off" } })).toEqual([]);
+    expect(await findings(RULE, { "p.yaml": anyNamespace, "s.yaml": services })).toHaveLength(1);
+    expect(await findings(RULE, { "p.yaml": anyNamespace, "s.yaml": services }, { rules: { [RULE]: "off" } })).toEqual(
+      [],
+    );
   });
 });

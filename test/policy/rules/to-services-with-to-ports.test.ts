@@ -1,8 +1,6 @@
 import { describe, expect, it } from "vitest";
-import { resolveConfig } from "../../../src/policy/config.js";
-import { rewriteFixKind } from "../../../src/policy/rules/services.js";
-import { CiliumVersions } from "../../../src/policy/versions.js";
-import { cnp, findings, repoIndex, service } from "./scan.js";
+import { stringify } from "yaml";
+import { cnp, findings } from "./scan.js";
 
 const RULE = "to-services-with-to-ports";
 
@@ -24,8 +22,8 @@ const vaultPolicy = cnp(
 );
 
 describe(RULE, () => {
-  it("reports the egress rule at its toServices key with both consequences for the default range", () => {
-    const [finding, ...rest] = findings(RULE, { "minio/policy.yaml": vaultPolicy });
+  it("reports the egress rule at its toServices key with both consequences for the default range", async () => {
+    const [finding, ...rest] = await findings(RULE, { "minio/policy.yaml": vaultPolicy });
     expect(rest).toEqual([]);
     expect(finding).toMatchObject({
       severity: "error",
@@ -39,31 +37,31 @@ describe(RULE, () => {
     expect(finding?.message).toContain("the whole policy is rejected at load time and enforces nothing");
   });
 
-  it("gives only the ≤1.13 consequence for an old range", () => {
-    const [finding] = findings(RULE, { "p.yaml": vaultPolicy }, { ciliumVersion: "~1.12.0 || ~1.13.0" });
+  it("gives only the ≤1.13 consequence for an old range", async () => {
+    const [finding] = await findings(RULE, { "p.yaml": vaultPolicy }, { ciliumVersion: "~1.12.0 || ~1.13.0" });
     expect(finding?.severity).toBe("error");
     expect(finding?.message).toContain("any destination on those ports is allowed");
     expect(finding?.message).not.toContain("rejected");
   });
 
-  it("gives only the rejection for 1.14–1.16", () => {
-    const [finding] = findings(RULE, { "p.yaml": vaultPolicy }, { ciliumVersion: ">=1.14 <1.17" });
+  it("gives only the rejection for 1.14–1.16", async () => {
+    const [finding] = await findings(RULE, { "p.yaml": vaultPolicy }, { ciliumVersion: ">=1.14 <1.17" });
     expect(finding?.severity).toBe("error");
     expect(finding?.message).toContain("rejected at load time");
     expect(finding?.message).not.toContain("any destination");
   });
 
-  it("is info only when the whole range is 1.17 or later", () => {
-    const [finding] = findings(RULE, { "p.yaml": vaultPolicy }, { ciliumVersion: ">=1.17" });
+  it("is info only when the whole range is 1.17 or later", async () => {
+    const [finding] = await findings(RULE, { "p.yaml": vaultPolicy }, { ciliumVersion: ">=1.17" });
     expect(finding?.severity).toBe("info");
     expect(finding?.message).toContain("accepted since Cilium 1.17; rewrite optional");
-    const [mixed] = findings(RULE, { "p.yaml": vaultPolicy }, { ciliumVersion: ">=1.16" });
+    const [mixed] = await findings(RULE, { "p.yaml": vaultPolicy }, { ciliumVersion: ">=1.16" });
     expect(mixed?.severity).toBe("error");
   });
 
-  it("marks the fix auto when the Service is in the repository or the config, guessed otherwise", () => {
-    expect(findings(RULE, { "p.yaml": vaultPolicy })[0]?.fix).toBe("guessed");
-    const configured = findings(
+  it("marks the fix auto when the Service is in the repository or the config, guessed otherwise", async () => {
+    expect((await findings(RULE, { "p.yaml": vaultPolicy }))[0]?.fix).toBe("guessed");
+    const configured = await findings(
       RULE,
       { "p.yaml": vaultPolicy },
       { services: { "vault/cluster-vault": { selector: { app: "vault" } } } },
@@ -71,34 +69,37 @@ describe(RULE, () => {
     expect(configured[0]?.fix).toBe("auto");
   });
 
-  it("marks the fix auto through the engine when the repository defines the Service", () => {
+  it("marks the fix auto through the engine when the repository defines the Service", async () => {
     const service =
       "apiVersion: v1\nkind: Service\nmetadata: {name: cluster-vault, namespace: vault}\nspec: {selector: {app: vault}}\n";
-    expect(findings(RULE, { "p.yaml": vaultPolicy, "vault/svc.yaml": service })[0]?.fix).toBe("auto");
+    expect((await findings(RULE, { "p.yaml": vaultPolicy, "vault/svc.yaml": service }))[0]?.fix).toBe("auto");
   });
 
-  it("takes the fix kind from the rewrite's plan: repo, config, builtin → auto; a guess → guessed; unresolved → manual", () => {
-    const index = repoIndex([service("cluster-vault", "vault", { app: "vault" })]);
-    const policy = { namespace: "minio", clusterwide: false };
-    const versions = new CiliumVersions(">=1.13");
-    const kind = (value: unknown, config = resolveConfig({})) =>
-      rewriteFixKind({ toServices: [value], toPorts: [{ ports: [{ port: "80" }] }] }, policy, index, config, versions);
-    expect(kind({ k8sService: { serviceName: "cluster-vault", namespace: "vault" } })).toBe("auto");
-    expect(kind({ k8sService: { serviceName: "cluster-vault" } })).toBe("auto");
-    expect(kind({ k8sService: { serviceName: "kubernetes", namespace: "default" } })).toBe("auto");
-    expect(kind({ k8sService: { serviceName: "cluster-vault", namespace: "other" } })).toBe("guessed");
-    const skip = resolveConfig({ unresolved: "skip" });
-    expect(kind({ k8sService: { serviceName: "cluster-vault", namespace: "other" } }, skip)).toBe("manual");
-    expect(kind({ k8sServiceSelector: { selector: { matchLabels: { app: "nothing" } } } })).toBe("manual");
-    expect(kind({ bogus: true })).toBe("manual");
+  it("takes the fix kind from the rewrite's plan: repo, config, builtin → auto; a guess → guessed; unresolved → manual", async () => {
+    const vault =
+      "apiVersion: v1\nkind: Service\nmetadata: {name: cluster-vault, namespace: vault}\n" +
+      "spec: {selector: {app: vault}, ports: [{port: 80}]}\n";
+    const kind = async (value: unknown, config = {}) => {
+      const body = stringify({ egress: [{ toServices: [value], toPorts: [{ ports: [{ port: "80" }] }] }] });
+      const policy = cnp("p", "minio", body.replace(/^/gm, "  "));
+      return (await findings(RULE, { "p.yaml": policy, "vault/svc.yaml": vault }, config))[0]?.fix;
+    };
+    expect(await kind({ k8sService: { serviceName: "cluster-vault", namespace: "vault" } })).toBe("auto");
+    expect(await kind({ k8sService: { serviceName: "cluster-vault" } })).toBe("auto");
+    expect(await kind({ k8sService: { serviceName: "kubernetes", namespace: "default" } })).toBe("auto");
+    expect(await kind({ k8sService: { serviceName: "cluster-vault", namespace: "other" } })).toBe("guessed");
+    const skip = { unresolved: "skip" };
+    expect(await kind({ k8sService: { serviceName: "cluster-vault", namespace: "other" } }, skip)).toBe("manual");
+    expect(await kind({ k8sServiceSelector: { selector: { matchLabels: { app: "nothing" } } } })).toBe("manual");
+    expect(await kind({ bogus: true })).toBe("manual");
   });
 
-  it("marks the fix manual when the rule also has another peer kind (the rewrite leaves it alone)", () => {
+  it("marks the fix manual when the rule also has another peer kind (the rewrite leaves it alone)", async () => {
     const mixed = vaultPolicy.replace("      toPorts:", "      toCIDR: [10.0.0.0/8]\n      toPorts:");
-    expect(findings(RULE, { "p.yaml": mixed })[0]?.fix).toBe("manual");
+    expect((await findings(RULE, { "p.yaml": mixed }))[0]?.fix).toBe("manual");
   });
 
-  it("says nothing about toServices without toPorts, toPorts alone, ingress, or an empty toPorts list", () => {
+  it("says nothing about toServices without toPorts, toPorts alone, ingress, or an empty toPorts list", async () => {
     const clean = cnp(
       "clean",
       "minio",
@@ -115,10 +116,10 @@ describe(RULE, () => {
         "      toPorts: [{ports: [{port: '80'}]}]",
       ].join("\n"),
     );
-    expect(findings(RULE, { "p.yaml": clean })).toEqual([]);
+    expect(await findings(RULE, { "p.yaml": clean })).toEqual([]);
   });
 
-  it("finds every offending rule across specs and List items, and names every service", () => {
+  it("finds every offending rule across specs and List items, and names every service", async () => {
     const text = [
       "apiVersion: v1",
       "kind: List",
@@ -134,14 +135,16 @@ describe(RULE, () => {
       "              - k8sService: {serviceName: dns}",
       "              - k8sServiceSelector: {selector: {matchLabels: {tier: db}}, namespace: data}",
     ].join("\n");
-    const result = findings(RULE, { "list.yaml": text });
+    const result = await findings(RULE, { "list.yaml": text });
     expect(result).toHaveLength(1);
     expect(result[0]).toMatchObject({ line: 11, column: 13, policy: "wide", fix: "manual" });
     expect(result[0]?.message).toContain("dns (any namespace), Services labelled tier=db in data");
   });
 
-  it("can be turned off or re-graded in the config", () => {
-    expect(findings(RULE, { "p.yaml": vaultPolicy }, { rules: { [RULE]: "off" } })).toEqual([]);
-    expect(findings(RULE, { "p.yaml": vaultPolicy }, { rules: { [RULE]: "warning" } })[0]?.severity).toBe("warning");
+  it("can be turned off or re-graded in the config", async () => {
+    expect(await findings(RULE, { "p.yaml": vaultPolicy }, { rules: { [RULE]: "off" } })).toEqual([]);
+    expect((await findings(RULE, { "p.yaml": vaultPolicy }, { rules: { [RULE]: "warning" } }))[0]?.severity).toBe(
+      "warning",
+    );
   });
 });
