@@ -194,6 +194,33 @@ spec:
     expect(release?.uncertain).toEqual(["Flux variables not known here: ${REGION}"]);
   });
 
+  it("valuesFrom a ConfigMap that kustomize's configMapGenerator makes from a values file", () => {
+    const [release] = installed({
+      "apps/podinfo/kustomization.yaml": `namespace: podinfo
+resources: [release.yaml, repo.yaml]
+configMapGenerator:
+  - name: podinfo-values
+    files: [values.yaml=values-prod.yaml]
+  - name: podinfo-extra
+    literals: [replicas=3]
+generatorOptions: {disableNameSuffixHash: true}
+`,
+      "apps/podinfo/values-prod.yaml": "service: {port: 9898}\n",
+      "apps/podinfo/repo.yaml": HELM_REPOSITORY.replace("traefik", "podinfo").replace("flux-system", "podinfo"),
+      "apps/podinfo/release.yaml": `apiVersion: helm.toolkit.fluxcd.io/v2
+kind: HelmRelease
+metadata: {name: podinfo}
+spec:
+  chart: {spec: {chart: podinfo, sourceRef: {kind: HelmRepository, name: podinfo}}}
+  valuesFrom:
+    - {kind: ConfigMap, name: podinfo-values}
+    - {kind: ConfigMap, name: podinfo-extra, valuesKey: replicas, targetPath: replicaCount}
+`,
+    });
+    expect(release?.release?.values).toEqual({ service: { port: 9898 }, replicaCount: 3 });
+    expect(release?.uncertain).toEqual([]);
+  });
+
   it("a HelmRepository the repository does not hold: no render is possible, and the reason says why", () => {
     const [release] = installed({
       "r.yaml": `apiVersion: helm.toolkit.fluxcd.io/v2

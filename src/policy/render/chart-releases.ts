@@ -104,12 +104,20 @@ class Lookup {
     for (const file of files) {
       for (const manifest of file.manifests) {
         if (!LOOKED_UP_KINDS.has(manifest.kind) || manifest.name === undefined) continue;
-        const key = `${manifest.kind}/${manifest.name}`;
-        const list = this.objects.get(key);
-        if (list) list.push(manifest);
-        else this.objects.set(key, [manifest]);
+        this.add(manifest);
+      }
+      // ConfigMaps and Secrets kustomize generates (a common way to hand values to a HelmRelease).
+      if (/(^|\/)(kustomization\.ya?ml|Kustomization)$/.test(file.path) && file.text.includes("Generator")) {
+        for (const generated of generatedObjects(file, (path) => this.byPath.get(path))) this.add(generated);
       }
     }
+  }
+
+  private add(manifest: Manifest): void {
+    const key = `${manifest.kind}/${manifest.name ?? ""}`;
+    const list = this.objects.get(key);
+    if (list) list.push(manifest);
+    else this.objects.set(key, [manifest]);
   }
 
   /** The object of that kind and name in that namespace (rendered); one without a namespace when none has it. */
@@ -148,6 +156,56 @@ class Lookup {
     const value = asRecord(chart.value);
     return { name: text(value?.name), version: versionOf(value?.version) };
   }
+}
+
+/**
+ * The ConfigMaps and Secrets a kustomization's `configMapGenerator` / `secretGenerator` make, by their name before
+ * kustomize's hash suffix (Flux users disable it, or let `nameReference` rewrite the reference), with `files`
+ * (`key=path` or the file's name as key) and `literals` as data, in the kustomization's namespace.
+ */
+function generatedObjects(file: ParsedFile, fileAt: (path: string) => ParsedFile | undefined): Manifest[] {
+  const value = kustomizationValue(file);
+  if (!value) return [];
+  const dir = dirname(file.path);
+  const namespace = text(value.namespace);
+  const objects: Manifest[] = [];
+  for (const [field, kind] of [
+    ["configMapGenerator", "ConfigMap"],
+    ["secretGenerator", "Secret"],
+  ] as const) {
+    for (const raw of asArray(value[field])) {
+      const generator = asRecord(raw);
+      const name = text(generator?.name);
+      if (!generator || name === undefined) continue;
+      const data: Record<string, string> = {};
+      for (const entry of asArray(generator.files)) {
+        if (typeof entry !== "string") continue;
+        const equals = entry.indexOf("=");
+        const reference = equals === -1 ? entry : entry.slice(equals + 1);
+        const path = joinRepoPath(dir, reference);
+        const source = path === undefined ? undefined : fileAt(path);
+        if (source && source.skipped === undefined) {
+          data[equals === -1 ? (reference.split("/").pop() ?? reference) : entry.slice(0, equals)] = source.text;
+        }
+      }
+      for (const literal of asArray(generator.literals)) {
+        if (typeof literal !== "string" || !literal.includes("=")) continue;
+        data[literal.slice(0, literal.indexOf("="))] = literal.slice(literal.indexOf("=") + 1);
+      }
+      objects.push({
+        file: file.path,
+        documentIndex: 0,
+        apiVersion: "v1",
+        kind,
+        name,
+        namespace: text(generator.namespace) ?? namespace,
+        value: { apiVersion: "v1", kind, metadata: { name }, stringData: data },
+        path: [],
+        location: { file: file.path, line: 1, column: 1 },
+      } as unknown as Manifest);
+    }
+  }
+  return objects;
 }
 
 const LOOKED_UP_KINDS = new Set([
@@ -321,7 +379,10 @@ function fluxValuesFrom(
       continue;
     }
     if (targetPath !== undefined) {
-      layers.push(setValueAt({}, targetPath, found.text));
+      // helm-controller's ReplacePathValue: --set typing, a quoted value kept as a string without its quotes.
+      const quoted = /^(['"]).*\1$/s.test(found.text);
+      const value = quoted ? found.text.slice(1, -1) : typedSetValue(found.text);
+      layers.push(setValueAt({}, targetPath, value));
       continue;
     }
     const parsed = parseValuesText(found.text);
