@@ -11,7 +11,8 @@ import { FollowUpFailure, followUpNote, retireFollowUp, syncFollowUp } from "./f
 import type { FollowUpOutcome } from "./follow-up.js";
 import { planForkRewrite } from "./fork.js";
 import type { PullRequestJob } from "./queue.js";
-import { commentBody, configErrorSummary, findingsReport, MAX_BODY_CHARS } from "./render.js";
+import { commentBody, configErrorSummary, findingsReport, MAX_BODY_CHARS, unreadNote } from "./render.js";
+import { unreadFiles } from "./snapshot.js";
 import type { PullRequestInfo } from "./types.js";
 
 export type { AppIdentity } from "./host.js";
@@ -164,6 +165,8 @@ async function analysePullRequest(
   const only = changed.truncated ? undefined : new Set(changed.files.map((file) => file.path));
   const { report, fixResult, fixError } = await analyseSources(sources, config, only, config.followUp);
   const { findings } = report;
+  const unread = unreadFiles(sources);
+  if (unread > 0) log.warn({ ...where, unread }, "manifests not read: over the size or memory budget");
   if (fixError !== undefined) log.warn({ ...where, error: fixError }, "the rewrite failed");
   const fileUrl = (file: string, line: number) =>
     `${ctx.webUrl}/${job.owner}/${job.repo}/blob/${pr.headSha}/${file.split("/").map(encodeURIComponent).join("/")}#L${line}`;
@@ -171,7 +174,9 @@ async function analysePullRequest(
   await host.completeCheckRun(pr.headSha, check, {
     conclusion: conclusionFor(findings, config.failOnError),
     title: findings.length === 0 ? "No findings" : `${findings.length} finding(s)`,
-    summary: findingsReport(report, MAX_BODY_CHARS, fileUrl, ctx.docsUrl ?? null),
+    summary: [unreadNote(unread), findingsReport(report, MAX_BODY_CHARS - 1_000, fileUrl, ctx.docsUrl ?? null)]
+      .filter(Boolean)
+      .join("\n\n"),
     findings,
   });
 
@@ -210,6 +215,7 @@ async function analysePullRequest(
     docsUrl: ctx.docsUrl ?? null,
     headSha: pr.headSha,
     truncatedFileList: changed.truncated,
+    unreadFiles: unread,
     followUp: followUp.kind === "open" ? followUp.pull : null,
     changes: sameRepo ? (fixResult?.changes ?? []) : [],
     patch,
@@ -217,7 +223,11 @@ async function analysePullRequest(
     followUpNote: followUpNote(followUp, problem?.text ?? null),
     ...(fixError ? { fixError } : {}),
   });
-  const commentOutcome = await host.publishComment(pr.number, body, findings.length > 0 || problem !== null);
+  const commentOutcome = await host.publishComment(
+    pr.number,
+    body,
+    findings.length > 0 || problem !== null || unread > 0,
+  );
   log.info(
     {
       ...where,

@@ -30,7 +30,13 @@ export interface QueueHealth {
   readonly detail: string;
   /** Jobs that failed for good since the queue started (Redis: across every instance). */
   readonly failedJobs: number;
+  /** false for the in-process queue: its waiting and running jobs are lost if the process dies. */
+  readonly durable?: boolean;
 }
+
+/** Said at start-up and in /health, so that losing the in-process queue's jobs with the process is never silent. */
+export const IN_PROCESS_NOT_DURABLE =
+  "in-process queue: jobs waiting or running are lost if this process dies (set REDIS_URL for a durable queue); GitHub's next event for a pull request brings its work back";
 
 /**
  * Transient failures (5xx, rate limits, network) are tried again after a back-off, a bounded number of times; a
@@ -146,8 +152,9 @@ export class InProcessQueue implements JobQueue {
       ok: !this.#closed,
       detail:
         `in-process queue: ${this.#running} running, ${waiting} waiting, ${retrying} waiting to retry, ` +
-        `${this.#failed} failed${this.#closed ? ", closed" : ""}`,
+        `${this.#failed} failed${this.#closed ? ", closed" : ""}; ${IN_PROCESS_NOT_DURABLE}`,
       failedJobs: this.#failed,
+      durable: false,
     };
   }
 
@@ -256,5 +263,6 @@ export async function createQueue(options: QueueOptions = {}): Promise<JobQueue>
       ...(options.retry ? { retry: options.retry } : {}),
     });
   }
+  (options.warn ?? ((message: string) => process.stderr.write(`${message}\n`)))(IN_PROCESS_NOT_DURABLE);
   return new InProcessQueue(options);
 }

@@ -35,6 +35,12 @@ function withinBudget(items: readonly string[], budget: number, more: (left: num
   return shown;
 }
 
+/** The note for manifests a job did not read (over the per-file size or the memory budget); "" when there are none. */
+export function unreadNote(unread: number): string {
+  if (unread === 0) return "";
+  return `> [!WARNING]\n> The repository is larger than this app reads: ${unread} ${unread === 1 ? "file" : "files"} not checked (any Cilium policy in ${unread === 1 ? "it" : "them"} is unchecked; run \`cilium-policy-bot scan\` on a checkout to check everything).`;
+}
+
 /** The check-run summary for a configuration the app could not use. */
 export function configErrorSummary(error: string): string {
   return `\`.github/cilium-policy-bot.yml\` could not be used, so nothing was analysed:\n\n> ${errorText(error)}`;
@@ -114,6 +120,8 @@ export interface CommentInput {
   readonly headSha: string;
   readonly configError?: string;
   readonly truncatedFileList?: boolean;
+  /** Manifests of the repository the job did not read (see unreadNote). */
+  readonly unreadFiles?: number;
   readonly followUp?: { readonly number: number; readonly url: string } | null;
   /** Files the repository-wide fix changes, shown as collapsed diffs. */
   readonly changes?: readonly FileChange[];
@@ -136,9 +144,10 @@ export function commentBody(input: CommentInput): string {
   }
   if (input.report.findings.length === 0) {
     parts.push(
-      "### Cilium policy: all clear",
+      input.unreadFiles ? "### Cilium policy: no findings in what was read" : "### Cilium policy: all clear",
       `No findings remain in the policies this pull request changes (at ${input.headSha.slice(0, 7)}).`,
     );
+    if (input.unreadFiles) parts.push(unreadNote(input.unreadFiles));
     if (input.followUpNote) parts.push(input.followUpNote); // e.g. the old follow-up could not be closed
     return parts.join("\n\n") + "\n";
   }
@@ -146,6 +155,7 @@ export function commentBody(input: CommentInput): string {
     `### Cilium policy: ${countBy(input.report.findings)} in the files this pull request changes`,
     findingsReport(input.report, Math.floor(MAX_BODY_CHARS / 2), input.fileUrl, input.docsUrl ?? null).trimEnd(),
   );
+  if (input.unreadFiles) parts.push(unreadNote(input.unreadFiles));
   if (input.truncatedFileList) {
     parts.push(
       "> [!NOTE]\n> This pull request changes more files than GitHub lists (3,000): findings cover every policy of the repository.",

@@ -8,7 +8,9 @@ import {
   followUpBody,
   gitPatch,
   MAX_BODY_CHARS,
+  unreadNote,
 } from "../../src/github/render.js";
+import { InProcessQueue } from "../../src/github/queue.js";
 import type { FileChange, Finding, FixResult } from "../../src/policy/api.js";
 
 /** GitHub's limits: issue comments and PR bodies 65,536 characters, check-run summary and text 65,535. */
@@ -146,5 +148,26 @@ describe.each([300, 3000])("at %i rules", (rules) => {
     );
     for (const suggestion of plan.suggestions) expect(suggestion.body.length).toBeLessThanOrEqual(COMMENT_LIMIT);
     expect(plan.patch).toContain("diff --git a/big.yaml b/big.yaml"); // too large to suggest: in the patch instead
+  });
+});
+
+describe("manifests the job did not read", () => {
+  const empty = { filesScanned: 3, policies: 0, findings: [] };
+
+  test("are said in the comment, with findings or without", () => {
+    const note = "The repository is larger than this app reads: 136 files not checked";
+    expect(commentBody({ report: empty, headSha: "abc1234", unreadFiles: 136 })).toContain(note);
+    expect(commentBody({ report: empty, headSha: "abc1234", unreadFiles: 136 })).not.toContain("all clear");
+    expect(commentBody({ report: scenario(3).report, headSha: "abc1234", unreadFiles: 136 })).toContain(note);
+    expect(commentBody({ report: empty, headSha: "abc1234", unreadFiles: 0 })).toContain("all clear");
+    expect(unreadNote(1)).toContain("1 file not checked");
+  });
+
+  test("the in-process queue says in /health that its jobs do not survive the process", async () => {
+    const queue = new InProcessQueue();
+    const health = await queue.health();
+    expect(health).toMatchObject({ ok: true, durable: false });
+    expect(health.detail).toContain("lost if this process dies");
+    await queue.close();
   });
 });
