@@ -12,12 +12,14 @@ import { loadConfig } from "./config-file.js";
 import { EXIT, ioError } from "./errors.js";
 import { readSourceFiles } from "./files.js";
 import { Progress } from "./progress.js";
+import type { ChartCommandOptions } from "./chart-options.js";
+import { chartRendererFor } from "./chart-options.js";
 import { configOptions } from "./scan-command.js";
 
 export const FIX_FORMATS = ["text", "json"] as const;
 export type FixFormat = (typeof FIX_FORMATS)[number];
 
-export interface FixCommandOptions {
+export interface FixCommandOptions extends ChartCommandOptions {
   readonly format: FixFormat;
   readonly dryRun?: boolean;
   readonly config?: string;
@@ -164,7 +166,7 @@ export async function runFix(
   const progress = new Progress();
   const sources = readSourceFiles(root, progress);
   progress.update(`fixing ${sources.length} files…`);
-  const result = applyFixes(await analyse(sources, { config }));
+  const result = applyFixes(await analyse(sources, { config, charts: chartRendererFor(root, options) }));
   progress.done();
   const dryRun = options.dryRun === true;
   if (!dryRun) writeChanges(root, result.changes);

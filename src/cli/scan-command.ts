@@ -4,6 +4,8 @@ import { Option } from "commander";
 import type { Command } from "commander";
 import { analyse, renderJson, renderMarkdown, renderSarif, renderTable } from "../policy/api.js";
 import type { ReportInput } from "../policy/api.js";
+import { chartOptions, chartRendererFor } from "./chart-options.js";
+import type { ChartCommandOptions } from "./chart-options.js";
 import { loadConfig } from "./config-file.js";
 import { EXIT } from "./errors.js";
 import { readSourceFiles } from "./files.js";
@@ -12,15 +14,15 @@ import { Progress } from "./progress.js";
 export const FORMATS = ["table", "markdown", "json", "sarif"] as const;
 export type Format = (typeof FORMATS)[number];
 
-export interface ScanCommandOptions {
+export interface ScanCommandOptions extends ChartCommandOptions {
   readonly format: Format;
   readonly config?: string;
   readonly ciliumVersion?: string;
 }
 
-/** The options `scan` and `fix` share. */
+/** The options `scan` and `fix` share: configuration and charts. */
 export function configOptions(command: Command): Command {
-  return command
+  return chartOptions(command)
     .option("--config <file>", "configuration file (default: DIR/.github/cilium-policy-bot.yml)")
     .option("--cilium-version <range>", "semver range of the Cilium versions the clusters run, e.g. '>=1.14 <1.17'");
 }
@@ -49,7 +51,7 @@ export async function runScan(
   const progress = new Progress();
   const sources = readSourceFiles(root, progress);
   progress.update(`scanning ${sources.length} files…`);
-  const result = await analyse(sources, { config });
+  const result = await analyse(sources, { config, charts: chartRendererFor(root, options) });
   progress.done();
   const hasErrors = result.findings.some((finding) => finding.severity === "error");
   return { output: render(result, options.format, toolVersion), exitCode: hasErrors ? EXIT.findings : EXIT.ok };
