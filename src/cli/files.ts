@@ -1,42 +1,44 @@
 // A directory → the SourceFiles the engine reads: manifest paths only, .gitignore respected, large files not read.
 import { lstatSync, readdirSync, readFileSync, statSync } from "node:fs";
 import { join } from "node:path";
-import ignore from "ignore";
-import type { Ignore } from "ignore";
-import { isManifestPath, MAX_POLICY_FILE_BYTES } from "../policy/api.js";
+import { spawnSync } from "node:child_process";
+import { isManifestPath, MAX_POLICY_FILE_BYTES, RepositoryFileFilter } from "../policy/api.js";
 import type { SourceFile } from "../policy/api.js";
 import { CliError, ioError } from "./errors.js";
 import type { Progress } from "./progress.js";
 
-/** Never descended into, whatever .gitignore says. */
-const ALWAYS_SKIPPED = new Set([".git", "node_modules"]);
-
-interface IgnoreScope {
-  /** Path of the directory holding the .gitignore, relative to the root, "" or ending in "/". */
-  readonly base: string;
-  readonly rules: Ignore;
+/**
+ * The files git has under `root` (tracked, or untracked and not ignored; paths relative to it), or undefined when
+ * `root` is not in a git work tree or git is not installed: the engine's file filter then reads .gitignore itself.
+ */
+function trackedFiles(root: string): ReadonlySet<string> | undefined {
+  const run = spawnSync(
+    "git",
+    ["-C", root, "ls-files", "-z", "--cached", "--others", "--exclude-standard", "--full-name", "--", "."],
+    {
+      encoding: "utf8",
+      maxBuffer: 256 * 1024 * 1024,
+      timeout: 60_000,
+    },
+  );
+  if (run.status !== 0 || typeof run.stdout !== "string") return undefined;
+  const prefix = spawnSync("git", ["-C", root, "rev-parse", "--show-prefix"], { encoding: "utf8", timeout: 10_000 });
+  if (prefix.status !== 0) return undefined;
+  const base = prefix.stdout.trim();
+  return new Set(
+    run.stdout
+      .split("\0")
+      .filter((path) => path !== "" && path.startsWith(base))
+      .map((path) => path.slice(base.length)),
+  );
 }
 
-function isIgnored(scopes: readonly IgnoreScope[], path: string, directory: boolean): boolean {
-  let ignored = false;
-  for (const scope of scopes) {
-    if (!path.startsWith(scope.base)) continue;
-    const relative = path.slice(scope.base.length) + (directory ? "/" : "");
-    const verdict = scope.rules.test(relative);
-    if (verdict.ignored) ignored = true;
-    else if (verdict.unignored) ignored = false;
-  }
-  return ignored;
-}
-
-function readGitignore(dir: string, base: string): IgnoreScope | undefined {
-  let text: string;
+function readGitignore(dir: string): string | undefined {
   try {
-    text = readFileSync(join(dir, ".gitignore"), "utf8");
+    return readFileSync(join(dir, ".gitignore"), "utf8");
   } catch {
     return undefined;
   }
-  return { base, rules: ignore().add(text) };
 }
 
 /** Throws a CliError unless `dir` is a readable directory. */
@@ -61,7 +63,9 @@ function compareStrings(a: string, b: string): number {
 export function readSourceFiles(root: string, progress?: Progress): SourceFile[] {
   assertDirectory(root);
   const files: SourceFile[] = [];
-  const walk = (dir: string, relativeDir: string, scopes: readonly IgnoreScope[]) => {
+  // Git's view, the same as the app's (src/policy/read/file-filter.ts): tracked files are read even when ignored.
+  const filter = new RepositoryFileFilter(trackedFiles(root));
+  const walk = (dir: string, relativeDir: string) => {
     let entries;
     try {
       entries = readdirSync(dir, { withFileTypes: true });
@@ -69,23 +73,23 @@ export function readSourceFiles(root: string, progress?: Progress): SourceFile[]
       throw ioError(error, dir);
     }
     // Looked up in the listing: trying to read a missing file costs an exception per directory.
-    const own = entries.some((entry) => entry.name === ".gitignore") ? readGitignore(dir, relativeDir) : undefined;
-    const active = own ? [...scopes, own] : scopes;
+    const gitignore = entries.some((entry) => entry.name === ".gitignore") ? readGitignore(dir) : undefined;
+    if (gitignore !== undefined) filter.addGitignore(relativeDir, gitignore);
     for (const entry of entries) {
       const path = relativeDir + entry.name;
       const full = join(dir, entry.name);
       if (entry.isDirectory()) {
-        if (ALWAYS_SKIPPED.has(entry.name) || isIgnored(active, path, true)) continue;
-        walk(full, `${path}/`, active);
+        if (!filter.includesDirectory(path)) continue;
+        walk(full, `${path}/`);
       } else if (entry.isFile()) {
-        if (!isManifestPath(path) || isIgnored(active, path, false)) continue;
+        if (!isManifestPath(path) || !filter.includesFile(path)) continue;
         files.push(readSource(full, path));
         progress?.update(`reading files: ${files.length}`);
       }
       // Symbolic links, sockets, devices: not followed, not read.
     }
   };
-  walk(root, "", []);
+  walk(root, "");
   return files.sort((a, b) => compareStrings(a.path, b.path));
 }
 

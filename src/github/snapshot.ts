@@ -2,7 +2,7 @@
 // directories the repository installs.
 import { Readable } from "node:stream";
 import type { ReadableStream as WebReadableStream } from "node:stream/web";
-import { isManifestPath, MAX_POLICY_FILE_BYTES } from "../policy/api.js";
+import { committedFileFilter, isManifestPath, MAX_POLICY_FILE_BYTES } from "../policy/api.js";
 import type { SourceFile } from "../policy/api.js";
 import { readTar } from "./tar.js";
 import type { GitHub, PullRequestInfo, RepoRef } from "./types.js";
@@ -64,8 +64,10 @@ export function readSnapshot(
   budgetBytes = snapshotBudgetBytes(),
 ): Promise<SourceFile[]> {
   let used = 0;
+  // The engine's file filter, as the CLI uses it: an archive's files are all tracked, so .gitignore leaves them in.
+  const filter = committedFileFilter();
   return readArchive(octokit, repo, sha, (path, size) => {
-    if (!isManifestPath(path)) return "skip";
+    if (!isManifestPath(path) || !filter.includesFile(path)) return "skip";
     if (size > MAX_POLICY_FILE_BYTES || used + size > budgetBytes) return "size";
     used += size;
     return "read";
