@@ -2,8 +2,10 @@
 // check run, the comment and the follow-up PR say what the engine found. Findings first: the check run is
 // `in_progress` before anything is read and completed as soon as the findings are known; the follow-up comes after
 // and its failure never hides them. Every step looks up before it writes, so running a job twice changes nothing.
+import type { ChartService } from "../charts/renderer.js";
+import { filesRepositoryCharts } from "../charts/repository-charts.js";
 import { analyse, applyFixes, inlineText } from "../policy/api.js";
-import type { Config, Finding, FixResult, SourceFile } from "../policy/api.js";
+import type { ChartRenderer, Config, Finding, FixResult, SourceFile } from "../policy/api.js";
 import { conclusionFor } from "./check-run.js";
 import type { CheckRunRef, Host } from "./host.js";
 import { adviceFor, describeFailure, isTransient } from "./failures.js";
@@ -29,6 +31,8 @@ export interface JobContext {
   readonly webUrl: string;
   /** Where the rules reference lives (DOCS_URL), for links in the comment; null: rules are not linked. */
   readonly docsUrl?: string | null;
+  /** Renders the Helm charts the repository installs (one service for the app's lifetime); none: charts are guessed. */
+  readonly charts?: ChartService | null;
   /** false while the queue will try the job again: a transient failure then leaves the check run in progress. */
   readonly finalAttempt?: boolean;
 }
@@ -63,9 +67,10 @@ async function analyseSources(
   config: Config,
   only: ReadonlySet<string> | undefined,
   wantFix: boolean,
+  charts: ChartRenderer | null,
 ): Promise<Analysis> {
   // One analysis per event: the findings of the PR's files, and the fix plans of the whole repository.
-  const analysis = await analyse(sources, { config, ...(only ? { only } : {}) });
+  const analysis = await analyse(sources, { config, ...(only ? { only } : {}), ...(charts ? { charts } : {}) });
   const { findings } = analysis;
   const report = {
     filesScanned: analysis.filesScanned,
@@ -163,7 +168,10 @@ async function analysePullRequest(
   const changed = await host.changedFiles(pr);
   const sources = await host.snapshot(pr.headSha);
   const only = changed.truncated ? undefined : new Set(changed.files.map((file) => file.path));
-  const { report, fixResult, fixError } = await analyseSources(sources, config, only, config.followUp);
+  // The repository's own chart directories come from the same commit, fetched once when the analysis first asks.
+  const charts =
+    ctx.charts?.renderer(filesRepositoryCharts((directories) => host.chartFiles(pr.headSha, directories))) ?? null;
+  const { report, fixResult, fixError } = await analyseSources(sources, config, only, config.followUp, charts);
   const { findings } = report;
   const unread = unreadFiles(sources);
   if (unread > 0) log.warn({ ...where, unread }, "manifests not read: over the size or memory budget");

@@ -1,6 +1,8 @@
 // The Probot app: turns pull_request events into queued jobs, one per PR, and serves a health route.
 import type { IncomingMessage, ServerResponse } from "node:http";
 import type { ApplicationFunction, Probot } from "probot";
+import type { ChartService } from "../charts/renderer.js";
+import { appChartService } from "../charts/shell.js";
 import { runPullRequestJob } from "./analyse.js";
 import { recreateTickedBy } from "./follow-up.js";
 import { GitHubHost } from "./github-host.js";
@@ -24,6 +26,11 @@ export interface AppOptions {
   readonly onQueue?: (queue: JobQueue) => void;
   /** Back-off for secondary rate limits (tests shorten it). */
   readonly backoff?: BackoffOptions;
+  /**
+   * Renders the charts repositories install; by default one service from CHART_CACHE_DIR and CHART_DOWNLOADS for
+   * the app's lifetime (renders shared by its jobs). null: no chart is rendered.
+   */
+  readonly charts?: ChartService | null;
   /** How the default queue retries transient failures (tests shorten the back-off). */
   readonly retry?: RetryOptions;
 }
@@ -85,6 +92,7 @@ export function createApp(options: AppOptions = {}): ApplicationFunction {
       });
     }
     const identity = identityLoader(app);
+    const charts = options.charts === undefined ? appChartService(process.env) : options.charts;
     const webUrl = process.env.GHE_HOST
       ? `${process.env.GHE_PROTOCOL ?? "https"}://${process.env.GHE_HOST}`
       : "https://github.com";
@@ -99,6 +107,7 @@ export function createApp(options: AppOptions = {}): ApplicationFunction {
         webUrl,
         docsUrl: process.env.DOCS_URL || null,
         finalAttempt: attempt.final,
+        charts,
       });
     });
 

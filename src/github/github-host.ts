@@ -1,11 +1,12 @@
 // The job's host port (host.ts) implemented for GitHub: REST and GraphQL through an installation's Octokit.
+import { CHART_DIRECTORY_LIMITS } from "../charts/repository-charts.js";
 import type { FileChange } from "../policy/api.js";
 import { completeCheckRun, startCheckRun } from "./check-run.js";
 import { upsertComment } from "./comment.js";
 import { loadConfig } from "./config.js";
 import { postSuggestions } from "./fork.js";
 import type { AppIdentity, CommitInfo, CommitMessage, FollowUpPull, Host, NewFollowUp } from "./host.js";
-import { listChangedFiles, readSnapshot } from "./snapshot.js";
+import { listChangedFiles, readDirectories, readSnapshot } from "./snapshot.js";
 import type { GitHub, PullRequestInfo, RepoRef } from "./types.js";
 import { assertOwnBranch, statusOf } from "./types.js";
 
@@ -64,6 +65,10 @@ export class GitHubHost implements Host {
 
   snapshot(sha: string) {
     return readSnapshot(this.#octokit, this.#repo, sha);
+  }
+
+  chartFiles(sha: string, directories: readonly string[]) {
+    return readDirectories(this.#octokit, this.#repo, sha, directories, CHART_DIRECTORY_LIMITS);
   }
 
   configuration() {

@@ -65,6 +65,8 @@ export interface Host {
   pullRequest(number: number): Promise<PullRequestInfo>;
   changedFiles(pr: PullRequestInfo): Promise<ChangedFiles>;
   snapshot(sha: string): Promise<SourceFile[]>;
+  /** Every file under `directories` at `sha` (the Helm charts the repository holds), read once for all of them. */
+  chartFiles(sha: string, directories: readonly string[]): Promise<SourceFile[]>;
   configuration(): Promise<ConfigResult>;
 
   /** The app's check run for `sha`: the existing one, or a new one `in_progress`. */

@@ -7,6 +7,7 @@ import type { AddressInfo } from "node:net";
 import Bottleneck from "bottleneck";
 import { pino } from "pino";
 import { Probot, ProbotOctokit, Server } from "probot";
+import type { ChartService } from "../../src/charts/renderer.js";
 import { createApp } from "../../src/github/app.js";
 import type { JobQueue } from "../../src/github/queue.js";
 import { InProcessQueue } from "../../src/github/queue.js";
@@ -63,6 +64,8 @@ export async function startApp(options: {
   secret: string;
   baseUrl: string;
   queue?: JobQueue;
+  /** Chart rendering for the app's jobs; none by default (the app's own default downloads charts). */
+  charts?: ChartService | null;
 }): Promise<RunningApp> {
   const log = pino({ level: process.env.TEST_LOG_LEVEL ?? "silent" });
   // Transient failures are retried by the queue as in production, after milliseconds instead of seconds.
@@ -82,7 +85,7 @@ export async function startApp(options: {
       Octokit: FastRetryOctokit,
     }),
   });
-  await server.load(createApp({ queue, backoff: { secondMs: 5 } }));
+  await server.load(createApp({ queue, backoff: { secondMs: 5 }, charts: options.charts ?? null }));
   await server.start();
   const url = `http://127.0.0.1:${server.port}`;
   const webhookUrl = `${url}/api/github/webhooks`;

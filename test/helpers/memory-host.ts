@@ -135,6 +135,13 @@ export class MemoryHost implements Host {
     return this.#call("snapshot", () => sources(this.files));
   }
 
+  chartFiles(_sha: string, directories: readonly string[]): Promise<SourceFile[]> {
+    return this.#call("chartFiles", () => {
+      const prefixes = directories.map((directory) => `${directory.replace(/\/+$/, "")}/`);
+      return sources(this.files).filter((file) => prefixes.some((prefix) => file.path.startsWith(prefix)));
+    });
+  }
+
   configuration() {
     return this.#call("configuration", () =>
       this.configError === null ? { config: this.config } : { error: this.configError },
