@@ -53,7 +53,14 @@ export class CiliumVersions {
 
 /** The Cilium releases whose behaviour differs for the constructs this tool checks. */
 export const CILIUM = {
-  /** From 1.14, toServices + toPorts in one rule rejects the whole policy at load time. */
+  /**
+   * From 1.14.0, toServices + toPorts in one egress rule rejects the whole policy at load time ("Combining
+   * ToServices and ToPorts is not supported yet"): cilium/cilium commit 7959bf5b3ca1428481391b6ee001aff931b2753e set
+   * `ToServices: false` in rule_validation.go's l3DependentL4Support (see cilium/cilium#20067). It came after PR
+   * #25796 (merged 2023-05-31), whose text still says Cilium "accepts such a configuration", and users upgrading
+   * from 1.13 in October 2023 report the policies loading there: no 1.13.x patch release is known to reject it (no
+   * backport found in Cilium's sources or release notes available to us), so every 1.13.x counts as accepting it.
+   */
   rejectsToServicesWithToPorts: "1.14.0",
   /** From 1.17, toServices works for Services with a selector (translated to endpoint selectors). */
   translatesSelectorServices: "1.17.0",
