@@ -1,4 +1,5 @@
-// The Probot app: turns pull_request events into queued jobs, one per PR, and serves a health route.
+// The Probot app: turns pull_request events into queued jobs, one per PR (the app's own follow-ups excepted, but for
+// their recreate checkbox), runs each job against GitHub through the host port, and serves a health route.
 import type { IncomingMessage, ServerResponse } from "node:http";
 import type { ApplicationFunction, Probot } from "probot";
 import type { ChartService } from "../charts/renderer.js";

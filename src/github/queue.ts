@@ -1,5 +1,6 @@
 // Work per pull request goes through a queue: one job per PR, so redeliveries and bursts collapse and
-// never run concurrently for the same PR. In process by default; on Redis (BullMQ) with REDIS_URL.
+// never run concurrently for the same PR. In process by default; on Redis (BullMQ) with REDIS_URL. Both try a job
+// that failed for a transient reason again after a back-off, a bounded number of times, and count final failures.
 import { isRetryable } from "./failures.js";
 import type { QueueLogger } from "./redis-queue.js";
 
