@@ -65,10 +65,20 @@ describe("findings first", () => {
     expect(host.comment).toContain(`#${host.pulls[0]!.number}`);
   });
 
-  test("a follow-up refused for good (403) is said in the comment; the job ends normally and is not retried", async () => {
+  test("a follow-up refused for good (403) is said in the comment and logged; the job ends normally, no retry", async () => {
     const host = setUp();
     host.fail("createBranch", httpError(403, "Resource not accessible by integration"));
-    await expect(run(host, "opened")).resolves.toBe("analysed");
+    const warnings: object[] = [];
+    const log = { info: () => {}, warn: (obj: object) => void warnings.push(obj) };
+    await expect(run(host, "opened", { log })).resolves.toBe("analysed");
+    expect(warnings).toEqual([
+      expect.objectContaining({
+        repo: "acme/gitops",
+        pull: 7,
+        step: `create branch ${BRANCH}`,
+        err: "Resource not accessible by integration",
+      }),
+    ]);
     expect(host.comment).toContain(`could not create branch ${BRANCH}: the app may not write to this repository (403)`);
     expect(host.comment).toContain("contents: write");
     expect(host.checkRuns).toMatchObject([{ status: "completed" }]);
