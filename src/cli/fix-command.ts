@@ -166,15 +166,20 @@ export async function runFix(
   const progress = new Progress();
   const sources = readSourceFiles(root, progress);
   progress.update(`fixing ${sources.length} files…`);
-  const result = applyFixes(await analyse(sources, { config, charts: chartRendererFor(root, options) }));
+  const analysis = await analyse(sources, { config, charts: chartRendererFor(root, options) });
+  const result = applyFixes(analysis);
+  const cilium = `Cilium versions judged: ${analysis.cilium.range} (${analysis.cilium.source}).\n`;
   progress.done();
   const dryRun = options.dryRun === true;
   if (!dryRun) writeChanges(root, result.changes);
   if (options.format === "json") {
-    const extra = dryRun ? { dryRun: true, diff: renderDiff(result.changes) } : { dryRun: false };
+    const extra = {
+      ...(dryRun ? { dryRun: true, diff: renderDiff(result.changes) } : { dryRun: false }),
+      ciliumVersion: analysis.cilium,
+    };
     return { output: renderFixJson(result, extra), diagnostics: "", exitCode: EXIT.ok };
   }
-  const summary = renderFixText(result, dryRun);
+  const summary = renderFixText(result, dryRun) + cilium;
   // With --dry-run, stdout is the patch alone (pipe it into `git apply`); the summary goes to stderr.
   return dryRun
     ? { output: renderDiff(result.changes), diagnostics: summary, exitCode: EXIT.ok }

@@ -56,6 +56,7 @@ interface Analysis {
     policies: number;
     otherYamlWithProblems?: number;
     findings: readonly Finding[];
+    cilium?: { range: string; source: string };
   };
   readonly fixResult: FixResult | null;
   readonly fixError?: string;
@@ -77,6 +78,7 @@ async function analyseSources(
     policies: analysis.policies,
     otherYamlWithProblems: analysis.otherYamlWithProblems,
     findings,
+    cilium: analysis.cilium,
   };
   if (!wantFix || !findings.some((finding) => finding.fix === "auto" || finding.fix === "guessed")) {
     return { report, fixResult: null };

@@ -17,6 +17,8 @@ import { INTERNAL_ERROR, RULES } from "./rules/index.js";
 import type { Report, Rule, RuleMeta } from "./rules/rule.js";
 import type { Finding, Position, SourceFile } from "./types.js";
 import { CILIUM, CiliumVersions } from "./versions.js";
+import { ciliumRangeOf } from "./index/cilium-version.js";
+import type { CiliumRange } from "./index/cilium-version.js";
 
 export interface AnalyseOptions {
   readonly config: Config;
@@ -49,6 +51,8 @@ export interface Analysis {
   /** Every manifest file read, in code-unit order of path, including those only indexed. */
   readonly files: readonly ParsedFile[];
   readonly index: RepoIndex;
+  /** The Cilium versions the rules judged for, and where the range came from (configuration, repository, default). */
+  readonly cilium: CiliumRange;
 }
 
 /**
@@ -216,7 +220,6 @@ export async function analyse(sources: readonly SourceFile[], options: AnalyseOp
   const { config } = options;
   const rules = options.rules ?? RULES;
   const fixableRules = rules.filter((rule) => rule.meta.fixable);
-  const versions = new CiliumVersions(config.ciliumVersion);
   const failures = new Map<string, unknown>();
   const ordered = [...sources].sort((a, b) => compareStrings(a.path, b.path));
   // Excluded paths are not reported on, but their Services and workloads still explain other files' policies.
@@ -224,6 +227,9 @@ export async function analyse(sources: readonly SourceFile[], options: AnalyseOp
   const indexed = indexSafely(files, failures);
   const { degraded } = indexed;
   const index = options.charts ? await renderLayers(files, indexed.index, options.charts, CHART_LAYERS) : indexed.index;
+  // The configuration's range, else what the repository installs (the rendered version where rendered), else default.
+  const cilium = ciliumRangeOf(config, index.charts);
+  const versions = new CiliumVersions(cilium.range);
   const included = pathFilterOf(config);
   const planning: Omit<PlanContext, "file"> = {
     index,
@@ -339,5 +345,5 @@ export async function analyse(sources: readonly SourceFile[], options: AnalyseOp
   }
   findings.sort(compareFindings);
   const planned = [...fixes].sort((a, b) => compareStrings(a.file, b.file) || a.line - b.line);
-  return { filesScanned, policies: policyCount, otherYamlWithProblems, findings, fixes: planned, files, index };
+  return { filesScanned, policies: policyCount, otherYamlWithProblems, findings, fixes: planned, files, index, cilium };
 }

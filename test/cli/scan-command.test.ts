@@ -78,7 +78,7 @@ describe("scan exit codes", () => {
   it("exits 0 without error findings", () => {
     const run = cli("scan", clean);
     expect(run).toMatchObject({ code: 0, stderr: "" });
-    expect(run.stdout).toBe("No findings in 1 file (1 policy).\n");
+    expect(run.stdout).toBe("Cilium versions judged: >=1.13 (default).\nNo findings in 1 file (1 policy).\n");
   });
 
   it("exits 1 with error findings and reports the line of toServices", () => {
@@ -167,7 +167,7 @@ describe("scan --format", () => {
     const run = cli("scan", broken, "--format", "json");
     expect(run.code).toBe(1);
     const report = JSON.parse(run.stdout) as Record<string, unknown>;
-    expect(Object.keys(report)).toEqual(["version", "filesScanned", "policies", "findings"]);
+    expect(Object.keys(report)).toEqual(["version", "filesScanned", "policies", "findings", "ciliumVersion"]);
     expect(report).toMatchObject({ version: 1, filesScanned: 2, policies: 2 });
     expect(report.findings).toEqual([
       expect.objectContaining({

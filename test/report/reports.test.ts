@@ -129,7 +129,8 @@ describe("Markdown", () => {
 describe("JSON", () => {
   it("follows the contract, key order included", () => {
     const parsed = JSON.parse(renderJson(result)) as Record<string, unknown> & { findings: object[] };
-    expect(Object.keys(parsed)).toEqual(["version", "filesScanned", "policies", "findings"]);
+    expect(Object.keys(parsed)).toEqual(["version", "filesScanned", "policies", "findings", "ciliumVersion"]);
+    expect(parsed.ciliumVersion).toEqual({ range: ">=1.13", source: "default" });
     expect(parsed.version).toBe(1);
     expect([parsed.filesScanned, parsed.policies]).toEqual([3, 2]);
     expect(parsed.findings).toHaveLength(result.findings.length);
@@ -225,7 +226,9 @@ describe("terminal table", () => {
     expect(lines[0]).toMatch(/^SEVERITY +RULE +LOCATION +POLICY +MESSAGE$/);
     const messageColumn = lines[0]!.indexOf("MESSAGE");
     expect(lines[1]!.slice(messageColumn)).toBe("`toServices` with `toPorts` in egress[0] | rejected by <Cilium> 1.14");
-    expect(lines).toHaveLength(1 + result.findings.length + 2);
+    // Header, findings, a blank line, the Cilium range, the summary.
+    expect(lines).toHaveLength(1 + result.findings.length + 3);
+    expect(lines.at(-2)).toBe("Cilium versions judged: >=1.13 (default).");
     for (const line of lines) expect(line.length).toBeLessThanOrEqual(200);
   });
 

@@ -18,6 +18,8 @@ export function renderJson(input: ReportInput): string {
       message: f.message,
       fix: f.fix,
     })),
+    // Added after the original keys, so that readers relying on their order are not affected.
+    ...(input.cilium ? { ciliumVersion: { range: input.cilium.range, source: input.cilium.source } } : {}),
   };
   return `${JSON.stringify(report, null, 2)}\n`;
 }

@@ -1,7 +1,7 @@
 // Findings → GitHub-flavoured Markdown for a pull request comment, kept within a length budget.
 import type { Finding, FixKind, Severity } from "../types.js";
 import { inlineText, linkDestination } from "./inert.js";
-import { ruleDocsUrl, SEVERITIES, summaryLine } from "./rule-docs.js";
+import { ciliumLine, ruleDocsUrl, SEVERITIES, summaryLine } from "./rule-docs.js";
 import type { ReportInput, RuleDocsOptions } from "./rule-docs.js";
 
 /** GitHub rejects issue and pull request comments longer than this. */
@@ -60,7 +60,8 @@ function moreLine(count: number): string {
  */
 export function renderMarkdown(input: ReportInput, options: MarkdownOptions = {}): string {
   const maxLength = options.maxLength ?? GITHUB_COMMENT_LIMIT;
-  const summary = `**cilium-policy-bot**: ${summaryLine(input)}\n`;
+  const cilium = ciliumLine(input);
+  const summary = `**cilium-policy-bot**: ${summaryLine(input)}\n${cilium === undefined ? "" : `\n${escapeCell(cilium)}\n`}`;
   if (input.findings.length === 0) return summary.length <= maxLength ? summary : summary.slice(0, maxLength);
   const header = `${summary}\n| Severity | Rule | Location | Policy | Message | Fix |\n|---|---|---|---|---|---|\n`;
   const ordered = SEVERITIES.flatMap((severity) => input.findings.filter((f) => f.severity === severity));

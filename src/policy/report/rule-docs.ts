@@ -10,6 +10,8 @@ export interface ReportInput {
   /** Broken YAML files that are not Kubernetes manifests: counted in the summary, not judged. */
   readonly otherYamlWithProblems?: number;
   readonly findings: readonly Finding[];
+  /** The Cilium versions the findings were judged for, and where that range came from. */
+  readonly cilium?: { readonly range: string; readonly source: string };
 }
 
 /** Options shared by the reports that link to rule documentation. */
@@ -49,6 +51,11 @@ export function countBySeverity(findings: readonly Finding[]): Record<Severity, 
 
 function plural(count: number, singular: string, pluralForm = `${singular}s`): string {
   return `${count} ${count === 1 ? singular : pluralForm}`;
+}
+
+/** "Cilium versions judged: 1.17.2 (the repository installs Cilium 1.17.2 (HelmRelease at …))", when known. */
+export function ciliumLine(input: ReportInput): string | undefined {
+  return input.cilium ? `Cilium versions judged: ${input.cilium.range} (${input.cilium.source}).` : undefined;
 }
 
 /** "2 errors, 1 warning and 3 info findings in 12 files (4 policies)", or "No findings in …". */

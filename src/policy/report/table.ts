@@ -1,6 +1,6 @@
 // Findings → a plain-text table for terminals: no colours, wrapped to a width (120 columns by default).
 import type { Finding } from "../types.js";
-import { summaryLine } from "./rule-docs.js";
+import { ciliumLine, summaryLine } from "./rule-docs.js";
 import type { ReportInput } from "./rule-docs.js";
 
 export interface TableOptions {
@@ -56,7 +56,9 @@ function spread(natural: readonly number[], capped: readonly number[], width: nu
  * message goes on the lines under its row instead, indented to the rule column, so it stays readable.
  */
 export function renderTable(input: ReportInput, options: TableOptions = {}): string {
-  const summary = summaryLine(input);
+  const cilium = ciliumLine(input);
+  // The summary stays the last line; the Cilium range, when known, just above it.
+  const summary = cilium === undefined ? summaryLine(input) : `${cilium}\n${summaryLine(input)}`;
   if (input.findings.length === 0) return `${summary}\n`;
   const width = Math.max(options.width ?? DEFAULT_TABLE_WIDTH, 60);
   const natural = COLUMNS.map((column) =>
