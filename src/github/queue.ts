@@ -104,7 +104,11 @@ export class InProcessQueue implements JobQueue {
   readonly #concurrency: number;
   readonly #onError: JobErrorHandler;
   readonly #retry: RetryOptions;
-  readonly #retryTimers = new Set<NodeJS.Timeout>();
+  /** Jobs waiting for their retry, by their timer. */
+  readonly #retries = new Map<
+    NodeJS.Timeout,
+    { readonly key: string; readonly job: PullRequestJob; readonly attempt: number }
+  >();
   #failed = 0;
   readonly #slots = new Map<string, Slot>();
   /** Keys with a waiting job, in arrival order. */
@@ -148,7 +152,7 @@ export class InProcessQueue implements JobQueue {
 
   async health(): Promise<QueueHealth> {
     const waiting = [...this.#slots.values()].filter((slot) => slot.waiting !== null).length;
-    const retrying = this.#retryTimers.size;
+    const retrying = this.#retries.size;
     return {
       ok: !this.#closed,
       detail:
@@ -161,14 +165,19 @@ export class InProcessQueue implements JobQueue {
 
   async close(): Promise<void> {
     this.#closed = true;
-    for (const timer of this.#retryTimers) clearTimeout(timer);
-    this.#retryTimers.clear();
+    // A retry that can no longer run is a failed job, said as one (the next event for its PR brings the work back).
+    for (const [timer, { job, attempt }] of this.#retries) {
+      clearTimeout(timer);
+      this.#failed++;
+      this.#onError(new Error("the queue closed before the job's retry"), job, attempt);
+    }
+    this.#retries.clear();
     this.#pump();
     await this.idle();
   }
 
   #isIdle(): boolean {
-    return this.#running === 0 && this.#ready.length === 0 && this.#retryTimers.size === 0;
+    return this.#running === 0 && this.#ready.length === 0 && this.#retries.size === 0;
   }
 
   #pump(): void {
@@ -215,18 +224,15 @@ export class InProcessQueue implements JobQueue {
     }
   }
 
-  readonly #retryKeys = new Map<NodeJS.Timeout, string>();
-
   #retryPending(key: string): boolean {
-    return [...this.#retryKeys.values()].includes(key);
+    return [...this.#retries.values()].some((retry) => retry.key === key);
   }
 
   /** Queues `job` again after a back-off, unless a newer event for its PR came meanwhile. */
   #retryLater(key: string, generation: number, job: PullRequestJob, attempt: number): void {
     const timer = setTimeout(
       () => {
-        this.#retryTimers.delete(timer);
-        this.#retryKeys.delete(timer);
+        this.#retries.delete(timer);
         const slot = this.#slot(key);
         if (slot.generation === generation && slot.waiting === null && !this.#closed) {
           this.#ready.push(key);
@@ -237,8 +243,7 @@ export class InProcessQueue implements JobQueue {
       },
       retryDelay(this.#retry, attempt - 1),
     );
-    this.#retryTimers.add(timer);
-    this.#retryKeys.set(timer, key);
+    this.#retries.set(timer, { key, job, attempt: attempt - 1 });
   }
 }
 

@@ -1,5 +1,5 @@
 import { describe, expect, test } from "vitest";
-import { InProcessQueue, jobKey } from "../../src/github/queue.js";
+import { InProcessQueue, jobKey, retryDelay } from "../../src/github/queue.js";
 import type { PullRequestJob } from "../../src/github/queue.js";
 
 function job(pullNumber: number, headSha: string): PullRequestJob {
@@ -101,10 +101,9 @@ describe("InProcessQueue", () => {
         retry: { attempts: 3, delayMs: 5 },
         onError: (_error, _job, attempts) => failures.push({ attempts }),
       });
-      const seen: Array<{ attempt: number; final: boolean; at: number }> = [];
-      const start = Date.now();
+      const seen: Array<{ attempt: number; final: boolean }> = [];
       queue.start(async (_job, attempt) => {
-        seen.push({ ...attempt, at: Date.now() - start });
+        seen.push({ ...attempt });
         throw transient();
       });
       await queue.enqueue("k", job(1, "x"));
@@ -114,7 +113,8 @@ describe("InProcessQueue", () => {
         [2, false],
         [3, true],
       ]);
-      expect(seen[2]!.at - seen[1]!.at).toBeGreaterThanOrEqual(seen[1]!.at - seen[0]!.at); // back-off grows
+      // The back-off before attempt n+1 doubles, up to its cap.
+      expect([1, 2, 3, 10].map((n) => retryDelay({ delayMs: 5, maxDelayMs: 30 }, n))).toEqual([5, 10, 20, 30]);
       expect(failures).toEqual([{ attempts: 3 }]);
       expect(await queue.health()).toMatchObject({ ok: true, failedJobs: 1 });
     });
@@ -132,6 +132,23 @@ describe("InProcessQueue", () => {
       await queue.enqueue("k2", job(2, "y"));
       await queue.idle();
       expect(Object.fromEntries(runs)).toEqual({ 1: 1, 2: 2 });
+      expect((await queue.health()).failedJobs).toBe(1);
+    });
+
+    test("closing the queue while a job waits for its retry reports it as failed, not silently dropped", async () => {
+      const failures: string[] = [];
+      const queue = new InProcessQueue({
+        retry: { attempts: 3, delayMs: 60_000 },
+        onError: (error) => failures.push((error as Error).message),
+      });
+      queue.start(async () => {
+        throw transient();
+      });
+      await queue.enqueue("k", job(1, "x"));
+      await new Promise((r) => setTimeout(r, 5));
+      expect((await queue.health()).detail).toContain("1 waiting to retry");
+      await queue.close(); // returns at once: the retry is not waited for
+      expect(failures).toEqual(["the queue closed before the job's retry"]);
       expect((await queue.health()).failedJobs).toBe(1);
     });
 
