@@ -165,7 +165,7 @@ async function analysePullRequest(
     );
     return "invalid-config";
   }
-  const { config } = loaded;
+  const { config, app } = loaded;
 
   const changed = await host.changedFiles(pr);
   const sources = await host.snapshot(pr.headSha);
@@ -173,7 +173,7 @@ async function analysePullRequest(
   // The repository's own chart directories come from the same commit, fetched once when the analysis first asks.
   const charts =
     ctx.charts?.renderer(filesRepositoryCharts((directories) => host.chartFiles(pr.headSha, directories))) ?? null;
-  const { report, fixResult, fixError } = await analyseSources(sources, config, only, config.followUp, charts);
+  const { report, fixResult, fixError } = await analyseSources(sources, config, only, app.followUp, charts);
   const { findings } = report;
   const unread = unreadFiles(sources);
   if (unread > 0) log.warn({ ...where, unread }, "manifests not read: over the size or memory budget");
@@ -182,7 +182,7 @@ async function analysePullRequest(
     `${ctx.webUrl}/${job.owner}/${job.repo}/blob/${pr.headSha}/${file.split("/").map(encodeURIComponent).join("/")}#L${line}`;
 
   await host.completeCheckRun(pr.headSha, check, {
-    conclusion: conclusionFor(findings, config.failOnError),
+    conclusion: conclusionFor(findings, app.failOnError),
     title: findings.length === 0 ? "No findings" : `${findings.length} finding(s)`,
     summary: [unreadNote(unread), findingsReport(report, MAX_BODY_CHARS - 1_000, fileUrl, ctx.docsUrl ?? null)]
       .filter(Boolean)
@@ -197,7 +197,7 @@ async function analysePullRequest(
   let patch = "";
   let suggestions = 0;
   try {
-    if (sameRepo && config.followUp && fixError === undefined) {
+    if (sameRepo && app.followUp && fixError === undefined) {
       followUp = await syncFollowUp(host, pr, fixResult ?? { changes: [], rewrites: [] }, {
         firstEvent: job.action === "opened",
       });

@@ -1,13 +1,14 @@
 // The app's configuration: .github/cilium-policy-bot.yml of the repository, over the organisation's defaults from
 // its `.github` repository (what Probot's context.config reads), validated by the engine's config module.
-import { ConfigError, resolveConfig } from "../policy/api.js";
-import type { Config } from "../policy/api.js";
+import { ConfigError, resolveConfigFile } from "../policy/api.js";
+import type { AppSettings, Config } from "../policy/api.js";
 import type { GitHub, RepoRef } from "./types.js";
 import { statusOf } from "./types.js";
 
 export const CONFIG_FILE = "cilium-policy-bot.yml";
 
-export type ConfigResult = { readonly config: Config } | { readonly error: string };
+/** The engine's configuration and the app's own settings (followUp, failOnError), from the one file. */
+export type ConfigResult = { readonly config: Config; readonly app: AppSettings } | { readonly error: string };
 
 function isPlainObject(value: unknown): value is Record<string, unknown> {
   return typeof value === "object" && value !== null && !Array.isArray(value);
@@ -47,7 +48,7 @@ export async function loadConfig(octokit: GitHub, repo: RepoRef): Promise<Config
     return { error: (error as Error).message.replace(/^\[@probot\/octokit-plugin-config\] /, "") };
   }
   try {
-    return { config: resolveConfig(raw ?? {}) };
+    return resolveConfigFile(raw ?? {});
   } catch (error) {
     if (error instanceof ConfigError) return { error: error.message };
     throw error;

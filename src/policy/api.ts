@@ -1,6 +1,6 @@
 // The engine's surface: the one module the shells (CLI, GitHub App) import. Everything behind it is the engine's own.
-export type { Config } from "./config.js";
-export { CONFIG_PATH, ConfigError, parseConfig, resolveConfig } from "./config.js";
+export type { AppSettings, Config } from "./config.js";
+export { CONFIG_PATH, ConfigError, parseConfig, resolveConfig, resolveConfigFile } from "./config.js";
 export type { Finding, FixKind, Severity, SourceFile } from "./types.js";
 export { analyse } from "./engine.js";
 export type { Analysis, AnalyseOptions } from "./engine.js";

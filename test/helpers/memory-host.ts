@@ -1,8 +1,8 @@
 // The job's host port (src/github/host.ts) in memory: a repository of branches and commits, pull requests, the
 // app's comment and check runs, with every call logged and failures injectable per method. The job's decisions are
 // tested against it in milliseconds; the GitHub adapter is tested against the OpenAPI-checked stand-in.
-import { DEFAULT_CONFIG } from "../../src/policy/config.js";
-import type { Config, FileChange, SourceFile } from "../../src/policy/api.js";
+import { DEFAULT_APP_SETTINGS, DEFAULT_CONFIG } from "../../src/policy/config.js";
+import type { AppSettings, Config, FileChange, SourceFile } from "../../src/policy/api.js";
 import type { CheckRunOutput } from "../../src/github/check-run.js";
 import { checkRunFingerprint } from "../../src/github/check-run.js";
 import type { Suggestion } from "../../src/github/fork.js";
@@ -58,6 +58,7 @@ export class MemoryHost implements Host {
   comment: string | null = null;
   files: Record<string, string>;
   config: Config = DEFAULT_CONFIG;
+  app: AppSettings = DEFAULT_APP_SETTINGS;
   configError: string | null = null;
   #next = 1;
   readonly pr: Mutable<PullRequestInfo>;
@@ -144,7 +145,7 @@ export class MemoryHost implements Host {
 
   configuration() {
     return this.#call("configuration", () =>
-      this.configError === null ? { config: this.config } : { error: this.configError },
+      this.configError === null ? { config: this.config, app: this.app } : { error: this.configError },
     );
   }
 

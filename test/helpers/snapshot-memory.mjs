@@ -2,12 +2,12 @@
 // as a job does (readSnapshot, within SNAPSHOT_BUDGET_MIB) and scans it with the engine, then prints one JSON line.
 import { readFileSync } from "node:fs";
 import { readSnapshot } from "../../dist/github/snapshot.js";
-import { resolveConfig, scan } from "../../dist/policy/api.js";
+import { analyse, resolveConfig } from "../../dist/policy/api.js";
 
 const archive = readFileSync(process.argv[2]);
 const octokit = { request: async () => ({ data: archive }) };
 const sources = await readSnapshot(octokit, { owner: "acme", repo: "gitops" }, "abc1234");
-const result = scan(sources, { config: resolveConfig({}) });
+const result = await analyse(sources, { config: resolveConfig({}) });
 const skipped = result.findings.filter((f) => f.ruleId === "skipped-file");
 process.stdout.write(
   `${JSON.stringify({
