@@ -86,26 +86,34 @@ describe(`${RULE} across policies (Cilium unions every policy selecting a pod)`,
     const { readFileSync } = await import("node:fs");
     const read = (name: string) =>
       readFileSync(new URL(`../../fixtures/real-shapes/dns/${name}`, import.meta.url), "utf8");
-    expect(findings(RULE, { "fqdn.yaml": read("fqdn-egress.yaml") })).toHaveLength(1);
-    expect(findings(RULE, { "fqdn.yaml": read("fqdn-egress.yaml"), "dns.yaml": read("clusterwide-dns.yaml") })).toEqual(
-      [],
-    );
-  });
-
-  it("is satisfied by a policy of the same namespace whose selector every such pod matches", () => {
-    expect(findings(RULE, { "p.yaml": fqdn, "dns.yaml": dns("CiliumNetworkPolicy", "app", "{}") })).toEqual([]);
+    expect(await findings(RULE, { "fqdn.yaml": read("fqdn-egress.yaml") })).toHaveLength(1);
     expect(
-      findings(RULE, { "p.yaml": fqdn, "dns.yaml": dns("CiliumNetworkPolicy", "app", "{matchLabels: {app: client}}") }),
+      await findings(RULE, { "fqdn.yaml": read("fqdn-egress.yaml"), "dns.yaml": read("clusterwide-dns.yaml") }),
     ).toEqual([]);
   });
 
-  it("is not satisfied by another namespace's policy, nor by one selecting other pods", () => {
-    expect(findings(RULE, { "p.yaml": fqdn, "dns.yaml": dns("CiliumNetworkPolicy", "other", "{}") })).toHaveLength(1);
+  it("is satisfied by a policy of the same namespace whose selector every such pod matches", async () => {
+    expect(await findings(RULE, { "p.yaml": fqdn, "dns.yaml": dns("CiliumNetworkPolicy", "app", "{}") })).toEqual([]);
     expect(
-      findings(RULE, { "p.yaml": fqdn, "dns.yaml": dns("CiliumNetworkPolicy", "app", "{matchLabels: {app: web}}") }),
+      await findings(RULE, {
+        "p.yaml": fqdn,
+        "dns.yaml": dns("CiliumNetworkPolicy", "app", "{matchLabels: {app: client}}"),
+      }),
+    ).toEqual([]);
+  });
+
+  it("is not satisfied by another namespace's policy, nor by one selecting other pods", async () => {
+    expect(
+      await findings(RULE, { "p.yaml": fqdn, "dns.yaml": dns("CiliumNetworkPolicy", "other", "{}") }),
     ).toHaveLength(1);
     expect(
-      findings(RULE, {
+      await findings(RULE, {
+        "p.yaml": fqdn,
+        "dns.yaml": dns("CiliumNetworkPolicy", "app", "{matchLabels: {app: web}}"),
+      }),
+    ).toHaveLength(1);
+    expect(
+      await findings(RULE, {
         "p.yaml": fqdn,
         "dns.yaml": dns(
           "CiliumClusterwideNetworkPolicy",
@@ -116,14 +124,17 @@ describe(`${RULE} across policies (Cilium unions every policy selecting a pod)`,
     ).toHaveLength(1);
   });
 
-  it("gives a selector it cannot compare (matchExpressions) the benefit of the doubt", () => {
+  it("gives a selector it cannot compare (matchExpressions) the benefit of the doubt", async () => {
     const expressions = "{matchExpressions: [{key: tier, operator: NotIn, values: [db]}]}";
     expect(
-      findings(RULE, { "p.yaml": fqdn, "dns.yaml": dns("CiliumClusterwideNetworkPolicy", undefined, expressions) }),
+      await findings(RULE, {
+        "p.yaml": fqdn,
+        "dns.yaml": dns("CiliumClusterwideNetworkPolicy", undefined, expressions),
+      }),
     ).toEqual([]);
   });
 
-  it("is satisfied when every pod the repository defines for the selector is selected by DNS policies", () => {
+  it("is satisfied when every pod the repository defines for the selector is selected by DNS policies", async () => {
     const deployment = [
       "apiVersion: apps/v1",
       "kind: Deployment",
@@ -135,7 +146,7 @@ describe(`${RULE} across policies (Cilium unions every policy selecting a pod)`,
       "    spec: {containers: [{name: c, image: c}]}",
     ].join("\n");
     const byLabel = dns("CiliumNetworkPolicy", "app", "{matchLabels: {dns: proxied}}");
-    expect(findings(RULE, { "p.yaml": fqdn, "dns.yaml": byLabel })).toHaveLength(1);
-    expect(findings(RULE, { "p.yaml": fqdn, "dns.yaml": byLabel, "d.yaml": deployment })).toEqual([]);
+    expect(await findings(RULE, { "p.yaml": fqdn, "dns.yaml": byLabel })).toHaveLength(1);
+    expect(await findings(RULE, { "p.yaml": fqdn, "dns.yaml": byLabel, "d.yaml": deployment })).toEqual([]);
   });
 });
