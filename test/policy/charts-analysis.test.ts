@@ -15,6 +15,8 @@ import {
 } from "../helpers/shared-chart-renders.js";
 import type { SharedChart, SharedService } from "../helpers/shared-chart-renders.js";
 import { sources } from "../helpers/sources.js";
+import { renderFixJson, renderFixText } from "../../src/cli/fix-command.js";
+import { followUpBody } from "../../src/github/render.js";
 
 const config = resolveConfig({});
 
@@ -118,6 +120,23 @@ describe.skipIf(shared === undefined)("fix with the shared charts rendered", () 
       expect(after.spec.egress[i]?.toEndpoints).toEqual([{ matchLabels: selector }]);
       expect(after.spec.egress[i]?.toPorts?.[0]?.ports[0]?.port).toBe(String(target));
     });
+  });
+});
+
+describe.skipIf(shared === undefined)("source chart in every output of fix", () => {
+  it("the fix text, the fix JSON and the follow-up pull request's Resolved from column name the chart", async () => {
+    const charts = shared as SharedChart[];
+    const grafana = charts.find((c) => c.name === "grafana") as SharedChart;
+    const services = (grafana.renders[0]?.services ?? []).filter((s) => s.selector && s.ports.length > 0);
+    const files = { ...installerFiles("flux", grafana), "app/policy.yaml": policyOf(services) };
+    const result = applyFixes(await analyse(sources(files), { config, charts: new SharedChartRenderer(charts) }));
+    const origin = `chart grafana@${grafana.version}`;
+    expect(renderFixText(result, false)).toContain(`[${origin}]`);
+    const json = JSON.parse(renderFixJson(result)) as { rewrites: Array<{ services: Array<Record<string, unknown>> }> };
+    expect(json.rewrites[0]?.services[0]).toMatchObject({ resolution: "chart", chart: `grafana@${grafana.version}` });
+    // As displayed: the body breaks "@" mentions with an invisible &#8203;.
+    const body = followUpBody(7, result).replaceAll("&#8203;", "");
+    expect(body).toContain(`| ${origin} |`);
   });
 });
 

@@ -194,13 +194,16 @@ export function withRenderedCharts(index: RepoIndex, renders: readonly ChartRend
 /** Each release the guess may use, with what became of its chart (rendered, or why not). */
 export function annotateReleases(releases: readonly ReleaseInfo[], outcomes: readonly ChartOutcome[]): ReleaseInfo[] {
   const annotated = releases.map((release) => {
-    const outcome = outcomes.find(
+    const here = outcomes.filter(
       (candidate) =>
         candidate.installed.location.file === release.location.file &&
-        candidate.installed.location.line === release.location.line &&
-        candidate.installed.releaseName === release.releaseName,
+        candidate.installed.location.line === release.location.line,
     );
-    return outcome ? withOutcome(release, outcome) : release;
+    // One installation at that line (a HelmRelease): it is this release, under the name its installer gives it (a
+    // long Flux name shortened); several (an Application's sources): the one of the same name.
+    const outcome =
+      here.length === 1 ? here[0] : here.find((candidate) => candidate.installed.releaseName === release.releaseName);
+    return outcome ? withOutcome({ ...release, releaseName: outcome.installed.releaseName }, outcome) : release;
   });
   // kustomize helmCharts explain Service names as HelmReleases do.
   for (const outcome of outcomes) {
