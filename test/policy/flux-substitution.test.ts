@@ -7,6 +7,7 @@ import { resolveConfig } from "../../src/policy/config.js";
 import { analyse } from "../../src/policy/api.js";
 import { substituteText, substitutionOf } from "../../src/policy/render/flux-substitution.js";
 import type { SourceFile } from "../../src/policy/types.js";
+import { fixOf } from "../helpers/analysis.js";
 import { source } from "../helpers/sources.js";
 
 const FLUX = fileURLToPath(new URL("../fixtures/real-shapes/flux", import.meta.url));
@@ -98,5 +99,34 @@ describe("Flux variables in policies", () => {
     expect(findings.map((f) => [f.ruleId, f.severity])).toEqual([["unchecked-variables", "info"]]);
     expect(findings[0]!.message).toContain("ConfigMap cluster-vars is not in this repository");
     expect(findings[0]!.message).toContain("${CLUSTER_NAME}, ${TEAM}, ${TIER}, ${DNS_PORT}");
+  });
+});
+
+describe("the rewrite and Flux variables", () => {
+  it("a toServices + toPorts rule holding variables is reported and left to a person by scan and fix alike", async () => {
+    const files = withFile(readSourceFiles(FLUX), "apps/shop/policy.yaml", (text) =>
+      text.replace(
+        "    - toFQDNs:",
+        [
+          "    - toServices:",
+          "        - k8sService:",
+          "            serviceName: api",
+          "            namespace: ${PAYMENTS_NS}",
+          "      toPorts:",
+          '        - ports: [{port: "443", protocol: TCP}]',
+          "    - toFQDNs:",
+        ].join("\n"),
+      ),
+    );
+    const [finding, ...rest] = (await analyse(files, { config })).findings.filter(
+      (f) => f.ruleId === "to-services-with-to-ports",
+    );
+    expect(rest).toEqual([]);
+    expect(finding).toMatchObject({ file: "apps/shop/policy.yaml", line: 32, fix: "manual" });
+    expect(finding!.message).toContain("payments/api");
+    expect(finding!.message).toContain("Flux variables");
+    const fixed = await fixOf(files, { config });
+    expect(fixed.changes).toEqual([]);
+    expect(fixed.rewrites).toMatchObject([{ status: "manual", line: 32 }]);
   });
 });

@@ -1,5 +1,5 @@
 // The Cilium policy model over a manifest: its specs and the rules inside them, each with its YAML node.
-import { isAlias, isMap, isNode, isScalar, isSeq } from "yaml";
+import { isAlias, isMap, isNode, isScalar, isSeq, visit } from "yaml";
 import type { Document, YAMLMap } from "yaml";
 import type { Manifest, PolicyKind } from "./manifests.js";
 import { isPolicyManifest } from "./manifests.js";
@@ -142,10 +142,12 @@ export function* rulesOf(policy: Policy, directions: readonly Direction[] = DIRE
 }
 
 /**
- * Why a rule cannot be rewritten in place, or undefined when it can: its own bytes must be where it is read. A rule
- * reached through an alias or a merge key, carrying an anchor, or inside a collection another place aliases, shares
- * its text with other places, and rewriting that text would change what they read too. (Aliases and anchors inside
- * the rule are left to the splice's proof, which refuses an edit removing an anchor something else still needs.)
+ * Why a rule cannot be rewritten in place, or undefined when it can: its own bytes must be where it is read, and mean
+ * the same everywhere. A rule reached through an alias or a merge key, carrying an anchor, or inside a collection
+ * another place aliases, shares its text with other places, and rewriting that text would change what they read too.
+ * A rule holding Flux variables (`${…}`) is text every cluster substitutes its own values into: a rewrite would write
+ * one cluster's values there. (Aliases and anchors inside the rule are left to the splice's proof, which refuses an
+ * edit removing an anchor something else still needs.)
  */
 export function sharedTextReason(policy: Policy, rule: PolicyRule): string | undefined {
   const why =
@@ -162,7 +164,24 @@ export function sharedTextReason(policy: Policy, rule: PolicyRule): string | und
     }
   }
   if (!isMap(node) || node.anchor || node.items.some((pair) => isMergeKey(pair.key))) return why;
+  if (policy.substitution !== undefined && holdsVariables(node)) {
+    return "this rule uses Flux variables (${…}) that each cluster substitutes, so a rewrite would write one cluster's values into text they all share; rewrite it by hand, keeping the variables";
+  }
   return undefined;
+}
+
+function holdsVariables(node: YAMLMap): boolean {
+  let found = false;
+  visit(node, {
+    Scalar(_key, scalar) {
+      if (typeof scalar.value === "string" && scalar.value.includes("${")) {
+        found = true;
+        return visit.BREAK;
+      }
+      return undefined;
+    },
+  });
+  return found;
 }
 
 /** A rule as plain data, as the API server reads it (aliases followed, merge keys expanded, substituted). */

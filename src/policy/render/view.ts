@@ -25,9 +25,15 @@ export function uncheckedVariables(node: unknown): readonly string[] | undefined
   return typeof node === "object" && node !== null ? uncheckedScalars.get(node as Node) : undefined;
 }
 
-/** Whether a text may hold anything the view changes (anchors, aliases, merge keys): most files do not. */
+/** An anchor or alias outside quotes: `&name` or `*name` after a space, a flow indicator or a line start. */
+const ANCHOR_OR_ALIAS = /(?:^|[\s[{,])[&*][^\s,[\]{}]/m;
+
+/**
+ * Whether a text may hold anything the view changes (anchors, aliases, merge keys): most files do not. A quoted
+ * `"*"` (a DNS pattern) is no alias; a plain scalar cannot start with `*` or `&`, so anything else is caught.
+ */
 export function mayNeedView(text: string): boolean {
-  return text.includes("&") || text.includes("*") || text.includes("<<");
+  return text.includes("<<") || ANCHOR_OR_ALIAS.test(text);
 }
 
 /** Each alias of a document → the node it names: the last node with that anchor before the alias. */

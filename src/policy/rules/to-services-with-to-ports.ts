@@ -53,7 +53,7 @@ export const toServicesWithToPorts: PolicyRule = {
           ? ""
           : shared === undefined
             ? "; rewrite toServices as toEndpoints selecting the Service's pods (`cilium-policy-bot fix`)"
-            : `; rewrite toServices as toEndpoints selecting the Service's pods by hand: ${shared.replace(/; rewrite it by hand$/, "")}`;
+            : `; \`cilium-policy-bot fix\` does not rewrite it: ${shared}`;
       context.report({
         at,
         severity,
