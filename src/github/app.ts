@@ -10,6 +10,7 @@ import { GitHubHost } from "./github-host.js";
 import type { AppIdentity } from "./host.js";
 import { createQueue, jobKey } from "./queue.js";
 import { retrySecondaryRateLimits } from "./retry.js";
+import { boundRequests } from "./timeouts.js";
 import type { BackoffOptions } from "./retry.js";
 import type { JobQueue, PullRequestJob, RetryOptions } from "./queue.js";
 import type { GitHub } from "./types.js";
@@ -56,7 +57,7 @@ function identityLoader(app: Probot): () => Promise<AppIdentity> {
   let pending: Promise<AppIdentity> | null = null;
   return () => {
     pending ??= (async () => {
-      const octokit = await app.auth();
+      const octokit = boundRequests(await app.auth());
       const { data } = await octokit.rest.apps.getAuthenticated();
       if (!data) throw new Error("GET /app returned no app");
       return { id: data.id, botLogin: `${data.slug ?? data.name}[bot]` };
@@ -99,8 +100,10 @@ export function createApp(options: AppOptions = {}): ApplicationFunction {
       : "https://github.com";
 
     queue.start(async (job, attempt) => {
-      const octokit = retrySecondaryRateLimits((await app.auth(job.installationId)) as GitHub, options.backoff, (m) =>
-        app.log.warn(m),
+      const octokit = retrySecondaryRateLimits(
+        boundRequests((await app.auth(job.installationId)) as GitHub),
+        options.backoff,
+        (m) => app.log.warn(m),
       );
       await runPullRequestJob(job, {
         host: new GitHubHost(octokit, { owner: job.owner, repo: job.repo }, await identity()),

@@ -80,7 +80,19 @@ export function jobKey(owner: string, repo: string, pullNumber: number): string 
   return `${owner}/${repo}#${pullNumber}`.toLowerCase();
 }
 
+/** How long one job may run (JOB_TIMEOUT_MS): past it the job counts as failed and /health as unhealthy. */
+export const DEFAULT_JOB_TIMEOUT_MS = 15 * 60_000;
+
+export class JobTimeoutError extends Error {
+  override readonly name = "JobTimeoutError";
+  constructor(readonly boundMs: number) {
+    super(`the job ran longer than its bound of ${boundMs / 1000} s`);
+  }
+}
+
 export interface InProcessQueueOptions {
+  /** The time bound of one job (default DEFAULT_JOB_TIMEOUT_MS). */
+  readonly jobTimeoutMs?: number;
   /** Jobs for different PRs that may run at once. */
   readonly concurrency?: number;
   readonly onError?: JobErrorHandler;
@@ -110,6 +122,9 @@ export class InProcessQueue implements JobQueue {
     { readonly key: string; readonly job: PullRequestJob; readonly attempt: number }
   >();
   #failed = 0;
+  readonly #jobTimeoutMs: number;
+  /** Jobs past their time bound that have not ended yet. */
+  #overdue = 0;
   readonly #slots = new Map<string, Slot>();
   /** Keys with a waiting job, in arrival order. */
   readonly #ready: string[] = [];
@@ -122,6 +137,7 @@ export class InProcessQueue implements JobQueue {
     this.#concurrency = Math.max(1, options.concurrency ?? 4);
     this.#onError = options.onError ?? (() => {});
     this.#retry = options.retry ?? {};
+    this.#jobTimeoutMs = options.jobTimeoutMs ?? DEFAULT_JOB_TIMEOUT_MS;
   }
 
   async enqueue(key: string, job: PullRequestJob): Promise<void> {
@@ -154,9 +170,10 @@ export class InProcessQueue implements JobQueue {
     const waiting = [...this.#slots.values()].filter((slot) => slot.waiting !== null).length;
     const retrying = this.#retries.size;
     return {
-      ok: !this.#closed,
+      ok: !this.#closed && this.#overdue === 0,
       detail:
         `in-process queue: ${this.#running} running, ${waiting} waiting, ${retrying} waiting to retry, ` +
+        (this.#overdue > 0 ? `${this.#overdue} stuck past the ${this.#jobTimeoutMs / 1000} s bound of a job, ` : "") +
         `${this.#failed} failed${this.#closed ? ", closed" : ""}; ${IN_PROCESS_NOT_DURABLE}`,
       failedJobs: this.#failed,
       durable: false,
@@ -207,8 +224,26 @@ export class InProcessQueue implements JobQueue {
 
   async #run(handler: JobHandler, key: string, slot: Slot, job: PullRequestJob, attempt: number): Promise<void> {
     const attempts = Math.max(1, this.#retry.attempts ?? DEFAULT_ATTEMPTS);
+    const work = Promise.resolve().then(() => handler(job, { attempt, final: attempt >= attempts }));
+    let timer: NodeJS.Timeout | undefined;
+    const bound = new Promise<"overdue">((resolve) => {
+      timer = setTimeout(() => resolve("overdue"), this.#jobTimeoutMs);
+      timer.unref();
+    });
+    let overdue = false;
     try {
-      await handler(job, { attempt, final: attempt >= attempts });
+      if ((await Promise.race([work, bound])) === "overdue") {
+        // The job's own requests are bounded, so it ends eventually; until then the PR's slot stays taken (never
+        // two jobs for one PR at once), the other PRs go on, and /health says a job is stuck.
+        overdue = true;
+        this.#overdue++;
+        this.#failed++;
+        this.#onError(new JobTimeoutError(this.#jobTimeoutMs), job, attempt);
+        this.#running--;
+        this.#pump();
+        await work.catch(() => {});
+        this.#overdue--;
+      }
     } catch (error) {
       const retryable = (this.#retry.retryable ?? isRetryable)(error);
       if (attempt < attempts && retryable && !this.#closed) this.#retryLater(key, slot.generation, job, attempt + 1);
@@ -217,8 +252,9 @@ export class InProcessQueue implements JobQueue {
         this.#onError(error, job, attempt);
       }
     } finally {
+      clearTimeout(timer);
       slot.running = false;
-      this.#running--;
+      if (!overdue) this.#running--;
       if (slot.waiting === null && !this.#retryPending(key)) this.#slots.delete(key);
       this.#pump();
     }

@@ -3,6 +3,7 @@
 // An archive may name a path twice: as tar and git do when extracting, the last entry wins (a later entry of any
 // type replaces an earlier file), so a file is never analysed or sent twice.
 import { createGunzip } from "node:zlib";
+import { pipeline } from "node:stream";
 import type { Readable } from "node:stream";
 
 export interface TarEntry {
@@ -78,7 +79,9 @@ export async function readTar(
   options: { gzip?: boolean; maxMetaBytes?: number } = {},
 ): Promise<{ files: TarFile[]; globalPax: Map<string, string> }> {
   const maxMetaBytes = options.maxMetaBytes ?? 1024 * 1024;
-  const input: AsyncIterable<Uint8Array> = options.gzip === false ? stream : (stream as Readable).pipe(createGunzip());
+  // pipeline, not pipe: a failing download (a timeout, a reset) must fail the read, not leave it waiting forever.
+  const input: AsyncIterable<Uint8Array> =
+    options.gzip === false ? stream : pipeline(stream as Readable, createGunzip(), () => {});
   const files = new Map<string, TarFile>();
   const globalPax = new Map<string, string>();
   let nextPax = new Map<string, string>();
