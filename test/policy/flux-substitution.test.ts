@@ -130,3 +130,26 @@ describe("the rewrite and Flux variables", () => {
     expect(fixed.rewrites).toMatchObject([{ status: "manual", line: 32 }]);
   });
 });
+
+describe("the index and Flux variables", () => {
+  it("a Service whose selector Flux substitutes is indexed with the values, and not flagged as unapplied", async () => {
+    const files = [
+      ...withFile(readSourceFiles(FLUX), "apps/shop/kustomization.yaml", (text) => `${text}  - service.yaml\n`),
+      source(
+        "apps/shop/service.yaml",
+        [
+          "apiVersion: v1",
+          "kind: Service",
+          "metadata: {name: payments, namespace: shop}",
+          "spec:",
+          "  selector: {app: payments, team: '${TEAM}'}",
+          "  ports: [{port: 443, targetPort: 8443}]",
+        ].join("\n"),
+      ),
+    ];
+    const { index } = await analyse(files, { config });
+    const service = index.services.find((candidate) => candidate.name === "payments");
+    expect(service?.selector).toEqual({ app: "payments", team: "shop" });
+    expect(service?.unapplied ?? []).toEqual([]);
+  });
+});

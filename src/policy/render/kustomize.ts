@@ -386,7 +386,8 @@ export function unappliedChanges(rendering: KustomizeRendering, manifest: Manife
   const group = groupVersion(manifest.apiVersion).group;
   for (const layer of rendering.layers) {
     for (const target of layer.unappliedTargets) {
-      if (target.field === "postBuild" && !JSON.stringify(manifest.value).includes("${")) continue;
+      // postBuild changes only what still holds `${…}` once the substitutions this engine knows are applied.
+      if (target.field === "postBuild" && !JSON.stringify(rendering.value).includes("${")) continue;
       const kindMatches = target.kind === undefined || target.kind === manifest.kind;
       if (kindMatches && (target.name === undefined || nameMatches(target.name, name))) {
         found.add(`${layer.kustomization}: ${target.field}`);
