@@ -5,7 +5,9 @@
 //   without charts  the same repository with an empty chart cache (every release falls back to a guess)
 //   cold            archives in the cache, no renders yet: 20 helm template runs
 //   warm            the renders of the previous run in the cache: no helm run
-// Goal: warm adds ≤ 0.2 s to fix. Run: npm run build && node bench/charts.mjs   (BENCH_RUNS=3 by default)
+// Goal: warm adds ≤ 0.2 s to fix. Also the app's time per pull_request event (webhook delivery → comment, through the
+// GitHub stand-in) on the same repository, without charts, with a cold and with a warm render cache.
+// Run: npm run build && node bench/charts.mjs   (BENCH_RUNS=3 by default)
 import { execFileSync, spawnSync } from "node:child_process";
 import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -147,6 +149,68 @@ export function chartBench() {
   }
 }
 
+/** The app's delivery → comment time on the 20-release repository: PRs that change one policy. */
+export async function appPerEvent(events = 10) {
+  if (!existsSync(SHARED_CHARTS)) return { skipped: "../shared/charts is missing" };
+  const { loadHelpers, commitAll, deliverAndTime } = await import("./github.mjs");
+  const helpers = await loadHelpers();
+  const { createChartService } = await import(new URL("../.bench/build/src/charts/renderer.js", import.meta.url).href);
+  const charts = sharedCharts();
+  const files = chartRepository(charts);
+  const entries = Object.entries(files).map(([path, text]) => ({ path, text }));
+  const work = mkdtempSync(join(tmpdir(), "cpb-bench-app-charts-"));
+  const results = {};
+  try {
+    for (const mode of ["without charts", "cold then warm"]) {
+      const cacheDir = join(work, mode.replace(/\W+/g, "-"));
+      mkdirSync(cacheDir);
+      for (const chart of charts) copyFileSync(join(SHARED_CHARTS, chart.archive), join(cacheDir, chart.archive));
+      const keys = helpers.generateAppKeys();
+      const standIn = new helpers.GitHubStandIn({ ...helpers.TEST_REPOSITORY, appId: 4711, publicKey: keys.publicKey });
+      await standIn.start();
+      const startedAt = Date.now();
+      commitAll(standIn.git, "main", entries);
+      const app = await helpers.startApp({
+        appId: 4711,
+        keys,
+        secret: "bench-webhook-secret",
+        baseUrl: standIn.url,
+        charts: mode === "without charts" ? null : createChartService({ cacheDir, downloads: false }),
+      });
+      const env = { app, standIn, startedAt };
+      let branches = 0;
+      const openPr = () => {
+        const branch = `change-${++branches}`;
+        const path = "apps/client-r01/policy.yaml";
+        standIn.git.commit(
+          branch,
+          { [path]: `${files[path]}# change ${branch}\n` },
+          `change ${branch}`,
+          "refs/heads/main",
+        );
+        return standIn.openPullRequest(branch);
+      };
+      try {
+        const first = await deliverAndTime(helpers, env, openPr());
+        await app.queue.idle();
+        const samples = [];
+        for (let i = 0; i < events; i++) {
+          samples.push((await deliverAndTime(helpers, env, openPr())).toComment);
+          await app.queue.idle();
+        }
+        results[mode] = { firstMs: first.toComment, medianMs: median(samples), events };
+      } finally {
+        await app.stop();
+        await standIn.stop();
+        standIn.git.remove();
+      }
+    }
+    return results;
+  } finally {
+    rmSync(work, { recursive: true, force: true });
+  }
+}
+
 if (import.meta.url === `file://${process.argv[1]}`) {
   const r = chartBench();
   if (r.skipped) console.log(`charts bench skipped: ${r.skipped}`);
@@ -169,5 +233,18 @@ if (import.meta.url === `file://${process.argv[1]}`) {
       `| warm (renders cached) | ${fmt(r.warmMs)} | ${fmt(r.warmMs - r.withoutMs)} | ${res(r.resolutionsWarm)} |`,
     );
     console.log("\nGoal: warm adds ≤ 0.2 s to fix.");
+  }
+  const app = await appPerEvent();
+  if (app.skipped) console.log(`app bench skipped: ${app.skipped}`);
+  else {
+    console.log("\n### The app per pull_request event on the same repository (delivery → comment, GitHub stand-in)\n");
+    console.log("| charts | first event (ms) | next events, median (ms) |");
+    console.log("| --- | ---: | ---: |");
+    const without = app["without charts"];
+    const charts = app["cold then warm"];
+    console.log(`| not rendered | ${without.firstMs} | ${without.medianMs} (${without.events} events) |`);
+    console.log(
+      `| rendered: first cold, then warm | ${charts.firstMs} | ${charts.medianMs} (${charts.events} events) |`,
+    );
   }
 }

@@ -46,7 +46,7 @@ function repositoryOf(files) {
 }
 
 /** One commit holding `entries`, written through a work tree (one `git add` instead of one process per file). */
-function commitAll(git, branch, entries) {
+export function commitAll(git, branch, entries) {
   const work = mkdtempSync(join(tmpdir(), "cpb-bench-work-"));
   const index = join(work, ".index");
   try {
@@ -146,7 +146,7 @@ function percentile(values, p) {
 const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
 
 /** Milliseconds from POSTing the webhook to the stand-in creating the PR's comment; and the webhook's answer time. */
-async function deliverAndTime(helpers, env, pr) {
+export async function deliverAndTime(helpers, env, pr) {
   const sentAt = Date.now();
   const response = await env.app.deliver("pull_request", helpers.pullRequestEvent(env.standIn, pr, "opened"));
   const answeredAt = Date.now();

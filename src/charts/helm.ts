@@ -1,8 +1,8 @@
 // Running the real helm: `helm template` only, bounded in time, memory and output, with a clean environment (no
 // plugins, no repository config, no credentials of the app, no proxy) in a temporary directory of its own.
-import { execFile, spawn } from "node:child_process";
-import { existsSync, mkdirSync } from "node:fs";
-import { join } from "node:path";
+import { spawn } from "node:child_process";
+import { accessSync, constants, existsSync, mkdirSync, realpathSync, statSync } from "node:fs";
+import { delimiter, join } from "node:path";
 
 export interface HelmLimits {
   readonly timeoutMs: number;
@@ -13,22 +13,37 @@ export interface HelmLimits {
 
 export interface Helm {
   readonly bin: string;
-  readonly version: string;
+  /** Which helm this is, for render cache keys: its real path, size and modification time (no process started). */
+  readonly identity: string;
 }
 
-/** HELM_BIN, else `helm` on PATH, checked by running `helm version`; null with the reason when there is none. */
-export function findHelm(env: NodeJS.ProcessEnv = process.env): Promise<Helm | { readonly missing: string }> {
-  const bin = env.HELM_BIN || "helm";
-  return new Promise((resolve) => {
-    execFile(bin, ["version", "--short"], { timeout: 10_000, env: { PATH: env.PATH ?? "" } }, (error, stdout) => {
-      if (error) {
-        const how = env.HELM_BIN
-          ? `HELM_BIN=${env.HELM_BIN} does not run`
-          : "helm is not installed (not on PATH, HELM_BIN unset)";
-        resolve({ missing: how });
-      } else resolve({ bin, version: stdout.trim() });
-    });
-  });
+/**
+ * HELM_BIN (a path, or a name looked up on PATH), else `helm` on PATH; or the reason there is none. Found by looking,
+ * not by running it: a warm render cache then starts no process at all (a helm that does not run fails its render).
+ */
+export function findHelm(env: NodeJS.ProcessEnv = process.env): Helm | { readonly missing: string } {
+  const wanted = env.HELM_BIN || "helm";
+  const candidates = wanted.includes("/")
+    ? [wanted]
+    : (env.PATH ?? "")
+        .split(delimiter)
+        .filter(Boolean)
+        .map((dir) => join(dir, wanted));
+  for (const candidate of candidates) {
+    try {
+      accessSync(candidate, constants.X_OK);
+      const real = realpathSync(candidate);
+      const stat = statSync(real);
+      if (stat.isFile()) return { bin: candidate, identity: `${real}:${stat.size}:${stat.mtimeMs}` };
+    } catch {
+      // not here: the next PATH entry
+    }
+  }
+  return {
+    missing: env.HELM_BIN
+      ? `HELM_BIN=${env.HELM_BIN} is not an executable file`
+      : "helm is not installed (not on PATH, HELM_BIN unset)",
+  };
 }
 
 const PRLIMIT = ["/usr/bin/prlimit", "/bin/prlimit"].find((path) => existsSync(path));

@@ -129,7 +129,7 @@ export function createChartService(options: ChartServiceOptions): ChartService {
   const rendered = new Map<string, string>();
   const inFlight = new Map<string, Promise<ChartRender>>();
   const archiveDigests = new Map<string, string>();
-  let helm: Promise<Helm | { readonly missing: string }> | undefined;
+  let helm: Helm | { readonly missing: string } | undefined;
 
   const remote = (repository: string): RemoteRepository => {
     const found = remotes.get(repository);
@@ -227,7 +227,7 @@ export function createChartService(options: ChartServiceOptions): ChartService {
     const apiVersions = [...new Set(release.apiVersions)].sort();
     const key = sha256(
       JSON.stringify([
-        installed.version,
+        installed.identity,
         obtained.digest,
         sha256(values),
         release.releaseName,
@@ -321,7 +321,7 @@ export function createChartService(options: ChartServiceOptions): ChartService {
         : await fromRepository(release.chart.repository, release.chart.name, release.chart.version);
     if (!obtained.ok) return { key: release.key, ok: false, reason: obtained.reason };
     helm ??= findHelm(options.env);
-    const installed = await helm;
+    const installed = helm;
     if ("missing" in installed) {
       return {
         key: release.key,
