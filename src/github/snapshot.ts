@@ -135,7 +135,7 @@ async function readArchive(
     const path = stripArchiveRoot(file.path);
     if (path !== null) sources.push({ path, size: file.size, content: file.content });
   }
-  return sources.sort((a, b) => a.path.localeCompare(b.path));
+  return sources; // in archive order: the engine puts files in its own (code-unit) order, the same for every shell
 }
 
 /** GitHub's archives put everything under one "<owner>-<repo>-<sha>/" directory. */
