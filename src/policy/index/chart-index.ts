@@ -2,14 +2,14 @@
 // the repository installs, as certain as the repository's own (source `chart`). The output is not a repository file:
 // it is never reported on, its size is bounded, and everything it yields points at the installer's line.
 import { parseDocument } from "yaml";
-import type { Manifest, ParsedFile } from "../read/manifests.js";
+import type { ParsedFile } from "../read/manifests.js";
 import { MAX_ALIAS_COUNT, MAX_FILE_BYTES, parseManifestFile } from "../read/manifests.js";
 import type { ChartRelease, ChartRender } from "../render/chart-port.js";
 import { crdApiVersionsOf } from "../render/chart-releases.js";
 import type { InstalledChart } from "../render/chart-releases.js";
 import { applyLayer } from "../render/kustomize.js";
 import type { ChartOrigin, ReleaseInfo, ServiceInfo } from "../types.js";
-import { endpointsFrom, serviceFrom, workloadFrom } from "./repo-index.js";
+import { endpointsFrom, manifestOfValue, serviceFrom, workloadFrom } from "./repo-index.js";
 import type { ManifestView, RepoIndex } from "./repo-index.js";
 
 /** A whole render's output above this is not read (the largest public charts render a few MiB, CRDs included). */
@@ -96,22 +96,6 @@ function copy<T>(value: T): T {
   return structuredClone(value);
 }
 
-/** One rendered object as the manifest the index reads: at the installer's line, in the release's namespace. */
-function chartManifest(value: Json, installed: InstalledChart, documentIndex: number): Manifest {
-  const metadata = isRecord(value.metadata) ? value.metadata : {};
-  return {
-    file: installed.location.file,
-    documentIndex,
-    apiVersion: typeof value.apiVersion === "string" ? value.apiVersion : "",
-    kind: typeof value.kind === "string" ? value.kind : "",
-    name: typeof metadata.name === "string" ? metadata.name : undefined,
-    namespace: typeof metadata.namespace === "string" ? metadata.namespace : undefined,
-    value,
-    path: [],
-    location: installed.location,
-  } as unknown as Manifest;
-}
-
 /** The views of one successful render: each indexed object, once per kustomize rendering for `helmCharts`. */
 function renderedViews(installed: InstalledChart, manifests: string): ManifestView[] {
   const views: ManifestView[] = [];
@@ -123,7 +107,7 @@ function renderedViews(installed: InstalledChart, manifests: string): ManifestVi
       if (!isRecord(value.metadata)) value.metadata = {};
       const metadata = value.metadata as Json;
       if (typeof metadata.namespace !== "string" || metadata.namespace === "") metadata.namespace = installed.namespace;
-      const manifest = chartManifest(value, installed, documentIndex);
+      const manifest = manifestOfValue(value, installed.location, documentIndex);
       if (installed.layers === undefined || installed.layers.length === 0) {
         views.push({ manifest, value });
         continue;

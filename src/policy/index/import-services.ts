@@ -9,12 +9,11 @@ import { MAX_ALIAS_COUNT } from "../read/manifests.js";
 import { matchesLabels } from "../selectors.js";
 import type { Labels } from "../types.js";
 import type { ManifestView } from "./repo-index.js";
-import type { Manifest } from "../read/manifests.js";
 import type { ContainerPort, EndpointsInfo, ServiceInfo, SourceFile, WorkloadInfo } from "../types.js";
 import { parseSources } from "../engine.js";
 import type { ChartRenderer } from "../render/chart-port.js";
 import { chartReleasesOf, withRenderedCharts } from "./chart-index.js";
-import { buildRepoIndex, endpointsFrom, serviceFrom, workloadFrom } from "./repo-index.js";
+import { buildRepoIndex, endpointsFrom, manifestOfValue, serviceFrom, workloadFrom } from "./repo-index.js";
 
 /** A configured Service as the import writes it. */
 export interface ImportedService {
@@ -80,20 +79,10 @@ function snapshotObjects(text: string): Json[] {
   return objects;
 }
 
+const SNAPSHOT_LOCATION = { file: "(snapshot)", line: 1, column: 1 };
+
 function viewOf(value: Json): ManifestView {
-  const metadata = isRecord(value.metadata) ? value.metadata : {};
-  const manifest = {
-    file: "(snapshot)",
-    documentIndex: 0,
-    apiVersion: typeof value.apiVersion === "string" ? value.apiVersion : "",
-    kind: typeof value.kind === "string" ? value.kind : "",
-    name: typeof metadata.name === "string" ? metadata.name : undefined,
-    namespace: typeof metadata.namespace === "string" ? metadata.namespace : undefined,
-    value,
-    path: [],
-    location: { file: "(snapshot)", line: 1, column: 1 },
-  } as unknown as Manifest;
-  return { manifest, value };
+  return { manifest: manifestOfValue(value, SNAPSHOT_LOCATION), value };
 }
 
 interface Snapshot {

@@ -131,6 +131,25 @@ function metadataOf(value: Json): { name: string | undefined; namespace: string 
   };
 }
 
+/**
+ * An object that is not a repository file (rendered chart output, a cluster snapshot) as the manifest the index
+ * reads, at `location` (the installer's line, or the snapshot).
+ */
+export function manifestOfValue(value: Json, location: SourceLocation, documentIndex = 0): Manifest {
+  const { name, namespace } = metadataOf(value);
+  return {
+    file: location.file,
+    documentIndex,
+    apiVersion: asString(value.apiVersion) ?? "",
+    kind: asString(value.kind) ?? "",
+    name,
+    namespace,
+    value,
+    path: [],
+    location,
+  } as unknown as Manifest;
+}
+
 function locationOf(manifest: Manifest): SourceLocation {
   return manifest.location;
 }

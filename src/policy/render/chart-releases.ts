@@ -10,6 +10,7 @@ import type { SourceLocation } from "../types.js";
 import type { ChartRelease, ChartSource } from "./chart-port.js";
 import { mergeLayers, setValueAt, typedSetValue } from "./helm-values.js";
 import type { Values } from "./helm-values.js";
+import { joinPath } from "./kustomize.js";
 import type { KustomizeLayer } from "./kustomize.js";
 import { substituteValue } from "./flux-substitution.js";
 import type { Substitution } from "./flux-substitution.js";
@@ -65,19 +66,6 @@ function groupOf(apiVersion: string): string {
 function dirname(path: string): string {
   const slash = path.lastIndexOf("/");
   return slash === -1 ? "" : path.slice(0, slash);
-}
-
-/** A repository path from a directory and a relative reference; undefined when it leaves the repository. */
-export function joinRepoPath(dir: string, reference: string): string | undefined {
-  const segments = dir === "" ? [] : dir.split("/");
-  for (const segment of reference.split("/")) {
-    if (segment === "" || segment === ".") continue;
-    if (segment === "..") {
-      if (segments.length === 0) return undefined;
-      segments.pop();
-    } else segments.push(segment);
-  }
-  return segments.join("/");
 }
 
 /** A version constraint as installers write it; "*", "" and "latest" mean the newest. */
@@ -182,7 +170,7 @@ function generatedObjects(file: ParsedFile, fileAt: (path: string) => ParsedFile
         if (typeof entry !== "string") continue;
         const equals = entry.indexOf("=");
         const reference = equals === -1 ? entry : entry.slice(equals + 1);
-        const path = joinRepoPath(dir, reference);
+        const path = joinPath(dir, reference);
         const source = path === undefined ? undefined : fileAt(path);
         if (source && source.skipped === undefined) {
           data[equals === -1 ? (reference.split("/").pop() ?? reference) : entry.slice(0, equals)] = source.text;
@@ -301,7 +289,7 @@ function fluxChartSpec(
   }
   if ((refKind === "GitRepository" || refKind === "Bucket") && refName !== undefined) {
     // The chart is a path of the source; it is this repository's when that path holds a chart here.
-    const path = joinRepoPath("", chart);
+    const path = joinPath("", chart);
     const local = path === undefined ? undefined : lookup.chartAt(path);
     if (path === undefined || !local) {
       return {
@@ -419,7 +407,7 @@ function helmReleaseOf(manifest: Manifest, value: Json, key: string, lookup: Loo
   const layers: unknown[] = [];
   if (source.chart?.kind === "directory") {
     for (const file of source.valuesFiles ?? []) {
-      const path = joinRepoPath("", file);
+      const path = joinPath("", file);
       const read = path === undefined ? undefined : lookup.yamlFile(path);
       if (read) layers.push(read.value);
       else uncertain.push(`values file ${file} is not in the repository`);
@@ -482,7 +470,7 @@ function applicationReleasesOf(manifest: Manifest, value: Json, lookup: Lookup):
         },
       };
     } else if (path !== undefined) {
-      const dir = joinRepoPath("", path);
+      const dir = joinPath("", path);
       const local = dir === undefined ? undefined : lookup.chartAt(dir);
       // A path source is a chart only when it holds a Chart.yaml (else: kustomize or plain manifests).
       if (dir === undefined || !local) return;
@@ -497,8 +485,8 @@ function applicationReleasesOf(manifest: Manifest, value: Json, lookup: Lookup):
       if (file.startsWith("$")) {
         const slash = file.indexOf("/");
         const refSource = refs.get(file.slice(1, slash === -1 ? undefined : slash));
-        path = refSource && slash !== -1 ? joinRepoPath("", file.slice(slash + 1)) : undefined;
-      } else if (answer.chart?.kind === "directory") path = joinRepoPath(valuesDir, file);
+        path = refSource && slash !== -1 ? joinPath("", file.slice(slash + 1)) : undefined;
+      } else if (answer.chart?.kind === "directory") path = joinPath(valuesDir, file);
       const read = path === undefined ? undefined : lookup.yamlFile(path);
       if (read) layers.push(read.value);
       else if (helm?.ignoreMissingValueFiles !== true || path === undefined) {
@@ -568,7 +556,7 @@ function kustomizeReleasesOf(file: ParsedFile, lookup: Lookup, inputs: ChartRele
     if (!entry || chart === undefined) return [];
     const version = versionOf(entry.version);
     const uncertain: string[] = [];
-    const home = joinRepoPath(dir, chartHome);
+    const home = joinPath(dir, chartHome);
     // kustomize uses a chart already in chartHome (pulled ones sit in <name>-<version>/<name>).
     const candidates = home === undefined ? [] : [`${home}/${chart}`, `${home}/${chart}-${version ?? ""}/${chart}`];
     const localDir = candidates.find((candidate) => lookup.chartAt(candidate) !== undefined);
@@ -580,7 +568,7 @@ function kustomizeReleasesOf(file: ParsedFile, lookup: Lookup, inputs: ChartRele
           ? { chartName: chart, chart: { kind: "repository", repository: repo, name: chart, version } }
           : { chartName: chart, unrenderable: `chart ${chart} is neither in ${chartHome} nor from a repo` };
     const readFile = (reference: string) => {
-      const path = joinRepoPath(dir, reference);
+      const path = joinPath(dir, reference);
       const read = path === undefined ? undefined : lookup.yamlFile(path);
       if (!read) uncertain.push(`values file ${reference} is not in the repository`);
       return read?.value;

@@ -191,7 +191,7 @@ function basename(path: string): string {
 }
 
 /** Joins a relative reference to a directory; undefined when it leaves the repository. */
-function joinPath(dir: string, reference: string): string | undefined {
+export function joinPath(dir: string, reference: string): string | undefined {
   const segments = dir === "" ? [] : dir.split("/");
   for (const segment of reference.split("/")) {
     if (segment === "" || segment === ".") continue;
