@@ -211,4 +211,14 @@ spec: {chart: {spec: {chart: lost, sourceRef: {kind: HelmRepository, name: nowhe
     );
     expect(index.charts?.[0]?.reason).toMatch(/over 32 MiB/);
   });
+
+  it("an output with more objects than the bound is not read, and says so", async () => {
+    const many = "---\nkind: Service\napiVersion: v1\nmetadata: {name: s}\n".repeat(5_001);
+    const index = await renderedIndex(
+      files,
+      fixed((key) => ({ key, ok: true, chart: "external", version: "1.0.0", from: "x", manifests: many })),
+    );
+    expect(index.charts?.[0]?.reason).toMatch(/holds 5001 Services and workloads, over 5000: not read/);
+    expect(index.services).toEqual([]);
+  });
 });

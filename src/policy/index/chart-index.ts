@@ -14,6 +14,8 @@ import type { ManifestView, RepoIndex } from "./repo-index.js";
 
 /** A whole render's output above this is not read (the largest public charts render a few MiB, CRDs included). */
 export const MAX_CHART_OUTPUT_BYTES = 32 * 1024 * 1024;
+/** Objects the index reads from one render (Services, workloads, Endpoints): far above real charts, bounds the work. */
+export const MAX_CHART_OBJECTS = 5_000;
 
 /** The reason given for every release when the run has no chart renderer at all. */
 export const NO_RENDERER = "charts are not rendered in this run (no Helm renderer)";
@@ -97,9 +99,11 @@ function copy<T>(value: T): T {
 }
 
 /** The views of one successful render: each indexed object, once per kustomize rendering for `helmCharts`. */
-function renderedViews(installed: InstalledChart, manifests: string): ManifestView[] {
+function renderedViews(installed: InstalledChart, manifests: string): ManifestView[] | { tooMany: number } {
   const views: ManifestView[] = [];
-  indexedDocuments(manifests).forEach((text, documentIndex) => {
+  const documents = indexedDocuments(manifests);
+  if (documents.length > MAX_CHART_OBJECTS) return { tooMany: documents.length };
+  documents.forEach((text, documentIndex) => {
     for (const raw of documentValues(text, `${installed.key}#${documentIndex}`)) {
       if (isHook(raw)) continue;
       const value = copy(raw);
@@ -156,7 +160,14 @@ export function withRenderedCharts(index: RepoIndex, renders: readonly ChartRend
       installer: installed.installer,
       ...(installed.uncertain.length > 0 ? { uncertain: installed.uncertain } : {}),
     };
-    for (const view of renderedViews(installed, render.manifests)) {
+    const views = renderedViews(installed, render.manifests);
+    if ("tooMany" in views) {
+      return {
+        installed,
+        reason: `${describeChart(installed)}: its rendered output holds ${views.tooMany} Services and workloads, over ${MAX_CHART_OBJECTS}: not read`,
+      };
+    }
+    for (const view of views) {
       const service = serviceFrom(view);
       if (service) services.push(withChart(service, origin));
       const workload = workloadFrom(view);
