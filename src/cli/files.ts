@@ -9,9 +9,13 @@ import type { Progress } from "./progress.js";
 
 /**
  * The files git has under `root` (tracked, or untracked and not ignored; paths relative to it), or undefined when
- * `root` is not in a git work tree or git is not installed: the engine's file filter then reads .gitignore itself.
+ * `root` is not in a git work tree, git is not installed, or git ignores `root` itself: the engine's file filter then
+ * reads the .gitignore files under it.
  */
 function trackedFiles(root: string): ReadonlySet<string> | undefined {
+  // A directory git ignores as a whole (rendered output, say) is scanned for itself, its own .gitignore files applying.
+  const ignored = spawnSync("git", ["-C", root, "check-ignore", "-q", "."], { stdio: "ignore", timeout: 10_000 });
+  if (ignored.status === 0) return undefined;
   const run = spawnSync(
     "git",
     ["-C", root, "ls-files", "-z", "--cached", "--others", "--exclude-standard", "--full-name", "--", "."],

@@ -66,6 +66,10 @@ describe.skipIf(!available("git", hasCommand("git", ["--version"])))("the CLI in
       ]);
       // From a subdirectory of the work tree, paths stay relative to it.
       expect(readSourceFiles(join(root, "rendered")).map((file) => file.path)).toEqual(["tracked.yaml"]);
+      // A directory git ignores as a whole is scanned for itself (rendered output a user wants checked).
+      write(".gitignore", "rendered/\nout/\n");
+      write("out/policy.yaml");
+      expect(readSourceFiles(join(root, "out")).map((file) => file.path)).toEqual(["policy.yaml"]);
     } finally {
       rmSync(root, { recursive: true, force: true });
     }
