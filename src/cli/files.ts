@@ -1,10 +1,11 @@
 // A directory → the SourceFiles the engine reads: manifest paths only, .gitignore respected, large files not read.
-import { lstatSync, readdirSync, readFileSync, statSync } from "node:fs";
+import { lstatSync, readdirSync, statSync } from "node:fs";
 import { join } from "node:path";
 import { spawnSync } from "node:child_process";
 import { isManifestPath, MAX_POLICY_FILE_BYTES, RepositoryFileFilter } from "../policy/api.js";
 import type { SourceFile } from "../policy/api.js";
 import { CliError, ioError } from "./errors.js";
+import { NotReadError, readRegularFile } from "./safe-fs.js";
 import type { Progress } from "./progress.js";
 
 /**
@@ -37,10 +38,14 @@ function trackedFiles(root: string): ReadonlySet<string> | undefined {
   );
 }
 
-function readGitignore(dir: string): string | undefined {
+/** A .gitignore is read only when it is a regular file of the directory (never /dev/zero, a FIFO or a link). */
+const MAX_GITIGNORE_BYTES = 1024 * 1024;
+
+function readGitignore(dir: string, root: string): string | undefined {
   try {
-    return readFileSync(join(dir, ".gitignore"), "utf8");
-  } catch {
+    return readRegularFile(join(dir, ".gitignore"), { maxBytes: MAX_GITIGNORE_BYTES, root }).toString("utf8");
+  } catch (error) {
+    if (error instanceof NotReadError) process.stderr.write(`warning: ${error.message}\n`);
     return undefined;
   }
 }
@@ -77,7 +82,7 @@ export function readSourceFiles(root: string, progress?: Progress): SourceFile[]
       throw ioError(error, dir);
     }
     // Looked up in the listing: trying to read a missing file costs an exception per directory.
-    const gitignore = entries.some((entry) => entry.name === ".gitignore") ? readGitignore(dir) : undefined;
+    const gitignore = entries.some((entry) => entry.name === ".gitignore") ? readGitignore(dir, root) : undefined;
     if (gitignore !== undefined) filter.addGitignore(relativeDir, gitignore);
     for (const entry of entries) {
       const path = relativeDir + entry.name;
@@ -98,12 +103,18 @@ export function readSourceFiles(root: string, progress?: Progress): SourceFile[]
 }
 
 function readSource(full: string, path: string): SourceFile {
+  let size: number;
   try {
-    const size = lstatSync(full).size;
-    if (size > MAX_POLICY_FILE_BYTES) return { path, size, content: null };
-    const content = readFileSync(full);
-    return { path, size: content.byteLength, content };
+    size = lstatSync(full).size;
   } catch (error) {
     throw ioError(error, full);
+  }
+  if (size > MAX_POLICY_FILE_BYTES) return { path, size, content: null };
+  // Listed as a regular file; opened so that a file swapped for a link or a FIFO meanwhile is still not followed.
+  try {
+    const content = readRegularFile(full, { maxBytes: MAX_POLICY_FILE_BYTES });
+    return { path, size: content.byteLength, content };
+  } catch (error) {
+    throw error instanceof CliError ? error : ioError(error, full);
   }
 }

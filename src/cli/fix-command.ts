@@ -1,16 +1,16 @@
 // `cilium-policy-bot fix [DIR]`: rewrites the rules `scan` reports as fixable, in place (atomically) or, with
 // --dry-run, as a unified diff that `git apply` takes.
-import { chmodSync, renameSync, statSync, unlinkSync, writeFileSync } from "node:fs";
-import { basename, dirname, join, resolve } from "node:path";
-import { randomBytes } from "node:crypto";
+import { join, resolve } from "node:path";
 import { createTwoFilesPatch, FILE_HEADERS_ONLY } from "diff";
 import { Option } from "commander";
 import type { Command } from "commander";
 import { analyse, applyFixes, resolvedFrom } from "../policy/api.js";
 import type { FileChange, FixResult, RuleRewrite } from "../policy/api.js";
 import { loadConfig } from "./config-file.js";
-import { EXIT, ioError } from "./errors.js";
+import { CliError, EXIT } from "./errors.js";
 import { readSourceFiles } from "./files.js";
+import { writeFilesSafely } from "./safe-fs.js";
+import type { WriteSteps } from "./safe-fs.js";
 import { Progress } from "./progress.js";
 import type { ChartCommandOptions } from "./chart-options.js";
 import { chartRendererFor } from "./chart-options.js";
@@ -113,54 +113,30 @@ export function renderFixText(result: FixResult, dryRun: boolean): string {
 }
 
 /**
- * Writes every changed file through a temporary file in its directory and a rename: a reader sees the old or the new
- * file, never a half-written one. All temporary files are written before the first rename, so a failure while
- * writing leaves every file untouched.
+ * Writes the changed files (src/cli/safe-fs.ts): every file checked first (a regular file inside the directory,
+ * writable by its mode, unchanged since it was read), none written when one fails; owners, modes and hard links
+ * kept; each file ends with its old or its new text, and no temporary file is left, whatever fails or interrupts.
+ * Returns a signal that came while writing, for the caller to end with once it has reported.
  */
-export function writeChanges(root: string, changes: readonly FileChange[]): void {
-  const staged: Array<{ temp: string; target: string }> = [];
-  try {
-    for (const change of changes) {
-      const target = join(root, change.path);
-      const temp = join(dirname(target), `.${basename(target)}.${randomBytes(6).toString("hex")}.tmp`);
-      let mode: number;
-      try {
-        mode = statSync(target).mode & 0o7777;
-      } catch (error) {
-        throw ioError(error, target);
-      }
-      staged.push({ temp, target });
-      try {
-        writeFileSync(temp, change.after, { encoding: "utf8", flag: "wx", mode });
-        chmodSync(temp, mode);
-      } catch (error) {
-        throw ioError(error, temp);
-      }
-    }
-  } catch (error) {
-    for (const { temp } of staged) {
-      try {
-        unlinkSync(temp);
-      } catch {
-        // Never created: nothing to clean up.
-      }
-    }
-    throw error;
+export async function writeChanges(
+  root: string,
+  changes: readonly FileChange[],
+  steps?: WriteSteps,
+): Promise<{ written: readonly string[]; signal?: NodeJS.Signals }> {
+  const outcome = await writeFilesSafely(root, changes, steps);
+  if (outcome.refused.length > 0) {
+    const list = outcome.refused.map(({ path, reason }) => `${join(root, path)}: ${reason}`).join("; ");
+    const none = outcome.written.length === 0 ? "no file was changed" : `${outcome.written.length} file(s) written`;
+    throw new CliError(`fix: not written (${none}): ${list}`);
   }
-  for (const { temp, target } of staged) {
-    try {
-      renameSync(temp, target);
-    } catch (error) {
-      throw ioError(error, target);
-    }
-  }
+  return { written: outcome.written, ...(outcome.signal ? { signal: outcome.signal } : {}) };
 }
 
 /** Runs the fix of `dir`: writes the files (unless dry-run) and returns what to print and the exit code. */
 export async function runFix(
   dir: string,
   options: FixCommandOptions,
-): Promise<{ output: string; diagnostics: string; exitCode: number }> {
+): Promise<{ output: string; diagnostics: string; exitCode: number; signal?: NodeJS.Signals }> {
   const root = resolve(dir);
   const config = loadConfig(root, options);
   const progress = new Progress();
@@ -171,19 +147,19 @@ export async function runFix(
   const cilium = `Cilium versions judged: ${analysis.cilium.range} (${analysis.cilium.source}).\n`;
   progress.done();
   const dryRun = options.dryRun === true;
-  if (!dryRun) writeChanges(root, result.changes);
+  const signal = dryRun ? undefined : (await writeChanges(root, result.changes)).signal;
   if (options.format === "json") {
     const extra = {
       ...(dryRun ? { dryRun: true, diff: renderDiff(result.changes) } : { dryRun: false }),
       ciliumVersion: analysis.cilium,
     };
-    return { output: renderFixJson(result, extra), diagnostics: "", exitCode: EXIT.ok };
+    return { output: renderFixJson(result, extra), diagnostics: "", exitCode: EXIT.ok, ...(signal ? { signal } : {}) };
   }
   const summary = renderFixText(result, dryRun) + cilium;
   // With --dry-run, stdout is the patch alone (pipe it into `git apply`); the summary goes to stderr.
   return dryRun
     ? { output: renderDiff(result.changes), diagnostics: summary, exitCode: EXIT.ok }
-    : { output: summary, diagnostics: "", exitCode: EXIT.ok };
+    : { output: summary, diagnostics: "", exitCode: EXIT.ok, ...(signal ? { signal } : {}) };
 }
 
 export function registerFixCommand(program: Command): void {
@@ -194,9 +170,11 @@ export function registerFixCommand(program: Command): void {
     .option("--dry-run", "print a unified diff instead of writing files")
     .addOption(new Option("--format <format>", "summary format").choices(FIX_FORMATS).default("text"));
   configOptions(command).action(async (dir: string, options: FixCommandOptions) => {
-    const { output, diagnostics, exitCode } = await runFix(dir, options);
+    const { output, diagnostics, exitCode, signal } = await runFix(dir, options);
     if (diagnostics) process.stderr.write(diagnostics);
     process.stdout.write(output);
     process.exitCode = exitCode;
+    // Interrupted while writing: every file was finished first; now end as the signal asked.
+    if (signal) process.kill(process.pid, signal);
   });
 }

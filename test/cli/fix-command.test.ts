@@ -52,7 +52,7 @@ afterAll(() => {
 });
 
 describe("fix --dry-run", () => {
-  it("prints a diff and writes nothing", () => {
+  it("prints a diff and writes nothing", async () => {
     const dir = copyExample("dry");
     const before = snapshot(dir);
     const run = cli(PROJECT_ROOT, "fix", dir, "--dry-run");
@@ -102,7 +102,7 @@ describe("fix --dry-run", () => {
 });
 
 describe("fix", () => {
-  it("rewrites the example repository: the vault case and the others; a second run changes nothing", () => {
+  it("rewrites the example repository: the vault case and the others; a second run changes nothing", async () => {
     const dir = copyExample("write");
     const run = cli(PROJECT_ROOT, "fix", dir, "--format", "json");
     expect(run.code).toBe(0);
@@ -157,7 +157,7 @@ describe("fix", () => {
     }
   });
 
-  it("prints a summary with each Service's resolution and loud warnings for guesses", () => {
+  it("prints a summary with each Service's resolution and loud warnings for guesses", async () => {
     const dir = join(tmp, "guess");
     cpSync(join(PROJECT_ROOT, "test/fixtures/rewrite/guessed-comment"), dir, { recursive: true });
     const run = cli(PROJECT_ROOT, "fix", dir);
@@ -167,7 +167,7 @@ describe("fix", () => {
     expect(run.stdout).toContain("WARNING: the selector for payments/billing is a GUESS");
   });
 
-  it("exits 0 when a rule stays manual, and says so", () => {
+  it("exits 0 when a rule stays manual, and says so", async () => {
     const dir = join(tmp, "manual");
     cpSync(join(PROJECT_ROOT, "test/fixtures/rewrite/manual-unchanged"), dir, { recursive: true });
     writeFileSync(join(dir, ".github-config.yml"), "unresolved: skip\n");
@@ -178,7 +178,7 @@ describe("fix", () => {
     expect(snapshot(dir)).toEqual(before);
   });
 
-  it("exits 2 on usage and I/O errors", () => {
+  it("exits 2 on usage and I/O errors", async () => {
     expect(cli(PROJECT_ROOT, "fix", join(tmp, "does-not-exist")).code).toBe(2);
     expect(cli(PROJECT_ROOT, "fix", EXAMPLE, "--format", "yaml").code).toBe(2);
     expect(cli(PROJECT_ROOT, "fix", EXAMPLE, "--config", join(tmp, "missing.yml")).code).toBe(2);
@@ -201,30 +201,30 @@ describe("fix", () => {
 });
 
 describe("writeChanges and renderDiff", () => {
-  it("replaces files through a rename and keeps their mode", () => {
+  it("replaces files through a rename and keeps their mode", async () => {
     const dir = mkdtempSync(join(tmp, "atomic-"));
     writeFileSync(join(dir, "a.yaml"), "old\n", { mode: 0o640 });
     chmodSync(join(dir, "a.yaml"), 0o640);
-    writeChanges(dir, [{ path: "a.yaml", before: "old\n", after: "new\n" }]);
+    await writeChanges(dir, [{ path: "a.yaml", before: "old\n", after: "new\n" }]);
     expect(readFileSync(join(dir, "a.yaml"), "utf8")).toBe("new\n");
     expect(readdirSync(dir)).toEqual(["a.yaml"]);
     expect(spawnSync("stat", ["-c", "%a", join(dir, "a.yaml")], { encoding: "utf8" }).stdout.trim()).toBe("640");
   });
 
-  it("writes no file when one of them cannot be written, and leaves no temporary file behind", () => {
+  it("writes no file when one of them cannot be written, and leaves no temporary file behind", async () => {
     const dir = mkdtempSync(join(tmp, "partial-"));
     writeFileSync(join(dir, "a.yaml"), "old\n");
-    expect(() =>
+    await expect(
       writeChanges(dir, [
         { path: "a.yaml", before: "old\n", after: "new\n" },
         { path: "gone/b.yaml", before: "old\n", after: "new\n" },
       ]),
-    ).toThrow(/gone\/b\.yaml: no such file or directory/);
+    ).rejects.toThrow(/gone\/b\.yaml: no such file or directory/);
     expect(readFileSync(join(dir, "a.yaml"), "utf8")).toBe("old\n");
     expect(readdirSync(dir)).toEqual(["a.yaml"]);
   });
 
-  it("renders git-style headers without timestamps", () => {
+  it("renders git-style headers without timestamps", async () => {
     const diff = renderDiff([{ path: "x/p.yaml", before: "a: 1\n", after: "a: 2\n" }]);
     expect(diff).toBe(
       "diff --git a/x/p.yaml b/x/p.yaml\n--- a/x/p.yaml\n+++ b/x/p.yaml\n@@ -1,1 +1,1 @@\n-a: 1\n+a: 2\n",
