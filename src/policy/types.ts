@@ -69,6 +69,8 @@ export interface ChartOrigin {
   readonly installer: "HelmRelease" | "Application" | "kustomize";
   /** Values the render needed but the repository does not hold: what it rendered may differ from the cluster's. */
   readonly uncertain?: readonly string[];
+  /** Flux variables nothing defines, left as written in the values (`${SECRET_DOMAIN}`): uncertain where they reach. */
+  readonly unknownVariables?: readonly string[];
 }
 
 /** A Service as kustomize would render it: final name, namespace and labels. */

@@ -191,7 +191,8 @@ spec:
     });
     expect(release?.release?.chart).toMatchObject({ name: "traefik", version: "33.2.1" });
     expect(release?.release?.values).toEqual({ deployment: { podLabels: { cluster: "prod", region: "${REGION}" } } });
-    expect(release?.uncertain).toEqual(["Flux variables not known here: ${REGION}"]);
+    expect(release?.uncertain).toEqual([]);
+    expect(release?.unknownVariables).toEqual(["${REGION}"]);
   });
 
   it("valuesFrom a ConfigMap that kustomize's configMapGenerator makes from a values file", () => {

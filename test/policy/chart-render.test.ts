@@ -197,6 +197,41 @@ spec: {chart: {spec: {chart: lost, sourceRef: {kind: HelmRepository, name: nowhe
     );
   });
 
+  it("Flux variables nothing defines: uncertain only for the Services whose selector or ports they reach", async () => {
+    const withVariables = {
+      "clusters/prod/apps.yaml": `apiVersion: kustomize.toolkit.fluxcd.io/v1
+kind: Kustomization
+metadata: {name: apps, namespace: flux-system}
+spec:
+  path: ./apps
+  sourceRef: {kind: GitRepository, name: flux-system}
+  postBuild: {substitute: {KNOWN: "yes"}}
+`,
+      "apps/release.yaml": fluxRelease("external", "1.0.0", '  values: {cluster: "${CLUSTER}", known: "${KNOWN}"}\n'),
+    };
+    const output = `---
+apiVersion: v1
+kind: Service
+metadata: {name: demo-a}
+spec: {selector: {app: a, cluster: "\${CLUSTER}"}, ports: [{port: 80}]}
+---
+apiVersion: v1
+kind: Service
+metadata: {name: demo-b}
+spec: {selector: {app: b}, ports: [{port: 80}]}
+`;
+    const index = await renderedIndex(
+      withVariables,
+      fixed((key) => ({ key, ok: true, chart: "external", version: "1.0.0", from: "x", manifests: output })),
+    );
+    const [a] = resolve(index, "demo-a");
+    expect(a?.resolution).toBe("guessed");
+    expect(a?.note).toContain("its selector or ports hold Flux variables nothing here defines (${CLUSTER}): verify");
+    expect(resolve(index, "demo-b").map((answer) => [answer.resolution, answer.selector])).toEqual([
+      ["chart", { app: "b" }],
+    ]);
+  });
+
   it("an output over the size bound is not read, and says so", async () => {
     const index = await renderedIndex(
       files,

@@ -159,6 +159,7 @@ export function withRenderedCharts(index: RepoIndex, renders: readonly ChartRend
       from: render.from,
       installer: installed.installer,
       ...(installed.uncertain.length > 0 ? { uncertain: installed.uncertain } : {}),
+      ...(installed.unknownVariables?.length ? { unknownVariables: installed.unknownVariables } : {}),
     };
     const views = renderedViews(installed, render.manifests);
     if ("tooMany" in views) {

@@ -30,6 +30,11 @@ export interface InstalledChart {
   readonly unrenderable?: string;
   /** Values the render would need but the engine cannot know: a render is then uncertain. */
   readonly uncertain: readonly string[];
+  /**
+   * Flux post-build variables nothing in the repository defines (`${SECRET_DOMAIN}`), left as written in the values:
+   * only what they reach in the render (a Service's name, selector or ports) is uncertain.
+   */
+  readonly unknownVariables?: readonly string[];
   /** kustomize `helmCharts`: the kustomizations' layers applied to the chart's output, per top-level kustomization. */
   readonly layers?: readonly { readonly root: string; readonly layers: readonly KustomizeLayer[] }[];
 }
@@ -697,13 +702,12 @@ function substituted(manifest: Manifest, inputs: ChartReleaseInputs): { value: J
   const substitution = inputs.substitutionOf?.(manifest);
   if (!substitution) return { value: manifest.value, unknown: [] };
   const value = (asRecord(substituteValue(manifest.value, substitution)) ?? {}) as Json;
-  const left = [...new Set(JSON.stringify(value.spec ?? null).match(/\$\{[_A-Za-z][_A-Za-z0-9]*/g) ?? [])];
-  const unknown = left.length === 0 ? [] : [`Flux variables not known here: ${left.map((v) => `${v}}`).join(", ")}`];
-  return { value, unknown };
+  const left = JSON.stringify(value.spec ?? null).match(/\$\{[_A-Za-z][_A-Za-z0-9]*\}/g) ?? [];
+  return { value, unknown: [...new Set(left)].sort() };
 }
 
-function withUncertain(entry: InstalledChart, more: readonly string[]): InstalledChart {
-  return more.length === 0 ? entry : { ...entry, uncertain: [...entry.uncertain, ...more] };
+function withUncertain(entry: InstalledChart, unknownVariables: readonly string[]): InstalledChart {
+  return unknownVariables.length === 0 ? entry : { ...entry, unknownVariables };
 }
 
 /** Every chart installation the repository declares, in file order. */

@@ -302,7 +302,8 @@ function fromRepository(service: ServiceInfo, index: ResolveContext["index"], ex
   }
   const uncertain =
     (service.unapplied !== undefined && service.unapplied.length > 0) ||
-    (service.chart?.uncertain !== undefined && service.chart.uncertain.length > 0);
+    (service.chart?.uncertain !== undefined && service.chart.uncertain.length > 0) ||
+    variablesReaching(service).length > 0;
   const certain: Resolution = service.chart ? "chart" : "repo";
   const origin = service.chart ? { chart: `${service.chart.chart}@${service.chart.version}` } : {};
   if (hasLabels(service.selector)) {
@@ -359,13 +360,27 @@ function fromRepository(service: ServiceInfo, index: ResolveContext["index"], ex
   };
 }
 
+/** The unknown Flux variables of a chart-made Service's release that its rendered name, selector or ports hold. */
+function variablesReaching(service: ServiceInfo): string[] {
+  const unknown = service.chart?.unknownVariables ?? [];
+  if (unknown.length === 0) return [];
+  const text = JSON.stringify([service.name, service.selector, service.ports]);
+  return unknown.filter((variable) => text.includes(variable));
+}
+
 /** Where a chart-made Service came from, e.g. "rendered from chart traefik@33.2.1 (https://…), HelmRelease at a.yaml:3". */
 function chartNote(service: ServiceInfo): string {
   const chart = service.chart as NonNullable<ServiceInfo["chart"]>;
   const where = `${service.location.file}:${service.location.line}`;
-  const made = `rendered from chart ${chart.chart}@${chart.version} (${chart.from}), ${chart.installer} at ${where}`;
-  if (!chart.uncertain || chart.uncertain.length === 0) return made;
-  return `${made}, without values the repository does not hold (${chart.uncertain.join("; ")}): verify`;
+  const parts = [`rendered from chart ${chart.chart}@${chart.version} (${chart.from}), ${chart.installer} at ${where}`];
+  if (chart.uncertain && chart.uncertain.length > 0) {
+    parts.push(`without values the repository does not hold (${chart.uncertain.join("; ")}): verify`);
+  }
+  const reaching = variablesReaching(service);
+  if (reaching.length > 0) {
+    parts.push(`its selector or ports hold Flux variables nothing here defines (${reaching.join(", ")}): verify`);
+  }
+  return parts.join(", ");
 }
 
 function optionalNote(note: string | undefined): { note?: string } {
