@@ -153,3 +153,25 @@ describe("the index and Flux variables", () => {
     expect(service?.unapplied ?? []).toEqual([]);
   });
 });
+
+describe("SOPS-encrypted Secrets", () => {
+  it("keep their values unknown but their keys known: only the variables they name are unchecked", async () => {
+    const files = withFile(readSourceFiles(FLUX), "clusters/prod/cluster-secrets.yaml", () =>
+      [
+        "apiVersion: v1",
+        "kind: Secret",
+        "metadata: {name: cluster-secrets, namespace: flux-system}",
+        "stringData:",
+        "  PAYMENTS_NS: ENC[AES256_GCM,data:c2hvcA==,type:str]",
+        "  API_PORT: ENC[AES256_GCM,data:ODQ0Mw==,type:str]",
+        "sops:",
+        "  version: 3.8.1",
+      ].join("\n"),
+    );
+    const findings = (await analyse(files, { config })).findings.filter((f) => f.file === "apps/shop/policy.yaml");
+    expect(findings.map((f) => [f.ruleId, f.severity])).toEqual([["unchecked-variables", "info"]]);
+    // ${TIER:-web}: no source may define TIER, so its default is what Flux writes, and it is checked.
+    expect(findings[0]!.message).toContain("${PAYMENTS_NS}, ${API_PORT} are not checked");
+    expect(findings[0]!.message).toContain("Secret cluster-secrets is SOPS-encrypted");
+  });
+});

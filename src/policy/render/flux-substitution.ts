@@ -27,6 +27,11 @@ export interface Substitution {
    * not in this repository"). Empty: a variable not in `values` is defined nowhere.
    */
   readonly unknownSources: readonly string[];
+  /**
+   * The names those sources may define: "any" when one of them is not readable at all (not in the repository), else
+   * the keys of the ones whose values only are hidden (a SOPS-encrypted Secret keeps its keys in clear).
+   */
+  readonly unknownNames?: ReadonlySet<string> | "any";
   /** Variables whose values differ between the Flux Kustomizations applying the same file: unchecked. */
   readonly conflicting?: ReadonlySet<string>;
 }
@@ -84,13 +89,19 @@ export function mergePostBuild(
 }
 
 /** The data of a ConfigMap or Secret in the repository, or why it cannot be read. */
-export type VariableSource = { readonly data: Readonly<Record<string, string>> } | { readonly unreadable: string };
+export type VariableSource =
+  | { readonly data: Readonly<Record<string, string>> }
+  | { readonly unreadable: string; readonly keys?: readonly string[] };
 
 const utf8 = new TextDecoder("utf-8", { fatal: true });
 
 /** A ConfigMap's `data`, a Secret's `data` (base64) and `stringData`; SOPS-encrypted Secrets are unreadable. */
 export function variableSourceOf(kind: string, value: Readonly<Record<string, unknown>>): VariableSource {
-  if ("sops" in value) return { unreadable: `${kind} ${String(nameOf(value))} is SOPS-encrypted` };
+  if ("sops" in value) {
+    // SOPS encrypts the values and keeps the keys: the names it defines are known, their values are not.
+    const keys = [value.data, value.stringData].flatMap((map) => (isRecord(map) ? Object.keys(map) : []));
+    return { unreadable: `${kind} ${String(nameOf(value))} is SOPS-encrypted`, keys };
+  }
   const data: Record<string, string> = {};
   const plainData = isRecord(value.data) ? value.data : {};
   for (const [key, item] of Object.entries(plainData)) {
@@ -128,20 +139,31 @@ export function substitutionOf(
 ): Substitution {
   const values = new Map<string, string>();
   const unknownSources: string[] = [];
+  let unknownNames: Set<string> | "any" = new Set();
   for (const reference of postBuild.substituteFrom) {
     const source = lookup(reference);
     if (source === undefined) {
       unknownSources.push(`${reference.kind} ${reference.name} is not in this repository`);
+      unknownNames = "any";
       continue;
     }
     if ("unreadable" in source) {
       unknownSources.push(source.unreadable);
+      if (source.keys === undefined) unknownNames = "any";
+      else if (unknownNames !== "any") for (const key of source.keys) unknownNames.add(key);
+      for (const key of source.keys ?? []) values.delete(key);
       continue;
     }
-    for (const [key, value] of Object.entries(source.data)) values.set(key, value.replace(/\n/g, ""));
+    for (const [key, value] of Object.entries(source.data)) {
+      values.set(key, value.replace(/\n/g, ""));
+      if (unknownNames !== "any") unknownNames.delete(key);
+    }
   }
-  for (const [key, value] of Object.entries(postBuild.substitute)) values.set(key, value.replace(/\n/g, ""));
-  return { from: [from], values, unknownSources };
+  for (const [key, value] of Object.entries(postBuild.substitute)) {
+    values.set(key, value.replace(/\n/g, ""));
+    if (unknownNames !== "any") unknownNames.delete(key);
+  }
+  return { from: [from], values, unknownSources, unknownNames };
 }
 
 /**
@@ -165,6 +187,9 @@ export function combineSubstitutions(substitutions: readonly Substitution[]): Su
     from: substitutions.flatMap((s) => s.from),
     values,
     unknownSources: [...new Set(substitutions.flatMap((s) => s.unknownSources))],
+    unknownNames: substitutions.some((s) => s.unknownNames === "any")
+      ? "any"
+      : new Set(substitutions.flatMap((s) => [...((s.unknownNames as ReadonlySet<string> | undefined) ?? [])])),
     conflicting,
   };
 }
@@ -226,6 +251,12 @@ export function substituteText(text: string, substitution: Substitution): Substi
   return { text: out, unchecked: [...new Set(unchecked)] };
 }
 
+/** Whether a source this engine cannot read may define a variable. */
+export function mayDefine(substitution: Substitution, name: string): boolean {
+  const names = substitution.unknownNames ?? (substitution.unknownSources.length > 0 ? "any" : undefined);
+  return names === "any" || (names?.has(name) ?? false);
+}
+
 /** One `${…}` expression's value, or undefined (recorded in `unchecked`) when it cannot be known. */
 function evaluate(expression: string, substitution: Substitution, unchecked: string[]): string | undefined {
   const name = /^[_A-Za-z][_A-Za-z0-9]*/.exec(expression)?.[0] ?? "";
@@ -241,7 +272,7 @@ function evaluate(expression: string, substitution: Substitution, unchecked: str
   if (name !== "" && defaulted) {
     const [, colon, , fallback = ""] = defaulted;
     const definedElsewhere =
-      substitution.conflicting?.has(name) || (value === undefined && substitution.unknownSources.length > 0);
+      substitution.conflicting?.has(name) || (value === undefined && mayDefine(substitution, name));
     if (definedElsewhere) {
       unchecked.push(name);
       return undefined;

@@ -1,6 +1,7 @@
 // `${VAR}` a policy holds that no Flux Kustomization of the repository is known to define: the values are left
 // unchecked (the rules that judge values skip them), and said once per policy so they are not silently accepted.
 import { uncheckedIn } from "../render/view.js";
+import { mayDefine } from "../render/flux-substitution.js";
 import type { Substitution } from "../render/flux-substitution.js";
 import type { PolicyRule } from "./rule.js";
 
@@ -13,7 +14,7 @@ function why(substitution: Substitution | undefined, variables: readonly string[
   if (conflicting.length > 0) {
     reasons.push(`the Flux Kustomizations applying it (${substitution.from.join(", ")}) give different values`);
   }
-  if (substitution.unknownSources.length > 0) {
+  if (variables.some((name) => mayDefine(substitution, name))) {
     reasons.push(`they may come from what this scan cannot read (${substitution.unknownSources.join("; ")})`);
   }
   if (reasons.length === 0) {
