@@ -50,7 +50,7 @@ function readMinimal(root) {
  */
 async function floor(quick) {
   const { parseAllDocuments } = await import("yaml");
-  const { quickParse } = quick ? await import(new URL("policy/quick-yaml.js", dist).href) : {};
+  const { quickParse } = quick ? await import(new URL("policy/read/quick-yaml.js", dist).href) : {};
   const decoder = new TextDecoder();
   const started = performance.now();
   let files = 0;

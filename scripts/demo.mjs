@@ -34,12 +34,4 @@ heading(`Scan of ${example}`);
 run(["scan", example]);
 
 heading(`What the follow-up pull request would change (fix --dry-run)`);
-// The fix command lands separately: show it once it is built and registered.
-const fixAvailable =
-  existsSync(join(root, "dist/cli/fix-command.js")) &&
-  /^\s+fix\b/m.test(spawnSync(process.execPath, [main, "--help"], { cwd: root, encoding: "utf8" }).stdout);
-if (fixAvailable) {
-  run(["fix", example, "--dry-run"]);
-} else {
-  process.stdout.write("The fix command is not built yet: nothing to show here.\n");
-}
+run(["fix", example, "--dry-run"]);

@@ -3,11 +3,17 @@
 // Every untrusted string goes through src/policy/report/inert.ts, and every body stays under GitHub's size limits,
 // saying how much it left out.
 import { structuredPatch } from "diff";
-import type { FileChange, FixResult, RuleRewrite } from "../policy/api.js";
-import type { Finding } from "../policy/api.js";
-import { fencedBlock, htmlText, inlineCode, inlineText, renderMarkdown, resolvedFrom } from "../policy/api.js";
-import { countBySeverity, SEVERITIES } from "../policy/api.js";
-import type { ReportInput } from "../policy/api.js";
+import type { FileChange, Finding, FixResult, ReportInput, RuleRewrite } from "../policy/api.js";
+import {
+  countBySeverity,
+  fencedBlock,
+  htmlText,
+  inlineCode,
+  inlineText,
+  renderMarkdown,
+  resolvedFrom,
+  SEVERITIES,
+} from "../policy/api.js";
 import { COMMENT_MARKER } from "./types.js";
 
 /** GitHub rejects comment and PR bodies above 65,536 characters (check-run summaries: 65,535); stay clear of it. */

@@ -70,9 +70,12 @@ const CHART_LAYERS: readonly IndexLayer[] = [CHART_LAYER];
 /** The configuration's include/exclude globs as a predicate on paths: compile once, match every path. */
 function pathFilterOf(config: Config): (path: string) => boolean {
   const compile = (glob: string) => new Minimatch(glob, { dot: true });
+  // "**" (the default) selects every relative path: not matched once per file.
+  const everything = config.paths.include.includes("**");
   const include = config.paths.include.map(compile);
   const exclude = config.paths.exclude.map(compile);
-  return (path) => include.some((glob) => glob.match(path)) && !exclude.some((glob) => glob.match(path));
+  return (path) =>
+    (everything || include.some((glob) => glob.match(path))) && !exclude.some((glob) => glob.match(path));
 }
 
 /** Code-unit order: the same on every machine and locale, unlike localeCompare. */

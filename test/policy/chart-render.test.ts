@@ -4,7 +4,8 @@
 import { describe, expect, it } from "vitest";
 import { parseSources } from "../../src/policy/engine.js";
 import { analyse } from "../../src/policy/api.js";
-import { chartReleasesOf, NO_RENDERER, withRenderedCharts } from "../../src/policy/index/chart-index.js";
+import { chartReleasesOf, withRenderedCharts } from "../../src/policy/index/chart-index.js";
+import { NO_RENDERER } from "../../src/policy/index/chart-outcomes.js";
 import { buildRepoIndex } from "../../src/policy/index/repo-index.js";
 import type { RepoIndex } from "../../src/policy/index/repo-index.js";
 import { resolveServices } from "../../src/policy/resolve/resolve.js";

@@ -8,7 +8,9 @@ import type { ChartRelease, ChartRender } from "../render/chart-port.js";
 import { crdApiVersionsOf } from "../render/chart-releases.js";
 import type { InstalledChart } from "../render/chart-releases.js";
 import { applyLayer } from "../render/kustomize.js";
-import type { ChartOrigin, ReleaseInfo, ServiceInfo } from "../types.js";
+import type { ChartOrigin, ServiceInfo } from "../types.js";
+import { annotateReleases, describeChart } from "./chart-outcomes.js";
+import type { ChartOutcome } from "./chart-outcomes.js";
 import { endpointsFrom, manifestOfValue, serviceFrom, workloadFrom } from "./repo-index.js";
 import type { ManifestView, RepoIndex } from "./repo-index.js";
 
@@ -16,18 +18,6 @@ import type { ManifestView, RepoIndex } from "./repo-index.js";
 export const MAX_CHART_OUTPUT_BYTES = 32 * 1024 * 1024;
 /** Objects the index reads from one render (Services, workloads, Endpoints): far above real charts, bounds the work. */
 export const MAX_CHART_OBJECTS = 5_000;
-
-/** The reason given for every release when the run has no chart renderer at all. */
-export const NO_RENDERER = "charts are not rendered in this run (no Helm renderer)";
-
-/** What became of one chart installation the repository declares. */
-export interface ChartOutcome {
-  readonly installed: InstalledChart;
-  /** Rendered: the chart and version helm rendered, and where it came from. */
-  readonly rendered?: ChartOrigin;
-  /** Not rendered: why (the renderer's reason, or the engine's). */
-  readonly reason?: string;
-}
 
 /**
  * The releases a shell should render: the installations whose chart the repository locates, with the API versions
@@ -41,21 +31,6 @@ export function chartReleasesOf(index: Pick<RepoIndex, "charts">, files: readonl
   const apiVersions = crdApiVersionsOf(files);
   if (apiVersions.length === 0) return releases;
   return releases.map((release) => (release.apiVersions.length > 0 ? release : { ...release, apiVersions }));
-}
-
-/** Plain words for an installation, e.g. "chart traefik 33.2.1 from https://traefik.github.io/charts". */
-export function describeChart(installed: InstalledChart): string {
-  const chart = installed.release?.chart;
-  if (chart?.kind === "repository") {
-    return `chart ${chart.name}${chart.version !== undefined ? ` ${chart.version}` : ""} from ${chart.repository}`;
-  }
-  if (chart?.kind === "directory") return `chart ${installed.chartName ?? "?"} in ${chart.path}`;
-  return `chart ${installed.chartName ?? "?"}`;
-}
-
-/** The outcomes before any render: each installation not rendered, with the reason why. */
-export function unrenderedOutcomes(installed: readonly InstalledChart[], reason = NO_RENDERER): ChartOutcome[] {
-  return installed.map((entry) => ({ installed: entry, reason: entry.unrenderable ?? reason }));
 }
 
 const INDEXED_KIND =
@@ -185,51 +160,6 @@ export function withRenderedCharts(index: RepoIndex, renders: readonly ChartRend
     releases: annotateReleases(index.releases, outcomes),
     charts: outcomes,
   };
-}
-
-/** Each release the guess may use, with what became of its chart (rendered, or why not). */
-export function annotateReleases(releases: readonly ReleaseInfo[], outcomes: readonly ChartOutcome[]): ReleaseInfo[] {
-  const annotated = releases.map((release) => {
-    const here = outcomes.filter(
-      (candidate) =>
-        candidate.installed.location.file === release.location.file &&
-        candidate.installed.location.line === release.location.line,
-    );
-    // One installation at that line (a HelmRelease): it is this release, under the name its installer gives it (a
-    // long Flux name shortened); several (an Application's sources): the one of the same name.
-    const outcome =
-      here.length === 1 ? here[0] : here.find((candidate) => candidate.installed.releaseName === release.releaseName);
-    return outcome ? withOutcome({ ...release, releaseName: outcome.installed.releaseName }, outcome) : release;
-  });
-  // kustomize helmCharts explain Service names as HelmReleases do.
-  for (const outcome of outcomes) {
-    if (outcome.installed.installer !== "kustomize") continue;
-    const { installed } = outcome;
-    // The kustomizations' namespace, when one sets it, is where the chart's objects land.
-    const layered = installed.layers?.[0]?.layers.reduce<string | undefined>(
-      (namespace, layer) => layer.namespace ?? namespace,
-      undefined,
-    );
-    annotated.push(
-      withOutcome(
-        {
-          kind: "kustomize",
-          releaseName: installed.releaseName,
-          chart: installed.chartName,
-          namespace: layered ?? installed.namespace,
-          location: installed.location,
-        },
-        outcome,
-      ),
-    );
-  }
-  return annotated;
-}
-
-function withOutcome(release: ReleaseInfo, outcome: ChartOutcome): ReleaseInfo {
-  const { notRendered: _notRendered, rendered: _rendered, ...plain } = release;
-  if (outcome.rendered) return { ...plain, rendered: outcome.rendered };
-  return outcome.reason !== undefined ? { ...plain, notRendered: outcome.reason } : plain;
 }
 
 /**

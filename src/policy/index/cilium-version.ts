@@ -4,7 +4,7 @@
 import semver from "semver";
 import type { Config } from "../config.js";
 import { DEFAULT_CONFIG } from "../config.js";
-import type { ChartOutcome } from "./chart-index.js";
+import type { ChartOutcome } from "./chart-outcomes.js";
 
 export interface CiliumRange {
   /** A semver range, e.g. "1.17.2" or ">=1.16.0 <1.17.0 || 1.17.2". */

@@ -5,8 +5,8 @@ import { dnsProxyScopesOf } from "./dns-proxy.js";
 import type { DnsProxyScope } from "./dns-proxy.js";
 import type { KustomizeNote } from "../render/kustomize.js";
 import { installedChartsOf } from "../render/chart-releases.js";
-import { annotateReleases, unrenderedOutcomes } from "./chart-index.js";
-import type { ChartOutcome } from "./chart-index.js";
+import { annotateReleases, unrenderedOutcomes } from "./chart-outcomes.js";
+import type { ChartOutcome } from "./chart-outcomes.js";
 import type { Manifest, ParsedFile } from "../read/manifests.js";
 import type {
   ContainerPort,

@@ -1,6 +1,6 @@
 // A chart the repository installs that was not rendered: the Services it makes are guessed, so say why, once per
 // release, at the installer's line.
-import { describeChart } from "../index/chart-index.js";
+import { describeChart } from "../index/chart-outcomes.js";
 import type { FileRule } from "./rule.js";
 
 export const chartNotRendered: FileRule = {

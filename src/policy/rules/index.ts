@@ -8,6 +8,7 @@ import { invalidPort } from "./invalid-port.js";
 import { invalidSelector } from "./invalid-selector.js";
 import { invalidSubjectSelector } from "./invalid-subject-selector.js";
 import { invalidYaml } from "./invalid-yaml.js";
+import { kustomizeNotApplied } from "./kustomize-not-applied.js";
 import { requiresDeprecated } from "./requires-deprecated.js";
 import type { Rule, RuleMeta } from "./rule.js";
 import { skippedFile } from "./skipped-file.js";
@@ -31,6 +32,7 @@ export const RULES: readonly Rule[] = [
   invalidSelector,
   uncheckedVariables,
   invalidYaml,
+  kustomizeNotApplied,
   templatedFile,
   skippedFile,
   chartNotRendered,
