@@ -171,7 +171,12 @@ export function helmTemplate(helm: Helm, request: TemplateRequest, limits: HelmL
           ok: false,
           reason: `helm template was killed (${signal}; memory limit ${limits.memoryBytes} bytes)`,
         });
-      else resolve({ ok: false, reason: `helm template failed: ${firstLine(err)}` });
+      else if (/^fatal error: .*(memory|reserve)/m.test(err)) {
+        resolve({
+          ok: false,
+          reason: `helm template ran out of memory (limit: ${limits.memoryBytes} bytes of address space)`,
+        });
+      } else resolve({ ok: false, reason: `helm template failed: ${firstLine(err)}` });
     });
   });
 }

@@ -2,6 +2,7 @@
 // resolution and on every redirect), a size cap, and credentials for their own origin only.
 import type { LookupAddress } from "node:dns";
 import { readdirSync } from "node:fs";
+import { createServer } from "node:http";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
 import { forbiddenAddressReason } from "../../src/charts/address.js";
@@ -104,6 +105,12 @@ describe.skipIf(!ready)("guarded downloads against a local Helm repository", () 
     await expect(httpRepository(repo.url, { network: {}, credentials: [], limits }).versions("vault")).rejects.toThrow(
       "http:// is not allowed (only https:// and oci://)",
     );
+    // Other spellings of the same address, as the URL parser normalises them
+    for (const host of ["2130706433", "0x7f.0.0.1", "127.1", "[::1]"]) {
+      await expect(
+        guardedGet(new URL(`https://${host}/index.yaml`), { maxBytes: 1000, timeoutMs: 1000, network: {} }),
+      ).rejects.toThrow("a loopback address");
+    }
     const mapped = https.replace("127.0.0.1", "[::ffff:127.0.0.1]");
     await expect(guardedGet(new URL(mapped), { maxBytes: 1000, timeoutMs: 1000, network: {} })).rejects.toThrow(
       "a loopback address",
@@ -138,6 +145,26 @@ describe.skipIf(!ready)("guarded downloads against a local Helm repository", () 
     await expect(
       guardedGet(new URL(`${repo.url}/private.yaml`), { maxBytes: 1000, timeoutMs: 2000, network: testNetwork }),
     ).rejects.toThrow("10.0.0.1 is a private address");
+  });
+
+  test("a server that does not answer in time is given up on", async () => {
+    const silent = createServer(() => undefined); // accepts, never answers
+    await new Promise<void>((resolve) => silent.listen(0, "127.0.0.1", resolve));
+    const port = (silent.address() as { port: number }).port;
+    try {
+      const started = Date.now();
+      await expect(
+        guardedGet(new URL(`http://127.0.0.1:${port}/index.yaml`), {
+          maxBytes: 1000,
+          timeoutMs: 300,
+          network: testNetwork,
+        }),
+      ).rejects.toThrow("timed out after 300 ms");
+      expect(Date.now() - started).toBeLessThan(5000);
+    } finally {
+      silent.closeAllConnections();
+      await new Promise((resolve) => silent.close(resolve));
+    }
   });
 
   test("an archive above the size cap is refused", async () => {

@@ -299,6 +299,22 @@ describe.skipIf(!ready)("chart renderer with the real helm", () => {
     expect(large).toMatchObject({ ok: false, reason: expect.stringContaining("printed more than 1000 bytes") });
   });
 
+  test("a render over its memory limit fails and says so", { timeout: 30_000 }, async () => {
+    const chart = {
+      kind: "repository" as const,
+      repository: "https://charts.example.com",
+      name: "vault",
+      version: "0.28.1",
+    };
+    const [result] = await renderer({ cacheDir: offlineCache(), helmLimits: { memoryBytes: 64 * 1024 * 1024 } }).render(
+      [release({ chart })],
+    );
+    expect(result).toMatchObject({
+      ok: false,
+      reason: "chart vault 0.28.1: helm template ran out of memory (limit: 67108864 bytes of address space)",
+    });
+  });
+
   test("hostile release names and namespaces never reach helm as flags", async () => {
     const chart = {
       kind: "repository" as const,
