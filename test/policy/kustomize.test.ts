@@ -449,17 +449,19 @@ describe("Flux Kustomizations", () => {
     expect(result.notes).toEqual(["flux.yaml: Flux Kustomization b: path not in this repository: ignored"]);
   });
 
-  it("postBuild substitution flags only the manifests that use variables", () => {
+  it("postBuild substitution applies the variables it knows, and flags only the manifests still holding others", () => {
     const result = summary(
       parse({
         "flux.yaml": FLUX("apps", "  path: ./apps\n  postBuild: {substitute: {TIER: api}}\n"),
         "apps/a.yaml": SERVICE("plain"),
         "apps/b.yaml": SERVICE("templated").replace("app: templated", 'app: templated, tier: "${TIER}"'),
+        "apps/c.yaml": SERVICE("unknown").replace("app: unknown", 'app: unknown, tier: "${OTHER}"'),
       }),
     );
-    expect(result.index.services.map((s) => [s.name, s.unapplied])).toEqual([
-      ["plain", undefined],
-      ["templated", ["flux.yaml#flux-system/apps: postBuild"]],
+    expect(result.index.services.map((s) => [s.name, s.unapplied, s.selector?.tier])).toEqual([
+      ["plain", undefined, undefined],
+      ["templated", undefined, "api"],
+      ["unknown", ["flux.yaml#flux-system/apps: postBuild"], "${OTHER}"],
     ]);
   });
 });
