@@ -37,7 +37,7 @@ import { Redis } from "ioredis";
 import type { RedisOptions } from "ioredis";
 import { isRetryable } from "./failures.js";
 import type { JobErrorHandler, JobHandler, JobQueue, PullRequestJob, QueueHealth, RetryOptions } from "./queue.js";
-import { DEFAULT_ATTEMPTS, retryDelay } from "./queue.js";
+import { DEFAULT_ATTEMPTS, DEFAULT_JOB_TIMEOUT_MS, retryDelay } from "./queue.js";
 
 /** Pino-compatible (Probot's `app.log`). */
 export interface QueueLogger {
@@ -63,6 +63,8 @@ export interface RedisQueueOptions {
   /** Called when a handler fails for good (the queue goes on); by default the error is logged. */
   readonly onError?: JobErrorHandler;
   readonly retry?: RetryOptions;
+  /** A job running longer than this (default DEFAULT_JOB_TIMEOUT_MS) makes this instance's health() unhealthy. */
+  readonly jobTimeoutMs?: number;
 }
 
 /** Thrown out of a BullMQ job so that BullMQ runs it again after its back-off. */
@@ -146,6 +148,9 @@ export class RedisJobQueue implements JobQueue {
   #workerConnection: Redis | undefined;
   #sweepTimer: NodeJS.Timeout | undefined;
   #running = 0;
+  readonly #jobTimeoutMs: number;
+  /** Jobs of this instance running past their bound: they keep their PR's lock until they end. */
+  #overdue = 0;
   #closed = false;
   /** The last Redis problem while it lasts; undefined when connected. */
   #outage: string | undefined;
@@ -164,6 +169,7 @@ export class RedisJobQueue implements JobQueue {
     this.#stateTtlSeconds = options.stateTtlSeconds ?? 7 * 24 * 3600;
     this.#onError = options.onError;
     this.#retry = options.retry ?? {};
+    this.#jobTimeoutMs = options.jobTimeoutMs ?? DEFAULT_JOB_TIMEOUT_MS;
     if (this.#jobLockMs >= this.#lockTtlMs) throw new Error("jobLockMs must be shorter than lockTtlMs");
     this.#redis = new Redis(options.url, { enableOfflineQueue: false, maxRetriesPerRequest: 1 });
     this.#watch(this.#redis, "producer");
@@ -367,7 +373,7 @@ export class RedisJobQueue implements JobQueue {
       const attempt = Number(attemptSeq ?? 0) === seq ? Number(lastAttempt ?? 0) + 1 : 1;
       await this.#redis.hset(stateKey, "attemptSeq", seq, "attempt", attempt);
       try {
-        await handler(event, { attempt, final: attempt >= attempts });
+        await this.#watched(event, () => handler(event, { attempt, final: attempt >= attempts }));
       } catch (error) {
         if (attempt < attempts && (this.#retry.retryable ?? isRetryable)(error)) {
           this.#logger.warn(
@@ -393,6 +399,26 @@ export class RedisJobQueue implements JobQueue {
         }
       }
       await this.#redis.eval(MARK_PROCESSED, 1, stateKey, seq);
+    }
+  }
+
+  /** Runs a job; past its time bound it is logged once and health() says so until it ends. */
+  async #watched(event: PullRequestJob, run: () => Promise<void>): Promise<void> {
+    let overdue = false;
+    const timer = setTimeout(() => {
+      overdue = true;
+      this.#overdue += 1;
+      this.#logger.warn(
+        { repo: `${event.owner}/${event.repo}`, pull: event.pullNumber, boundSeconds: this.#jobTimeoutMs / 1000 },
+        "queue: a job runs past its time bound",
+      );
+    }, this.#jobTimeoutMs);
+    timer.unref();
+    try {
+      await run();
+    } finally {
+      clearTimeout(timer);
+      if (overdue) this.#overdue -= 1;
     }
   }
 
@@ -459,9 +485,11 @@ export class RedisJobQueue implements JobQueue {
       if (this.#outage !== undefined) this.#restored("queue");
       const counts = await this.#queue.getJobCounts("active", "waiting", "delayed");
       const failedJobs = Number((await this.#redis.get(this.#failedKey)) ?? 0);
+      const stuck =
+        this.#overdue > 0 ? `, ${this.#overdue} stuck past the ${this.#jobTimeoutMs / 1000} s bound of a job` : "";
       return {
-        ok: true,
-        detail: `redis: active ${counts.active}, waiting ${counts.waiting}, delayed ${counts.delayed}, failed ${failedJobs}`,
+        ok: this.#overdue === 0,
+        detail: `redis: active ${counts.active}, waiting ${counts.waiting}, delayed ${counts.delayed}, failed ${failedJobs}${stuck}`,
         failedJobs,
       };
     } catch (error) {

@@ -241,6 +241,28 @@ describe.skipIf(!hasRedis)("RedisJobQueue (real Redis)", () => {
     expect(await createQueue({})).not.toBeInstanceOf(RedisJobQueue);
   });
 
+  it("reports unhealthy while a job runs past its time bound, and healthy again once it ends", async () => {
+    const logger = recorder();
+    const queue = make({ logger, jobTimeoutMs: 100 });
+    let release!: () => void;
+    const stuck = new Promise<void>((resolve) => (release = resolve));
+    let started = false;
+    queue.start(async () => {
+      started = true;
+      await stuck;
+    });
+    await queue.enqueue(jobKey("acme", "shop", 9), event(9, 1));
+    while (!started) await new Promise((resolve) => setTimeout(resolve, 20));
+    await new Promise((resolve) => setTimeout(resolve, 250));
+    const health = await queue.health();
+    expect(health.ok).toBe(false);
+    expect(health.detail).toContain("1 stuck past the 0.1 s bound");
+    expect(logger.lines.some((line) => /past its time bound/.test(line.message))).toBe(true);
+    release();
+    await queue.idle();
+    expect(await queue.health()).toMatchObject({ ok: true });
+  });
+
   it("keeps going after a handler error, logs it, and reports healthy", async () => {
     const logger = recorder();
     const queue = make({ logger });
