@@ -222,6 +222,35 @@ spec:
     expect(release?.uncertain).toEqual([]);
   });
 
+  it("one release per overlay that installs it differently; a kustomize patch that may change it makes it uncertain", () => {
+    const charts = installed({
+      "apps/base/kustomization.yaml": "resources: [release.yaml, repo.yaml]\n",
+      "apps/base/repo.yaml": HELM_REPOSITORY,
+      "apps/base/release.yaml": `apiVersion: helm.toolkit.fluxcd.io/v2
+kind: HelmRelease
+metadata: {name: traefik}
+spec: {chart: {spec: {chart: traefik, version: 33.2.1, sourceRef: {kind: HelmRepository, name: traefik, namespace: flux-system}}}}
+`,
+      "apps/staging/kustomization.yaml": "namespace: staging\nresources: [../base]\n",
+      "apps/production/kustomization.yaml": `namespace: production
+resources: [../base]
+patches:
+  - path: values.yaml
+    target: {kind: HelmRelease, name: traefik}
+`,
+      "apps/production/values.yaml":
+        "apiVersion: helm.toolkit.fluxcd.io/v2\nkind: HelmRelease\nmetadata: {name: traefik}\nspec: {values: {replicas: 3}}\n",
+    });
+    expect(charts.map((c) => [c.key, c.namespace, c.uncertain])).toEqual([
+      [
+        "apps/base/release.yaml#0/@apps/production/kustomization.yaml",
+        "production",
+        ["kustomize fields not applied here may change it (apps/production/kustomization.yaml: patches)"],
+      ],
+      ["apps/base/release.yaml#0/@apps/staging/kustomization.yaml", "staging", []],
+    ]);
+  });
+
   it("a HelmRepository the repository does not hold: no render is possible, and the reason says why", () => {
     const [release] = installed({
       "r.yaml": `apiVersion: helm.toolkit.fluxcd.io/v2

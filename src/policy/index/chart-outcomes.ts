@@ -39,9 +39,15 @@ export function annotateReleases(releases: readonly ReleaseInfo[], outcomes: rea
         candidate.installed.location.line === release.location.line,
     );
     // One installation at that line (a HelmRelease): it is this release, under the name its installer gives it (a
-    // long Flux name shortened); several (an Application's sources): the one of the same name.
+    // long Flux name shortened); several (an Application's sources, overlays): the one of the same name and namespace.
     const outcome =
-      here.length === 1 ? here[0] : here.find((candidate) => candidate.installed.releaseName === release.releaseName);
+      here.length === 1
+        ? here[0]
+        : (here.find(
+            (candidate) =>
+              candidate.installed.releaseName === release.releaseName &&
+              candidate.installed.namespace === release.namespace,
+          ) ?? here.find((candidate) => candidate.installed.releaseName === release.releaseName));
     return outcome ? withOutcome({ ...release, releaseName: outcome.installed.releaseName }, outcome) : release;
   });
   // kustomize helmCharts explain Service names as HelmReleases do.

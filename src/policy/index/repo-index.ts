@@ -452,8 +452,16 @@ export function buildRepoIndex(files: readonly ParsedFile[]): RepoIndex {
     installedChartsOf({
       files,
       namespaceOf: (manifest) => rendered(manifest).namespace,
-      substitutionOf: (manifest) => renderings(manifest)[0]?.substitution,
+      renderingsOf: (manifest) =>
+        kustomize.renderingsOf(manifest).map((rendering) => ({
+          value: rendering.value,
+          root: rendering.root,
+          ...(rendering.substitution ? { substitution: rendering.substitution } : {}),
+          // Post-build substitution is applied (what stays unknown is the installer's unknownVariables).
+          unapplied: unappliedChanges(rendering, manifest).filter((field) => !field.endsWith(": postBuild")),
+        })),
       chartLayersOf: kustomize.chartLayersOf,
+      nonResourceFiles: kustomize.nonResourceFiles,
     }),
   );
   return {

@@ -12,7 +12,6 @@ import { mergeLayers, setValueAt, typedSetValue } from "./helm-values.js";
 import type { Values } from "./helm-values.js";
 import { joinPath } from "./kustomize.js";
 import type { KustomizeLayer } from "./kustomize.js";
-import { substituteValue } from "./flux-substitution.js";
 import type { Substitution } from "./flux-substitution.js";
 
 /** One chart installation the repository declares, rendered or not. */
@@ -39,12 +38,25 @@ export interface InstalledChart {
   readonly layers?: readonly { readonly root: string; readonly layers: readonly KustomizeLayer[] }[];
 }
 
+export interface InstallerRendering {
+  readonly value: Readonly<Record<string, unknown>>;
+  readonly root?: string;
+  readonly substitution?: Substitution;
+  readonly unapplied?: readonly string[];
+}
+
 export interface ChartReleaseInputs {
   readonly files: readonly ParsedFile[];
+  /** Files that are not resources (kustomize patches, generator inputs): a HelmRelease in one installs nothing. */
+  readonly nonResourceFiles?: ReadonlySet<string>;
   /** A manifest's namespace after the kustomizations that include it. */
   readonly namespaceOf: (manifest: Manifest) => string | undefined;
-  /** The Flux post-build substitution the Flux Kustomization applying a manifest makes (render/flux-substitution.ts). */
-  readonly substitutionOf?: (manifest: Manifest) => Substitution | undefined;
+  /**
+   * Each way the cluster receives an installer: its value after the kustomizations including it (namespace, Flux
+   * post-build substitution), the top-level kustomization, and the kustomize fields not applied that may change it.
+   * Absent or empty: the manifest as written.
+   */
+  readonly renderingsOf?: (manifest: Manifest) => readonly InstallerRendering[];
   /** The layers applied to what a kustomization file generates (its helmCharts), per top-level kustomization. */
   readonly chartLayersOf?: (kustomization: string) => readonly { root: string; layers: readonly KustomizeLayer[] }[];
 }
@@ -391,11 +403,16 @@ export function fluxReleaseName(name: string): string {
   return `${name.slice(0, 40)}-${createHash("sha256").update(name).digest("hex").slice(0, 12)}`;
 }
 
-function helmReleaseOf(manifest: Manifest, value: Json, key: string, lookup: Lookup): InstalledChart | undefined {
-  const name = manifest.name;
+function helmReleaseOf(
+  manifest: Manifest,
+  value: Json,
+  ownNamespace: string | undefined,
+  key: string,
+  lookup: Lookup,
+): InstalledChart | undefined {
+  const name = text(asRecord(value.metadata)?.name) ?? manifest.name;
   const spec = asRecord(value.spec);
   if (!spec || name === undefined) return undefined;
-  const ownNamespace = lookup.namespaceOfManifest(manifest);
   const targetNamespace = text(spec.targetNamespace);
   const releaseName = fluxReleaseName(
     text(spec.releaseName) ?? (targetNamespace !== undefined ? `${targetNamespace}-${name}` : name),
@@ -442,9 +459,9 @@ function argoRepository(repoURL: string): string {
   return /^[a-z][a-z0-9+.-]*:\/\//i.test(repoURL) ? repoURL : `oci://${repoURL}`;
 }
 
-function applicationReleasesOf(manifest: Manifest, value: Json, lookup: Lookup): InstalledChart[] {
+function applicationReleasesOf(manifest: Manifest, value: Json, key: string, lookup: Lookup): InstalledChart[] {
   const spec = asRecord(value.spec);
-  const name = manifest.name;
+  const name = text(asRecord(value.metadata)?.name) ?? manifest.name;
   if (!spec || name === undefined) return [];
   const destination = text(asRecord(spec.destination)?.namespace);
   const sources = spec.source !== undefined ? [spec.source] : asArray(spec.sources);
@@ -517,7 +534,7 @@ function applicationReleasesOf(manifest: Manifest, value: Json, lookup: Lookup):
     if (asArray(helm?.fileParameters).length > 0) uncertain.push("helm.fileParameters are not applied");
     if (destination === undefined) uncertain.push("destination.namespace is not set; assumed default");
     const installedChart = installed({
-      key: `${manifest.file}#${manifest.documentIndex}/${manifest.path.join(".")}/source${position}`,
+      key: `${key}/source${position}`,
       installer: "Application",
       releaseName: text(helm?.releaseName) ?? name,
       namespace: destination ?? "default",
@@ -698,16 +715,36 @@ export function crdApiVersionsOf(files: readonly ParsedFile[]): string[] {
  * An installer as the cluster receives it: with the Flux Kustomization's post-build variables substituted. Variables
  * still unknown make its render uncertain.
  */
-function substituted(manifest: Manifest, inputs: ChartReleaseInputs): { value: Json; unknown: string[] } {
-  const substitution = inputs.substitutionOf?.(manifest);
-  if (!substitution) return { value: manifest.value, unknown: [] };
-  const value = (asRecord(substituteValue(manifest.value, substitution)) ?? {}) as Json;
-  const left = JSON.stringify(value.spec ?? null).match(/\$\{[_A-Za-z][_A-Za-z0-9]*\}/g) ?? [];
-  return { value, unknown: [...new Set(left)].sort() };
+/** Variables a Flux substitution left as written (nothing defines them). */
+function unknownVariablesOf(rendering: InstallerRendering): string[] {
+  if (!rendering.substitution) return [];
+  const left = JSON.stringify(asRecord(rendering.value)?.spec ?? null).match(/\$\{[_A-Za-z][_A-Za-z0-9]*\}/g) ?? [];
+  return [...new Set(left)].sort();
 }
 
-function withUncertain(entry: InstalledChart, unknownVariables: readonly string[]): InstalledChart {
-  return unknownVariables.length === 0 ? entry : { ...entry, unknownVariables };
+function withRendering(entry: InstalledChart, rendering: InstallerRendering): InstalledChart {
+  const unknownVariables = unknownVariablesOf(rendering);
+  const unapplied = rendering.unapplied ?? [];
+  return {
+    ...entry,
+    ...(unknownVariables.length > 0 ? { unknownVariables } : {}),
+    ...(unapplied.length > 0
+      ? { uncertain: [...entry.uncertain, `kustomize fields not applied here may change it (${unapplied.join(", ")})`] }
+      : {}),
+  };
+}
+
+/** The distinct ways the cluster receives an installer (overlays that render it alike count once). */
+function renderingsOfInstaller(manifest: Manifest, inputs: ChartReleaseInputs): InstallerRendering[] {
+  const renderings = inputs.renderingsOf?.(manifest) ?? [];
+  if (renderings.length === 0) return [{ value: manifest.value }];
+  const seen = new Set<string>();
+  return renderings.filter((rendering) => {
+    const identity = JSON.stringify([rendering.value, rendering.unapplied ?? []]);
+    if (seen.has(identity)) return false;
+    seen.add(identity);
+    return true;
+  });
 }
 
 /** Every chart installation the repository declares, in file order. */
@@ -716,17 +753,25 @@ export function installedChartsOf(inputs: ChartReleaseInputs): InstalledChart[] 
   const lookup = new Lookup(files, inputs.namespaceOf);
   const found: InstalledChart[] = [];
   for (const file of files) {
-    for (const manifest of file.manifests) {
+    const resource = !inputs.nonResourceFiles?.has(file.path);
+    for (const manifest of resource ? file.manifests : []) {
       const group = groupOf(manifest.apiVersion);
       const isRelease = manifest.kind === "HelmRelease" && group === FLUX_HELM;
       if (!isRelease && !(manifest.kind === "Application" && group === "argoproj.io")) continue;
-      const { value, unknown } = substituted(manifest, inputs);
-      if (isRelease) {
-        const key = `${manifest.file}#${manifest.documentIndex}/${manifest.path.join(".")}`;
-        const release = helmReleaseOf(manifest, value, key, lookup);
-        if (release) found.push(withUncertain(release, unknown));
-      } else {
-        found.push(...applicationReleasesOf(manifest, value, lookup).map((entry) => withUncertain(entry, unknown)));
+      const renderings = renderingsOfInstaller(manifest, inputs);
+      for (const rendering of renderings) {
+        const value = rendering.value as Json;
+        // One release per rendering: overlays (clusters) that apply the same installer differently each install it.
+        const key =
+          `${manifest.file}#${manifest.documentIndex}/${manifest.path.join(".")}` +
+          (renderings.length > 1 ? `@${rendering.root ?? ""}` : "");
+        if (isRelease) {
+          const namespace = text(asRecord(value.metadata)?.namespace) ?? lookup.namespaceOfManifest(manifest);
+          const release = helmReleaseOf(manifest, value, namespace, key, lookup);
+          if (release) found.push(withRendering(release, rendering));
+        } else {
+          found.push(...applicationReleasesOf(manifest, value, key, lookup).map((e) => withRendering(e, rendering)));
+        }
       }
     }
     if (/(^|\/)(kustomization\.ya?ml|Kustomization)$/.test(file.path))
