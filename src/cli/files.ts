@@ -1,11 +1,12 @@
 // A directory → the SourceFiles the engine reads: manifest paths only, .gitignore respected, large files not read.
-import { lstatSync, readdirSync, statSync } from "node:fs";
-import { join } from "node:path";
+// Each file is read once, through one descriptor (open, fstat, read, close): as cheap as reading it whole.
+import { readdirSync, statSync } from "node:fs";
+import { join, sep } from "node:path";
 import { spawnSync } from "node:child_process";
 import { isManifestPath, MAX_POLICY_FILE_BYTES, RepositoryFileFilter } from "../policy/api.js";
 import type { SourceFile } from "../policy/api.js";
 import { CliError, ioError } from "./errors.js";
-import { NotReadError, readRegularFile } from "./safe-fs.js";
+import { NotReadError, readRegularFile, readRegularFileUpTo } from "./safe-fs.js";
 import type { Progress } from "./progress.js";
 
 /**
@@ -84,15 +85,15 @@ export function readSourceFiles(root: string, progress?: Progress): SourceFile[]
     // Looked up in the listing: trying to read a missing file costs an exception per directory.
     const gitignore = entries.some((entry) => entry.name === ".gitignore") ? readGitignore(dir, root) : undefined;
     if (gitignore !== undefined) filter.addGitignore(relativeDir, gitignore);
+    const prefix = dir + sep;
     for (const entry of entries) {
       const path = relativeDir + entry.name;
-      const full = join(dir, entry.name);
       if (entry.isDirectory()) {
         if (!filter.includesDirectory(path)) continue;
-        walk(full, `${path}/`);
+        walk(prefix + entry.name, `${path}/`);
       } else if (entry.isFile()) {
         if (!isManifestPath(path) || !filter.includesFile(path)) continue;
-        files.push(readSource(full, path));
+        files.push(readSource(prefix + entry.name, path));
         progress?.update(`reading files: ${files.length}`);
       }
       // Symbolic links, sockets, devices: not followed, not read.
@@ -103,17 +104,12 @@ export function readSourceFiles(root: string, progress?: Progress): SourceFile[]
 }
 
 function readSource(full: string, path: string): SourceFile {
-  let size: number;
+  // Listed as a regular file; opened so that a file swapped for a link or a FIFO meanwhile is still not followed. The
+  // size comes from the open file: no separate stat.
   try {
-    size = lstatSync(full).size;
-  } catch (error) {
-    throw ioError(error, full);
-  }
-  if (size > MAX_POLICY_FILE_BYTES) return { path, size, content: null };
-  // Listed as a regular file; opened so that a file swapped for a link or a FIFO meanwhile is still not followed.
-  try {
-    const content = readRegularFile(full, { maxBytes: MAX_POLICY_FILE_BYTES });
-    return { path, size: content.byteLength, content };
+    const read = readRegularFileUpTo(full, { maxBytes: MAX_POLICY_FILE_BYTES });
+    if ("size" in read) return { path, size: read.size, content: null };
+    return { path, size: read.content.byteLength, content: read.content };
   } catch (error) {
     throw error instanceof CliError ? error : ioError(error, full);
   }

@@ -43,11 +43,15 @@ function isInside(root: string, path: string): boolean {
 export class NotReadError extends CliError {}
 
 /**
- * The bytes of a regular file, at most `maxBytes` (more: a NotReadError; an open that fails: its own error), never following a symbolic link (O_NOFOLLOW)
- * and never blocking on a FIFO (O_NONBLOCK, then refused by its type). With `root`, the file must also lie inside it
- * once every link of its directories is resolved.
+ * The bytes of a regular file, or its size alone when it is over `maxBytes` (an open that fails: its own error),
+ * never following a symbolic link (O_NOFOLLOW) and never blocking on a FIFO (O_NONBLOCK, then refused by its type).
+ * With `root`, the file must also lie inside it once every link of its directories is resolved. One open, one fstat,
+ * one read for a file that does not change meanwhile, one close: as cheap as reading it whole.
  */
-export function readRegularFile(path: string, options: { maxBytes: number; root?: string }): Buffer {
+export function readRegularFileUpTo(
+  path: string,
+  options: { maxBytes: number; root?: string },
+): { readonly content: Buffer } | { readonly size: number } {
   let fd: number;
   try {
     fd = openSync(path, constants.O_RDONLY | constants.O_NOFOLLOW | constants.O_NONBLOCK);
@@ -62,24 +66,30 @@ export function readRegularFile(path: string, options: { maxBytes: number; root?
     if (options.root !== undefined && !isInside(options.root, path)) {
       throw new NotReadError(`${path}: not read: it lies outside ${options.root}`);
     }
-    if (stats.size > options.maxBytes) {
-      throw new NotReadError(`${path}: not read: it is larger than ${options.maxBytes} bytes`);
-    }
-    // Read to the end, but never past the limit, whatever the size said (a file may grow while it is read).
-    const buffer = Buffer.alloc(Math.min(options.maxBytes + 1, Math.max(stats.size, 0) + 1));
+    if (stats.size > options.maxBytes) return { size: stats.size };
+    // Read to the end, but never past the limit, whatever the size said (a file may grow while it is read). Its
+    // contents are written over before they are exposed, so the buffer need not be zeroed.
+    const buffer = Buffer.allocUnsafe(Math.min(options.maxBytes + 1, Math.max(stats.size, 0) + 1));
     let length = 0;
     for (;;) {
-      if (length === buffer.length) {
-        throw new NotReadError(`${path}: not read: it is larger than ${options.maxBytes} bytes`);
-      }
-      const read = readSync(fd, buffer, length, buffer.length - length, null);
-      if (read === 0) break;
+      if (length === buffer.length) return { size: length };
+      const wanted = buffer.length - length;
+      const read = readSync(fd, buffer, length, wanted, null);
       length += read;
+      // A short read at or past the size fstat gave is the end of a regular file: no further read to learn it.
+      if (read === 0 || (read < wanted && length >= stats.size)) break;
     }
-    return buffer.subarray(0, length);
+    return { content: buffer.subarray(0, length) };
   } finally {
     closeSync(fd);
   }
+}
+
+/** The bytes of a regular file, at most `maxBytes` (more: a NotReadError), as readRegularFileUpTo reads them. */
+export function readRegularFile(path: string, options: { maxBytes: number; root?: string }): Buffer {
+  const read = readRegularFileUpTo(path, options);
+  if ("size" in read) throw new NotReadError(`${path}: not read: it is larger than ${options.maxBytes} bytes`);
+  return read.content;
 }
 
 /** A file `fix` changes: its path under the root, the text it was read with, and its new text. */
