@@ -8,7 +8,7 @@ import { analyse } from "../../src/policy/api.js";
 import { substituteText, substitutionOf } from "../../src/policy/render/flux-substitution.js";
 import type { SourceFile } from "../../src/policy/types.js";
 import { fixOf } from "../helpers/analysis.js";
-import { source } from "../helpers/sources.js";
+import { source, sources } from "../helpers/sources.js";
 
 const FLUX = fileURLToPath(new URL("../fixtures/real-shapes/flux", import.meta.url));
 const config = resolveConfig({});
@@ -173,5 +173,49 @@ describe("SOPS-encrypted Secrets", () => {
     // ${TIER:-web}: no source may define TIER, so its default is what Flux writes, and it is checked.
     expect(findings[0]!.message).toContain("${PAYMENTS_NS}, ${API_PORT} are not checked");
     expect(findings[0]!.message).toContain("Secret cluster-secrets is SOPS-encrypted");
+  });
+});
+
+describe("nested Flux Kustomizations", () => {
+  const files = (parentSubstitute: string) =>
+    sources({
+      "clusters/prod/flux-system/gotk-sync.yaml": [
+        "apiVersion: kustomize.toolkit.fluxcd.io/v1",
+        "kind: Kustomization",
+        "metadata: {name: flux-system, namespace: flux-system}",
+        "spec:",
+        "  path: ./clusters/prod",
+        "  sourceRef: {kind: GitRepository, name: flux-system}",
+        `  postBuild: {substitute: {${parentSubstitute}}}`,
+      ].join("\n"),
+      "clusters/prod/apps.yaml": [
+        "apiVersion: kustomize.toolkit.fluxcd.io/v1",
+        "kind: Kustomization",
+        "metadata: {name: apps, namespace: flux-system}",
+        "spec:",
+        "  path: ./apps",
+        "  sourceRef: {kind: GitRepository, name: flux-system}",
+        '  postBuild: {substitute: {CLUSTER_NAME: "${CLUSTER}"}}',
+      ].join("\n"),
+      "apps/policy.yaml": [
+        "apiVersion: cilium.io/v2",
+        "kind: CiliumNetworkPolicy",
+        "metadata: {name: p, namespace: shop}",
+        "spec:",
+        "  endpointSelector: {matchLabels: {cluster: '${CLUSTER_NAME}'}}",
+      ].join("\n"),
+    });
+
+  it("a child's postBuild values are substituted by the Flux Kustomization applying it", async () => {
+    const found = (await analyse(files("CLUSTER: prod-eu-1"), { config })).findings;
+    expect(found.filter((f) => f.file === "apps/policy.yaml")).toEqual([]);
+    const bad = (await analyse(files('CLUSTER: "prod eu"'), { config })).findings;
+    expect(bad.filter((f) => f.file === "apps/policy.yaml").map((f) => f.ruleId)).toEqual(["invalid-selector"]);
+  });
+
+  it("a value still holding a variable no one defines is unchecked, not judged as written", async () => {
+    const found = (await analyse(files("OTHER: x"), { config })).findings.filter((f) => f.file === "apps/policy.yaml");
+    expect(found.map((f) => [f.ruleId, f.severity])).toEqual([["unchecked-variables", "info"]]);
+    expect(found[0]!.message).toContain("the value of CLUSTER_NAME holds a variable");
   });
 });

@@ -88,6 +88,18 @@ export function mergePostBuild(
   };
 }
 
+/** A postBuild as the Flux Kustomization applying it substitutes it (values and source names; unknown ones kept). */
+export function substitutePostBuild(postBuild: PostBuild, outer: Substitution): PostBuild {
+  const text = (value: string) => {
+    const result = substituteText(value, outer);
+    return result.unchecked.length > 0 ? value : result.text;
+  };
+  return {
+    substitute: Object.fromEntries(Object.entries(postBuild.substitute).map(([key, value]) => [key, text(value)])),
+    substituteFrom: postBuild.substituteFrom.map((reference) => ({ ...reference, name: text(reference.name) })),
+  };
+}
+
 /** The data of a ConfigMap or Secret in the repository, or why it cannot be read. */
 export type VariableSource =
   | { readonly data: Readonly<Record<string, string>> }
@@ -162,6 +174,14 @@ export function substitutionOf(
   for (const [key, value] of Object.entries(postBuild.substitute)) {
     values.set(key, value.replace(/\n/g, ""));
     if (unknownNames !== "any") unknownNames.delete(key);
+  }
+  // A value still holding a variable (one the Flux Kustomization applying this one could not be seen to define) is
+  // not a value this engine knows.
+  for (const [key, value] of values) {
+    if (!value.includes("${")) continue;
+    values.delete(key);
+    unknownSources.push(`the value of ${key} holds a variable (${value})`);
+    if (unknownNames !== "any") unknownNames.add(key);
   }
   return { from: [from], values, unknownSources, unknownNames };
 }

@@ -13,6 +13,7 @@ import {
   readPostBuild,
   SUBSTITUTE_KEY,
   substituteValue,
+  substitutePostBuild,
   substitutionOf,
   variableSourceOf,
 } from "./flux-substitution.js";
@@ -870,7 +871,7 @@ function fluxSubstitutions(
     return namespace;
   };
   const memo = new Map<Manifest, Substitution | undefined>();
-  return (flux) => {
+  const compute = (flux: NonNullable<KustomizeLayer["flux"]>): Substitution | undefined => {
     if (memo.has(flux.manifest)) return memo.get(flux.manifest);
     const namespace = namespaceOf(flux.manifest);
     const lookup = (reference: SubstituteReference): VariableSource | undefined => {
@@ -885,6 +886,8 @@ function fluxSubstitutions(
     // One postBuild per way its manifest is included (each with the patches on that way), or its own alone.
     const ways = inclusions.get(flux.manifest) ?? [{ root: "", layers: [] }];
     const substitutions: Substitution[] = [];
+    // In progress: a Flux Kustomization applied (through others) by itself substitutes nothing into itself.
+    memo.set(flux.manifest, undefined);
     for (const { layers } of ways) {
       let postBuild = flux.postBuild;
       for (const layer of layers) {
@@ -894,6 +897,12 @@ function fluxSubstitutions(
         }
       }
       if (!postBuild) continue;
+      // The Flux Kustomization that applies this one substitutes its variables into it too (its postBuild included).
+      const parent = layers[layers.length - 1]?.flux;
+      if (parent && parent.manifest !== flux.manifest && !substitutionDisabled(flux.manifest.value)) {
+        const outer = memo.has(parent.manifest) ? memo.get(parent.manifest) : compute(parent);
+        if (outer) postBuild = substitutePostBuild(postBuild, outer);
+      }
       const substitution = substitutionOf(id, postBuild, lookup);
       if (substitution.values.size > 0 || substitution.unknownSources.length > 0) substitutions.push(substitution);
     }
@@ -901,4 +910,5 @@ function fluxSubstitutions(
     memo.set(flux.manifest, combined);
     return combined;
   };
+  return compute;
 }
