@@ -3,7 +3,16 @@
 // repository URL, so a chart downloaded from one repository never stands in for a chart of the same name from
 // another), and rendered output under `renders/`.
 import { createHash, randomBytes } from "node:crypto";
-import { mkdirSync, readdirSync, readFileSync, renameSync, statSync, writeFileSync } from "node:fs";
+import {
+  mkdirSync,
+  readdirSync,
+  readFileSync,
+  renameSync,
+  statSync,
+  unlinkSync,
+  utimesSync,
+  writeFileSync,
+} from "node:fs";
 import { join } from "node:path";
 import semver from "semver";
 import { pickVersion } from "./versions.js";
@@ -23,6 +32,16 @@ function listDir(dir: string): string[] {
   }
 }
 
+/** Marks a file as used now: pruning removes the least recently used first. */
+function touch(path: string): void {
+  try {
+    const now = new Date();
+    utimesSync(path, now, now);
+  } catch {
+    // read-only cache (a mounted volume of archives): nothing to prune there either
+  }
+}
+
 /** Writes `data` to `path` through a temporary name, so a reader never sees half a file. */
 function writeAtomically(path: string, data: Uint8Array | string): void {
   const partial = `${path}.${randomBytes(6).toString("hex")}.partial`;
@@ -30,8 +49,62 @@ function writeAtomically(path: string, data: Uint8Array | string): void {
   renameSync(partial, path);
 }
 
+/** What this tool writes into the cache (downloads/, renders/) is kept under this size; the oldest files go first. */
+export const DEFAULT_CACHE_BYTES = 1024 ** 3;
+/** Writes between two looks at the cache's size. */
+const PRUNE_EVERY = 32;
+
+interface CachedFile {
+  readonly path: string;
+  readonly size: number;
+  readonly mtimeMs: number;
+}
+
+function filesUnder(dir: string, out: CachedFile[] = []): CachedFile[] {
+  for (const name of listDir(dir)) {
+    const path = join(dir, name);
+    try {
+      const stat = statSync(path);
+      if (stat.isDirectory()) filesUnder(path, out);
+      else if (stat.isFile()) out.push({ path, size: stat.size, mtimeMs: stat.mtimeMs });
+    } catch {
+      // removed meanwhile
+    }
+  }
+  return out;
+}
+
 export class ChartCache {
-  constructor(readonly dir: string) {}
+  #writes = 0;
+
+  /** `maxBytes` bounds what this tool writes (a volume with a size limit must not fill up); the top level is the user's. */
+  constructor(
+    readonly dir: string,
+    readonly maxBytes: number = DEFAULT_CACHE_BYTES,
+  ) {}
+
+  /** Removes the oldest downloads and renders until they take at most 80 % of maxBytes. Returns the files removed. */
+  prune(): number {
+    const files = [...filesUnder(join(this.dir, "downloads")), ...filesUnder(join(this.dir, "renders"))];
+    let total = files.reduce((sum, file) => sum + file.size, 0);
+    if (total <= this.maxBytes) return 0;
+    let removed = 0;
+    for (const file of files.sort((a, b) => a.mtimeMs - b.mtimeMs)) {
+      if (total <= this.maxBytes * 0.8) break;
+      try {
+        unlinkSync(file.path);
+        total -= file.size;
+        removed++;
+      } catch {
+        // another process removed it first
+      }
+    }
+    return removed;
+  }
+
+  private wrote(): void {
+    if (++this.#writes % PRUNE_EVERY === 0) this.prune();
+  }
 
   private downloadsDir(repository: string): string {
     const url = new URL(repository.replace(/\/+$/, ""));
@@ -64,7 +137,9 @@ export class ChartCache {
       archives.map((archive) => archive.version),
       wanted,
     );
-    return archives.find((archive) => archive.version === version) ?? null;
+    const found = archives.find((archive) => archive.version === version) ?? null;
+    if (found) touch(found.path);
+    return found;
   }
 
   store(chart: string, repository: string, version: string, data: Uint8Array): string {
@@ -72,6 +147,7 @@ export class ChartCache {
     mkdirSync(dir, { recursive: true });
     const path = join(dir, `${chart}-${version}.tgz`);
     writeAtomically(path, data);
+    this.wrote();
     return path;
   }
 
@@ -81,7 +157,9 @@ export class ChartCache {
 
   readRender(key: string): string | null {
     try {
-      return readFileSync(this.renderPath(key), "utf8");
+      const text = readFileSync(this.renderPath(key), "utf8");
+      touch(this.renderPath(key));
+      return text;
     } catch {
       return null;
     }
@@ -91,6 +169,7 @@ export class ChartCache {
     try {
       mkdirSync(join(this.dir, "renders"), { recursive: true });
       writeAtomically(this.renderPath(key), manifests);
+      this.wrote();
     } catch {
       // A cache that cannot be written costs a render next time, nothing else.
     }

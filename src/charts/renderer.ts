@@ -31,6 +31,8 @@ export interface ChartServiceOptions {
   readonly downloadLimits?: Partial<DownloadLimits>;
   /** Renders at once; default 2. */
   readonly concurrency?: number;
+  /** Bytes of downloads and renders the cache keeps (default 1 GiB); the archives a person put at its top are never removed. */
+  readonly cacheBytes?: number;
   /** How long a repository's index (or an OCI tag list) is trusted before it is fetched again; default 5 minutes. */
   readonly indexTtlMs?: number;
 }
@@ -118,7 +120,7 @@ function limiter(concurrency: number) {
 }
 
 export function createChartService(options: ChartServiceOptions): ChartService {
-  const cache = new ChartCache(options.cacheDir);
+  const cache = new ChartCache(options.cacheDir, options.cacheBytes);
   const network: NetworkPolicy = options.network ?? {};
   const helmLimits: HelmLimits = { ...DEFAULT_HELM_LIMITS, ...options.helmLimits };
   const downloadLimits: DownloadLimits = { ...DEFAULT_DOWNLOAD_LIMITS, ...options.downloadLimits };

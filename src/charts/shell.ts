@@ -36,6 +36,7 @@ export function cliChartRenderer(options: CliChartOptions): ChartRenderer {
 export interface AppChartSettings {
   readonly cacheDir: string;
   readonly downloads: boolean;
+  readonly cacheBytes?: number;
 }
 
 /** The app's settings from its environment: CHART_CACHE_DIR (default: a directory under the system's temp dir), CHART_DOWNLOADS. */
@@ -44,9 +45,14 @@ export function appChartSettings(env: NodeJS.ProcessEnv = process.env): AppChart
   if (!["on", "off", "true", "false", "1", "0", ""].includes(downloads)) {
     throw new Error(`CHART_DOWNLOADS must be "on" or "off", not "${env.CHART_DOWNLOADS}"`);
   }
+  const mib = env.CHART_CACHE_MAX_MIB;
+  if (mib !== undefined && mib !== "" && !/^[1-9]\d*$/.test(mib)) {
+    throw new Error(`CHART_CACHE_MAX_MIB must be a whole number of MiB, not "${mib}"`);
+  }
   return {
     cacheDir: env.CHART_CACHE_DIR || join(tmpdir(), "cilium-policy-bot", "charts"),
     downloads: !["off", "false", "0"].includes(downloads),
+    ...(mib ? { cacheBytes: Number(mib) * 1024 * 1024 } : {}),
   };
 }
 

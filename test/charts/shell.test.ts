@@ -1,8 +1,9 @@
 // How the shells configure chart rendering: the CLI's per-user cache directory, the app's environment.
-import { mkdtempSync } from "node:fs";
+import { existsSync, mkdtempSync, rmSync, utimesSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, test } from "vitest";
+import { ChartCache } from "../../src/charts/chart-cache.js";
 import { ANALYSIS_LIMITS, createChartRenderer } from "../../src/charts/renderer.js";
 import { credentialsFromEnv } from "../../src/charts/credentials.js";
 import { appChartSettings, defaultChartCacheDir } from "../../src/charts/shell.js";
@@ -63,5 +64,31 @@ describe("one analysis is bounded", () => {
       ok: false,
       reason: `not rendered: the repository installs more than ${ANALYSIS_LIMITS.releases} chart releases`,
     });
+  });
+});
+
+describe("the chart cache stays within its size", () => {
+  test("the least recently used downloads and renders go first; the archives at the top are never removed", () => {
+    const dir = mkdtempSync(join(tmpdir(), "cpb-prune-"));
+    const cache = new ChartCache(dir, 1000);
+    writeFileSync(join(dir, "vault-0.28.1.tgz"), "x".repeat(5000)); // a person's archive: not counted, not removed
+    cache.writeRender("old", "a".repeat(400));
+    cache.writeRender("used", "b".repeat(400));
+    const stored = cache.store("grafana", "https://grafana.github.io/helm-charts", "8.5.2", new Uint8Array(400));
+    const past = new Date(Date.now() - 60_000);
+    utimesSync(join(dir, "renders/old.yaml"), past, past);
+    utimesSync(join(dir, "renders/used.yaml"), new Date(Date.now() - 120_000), new Date(Date.now() - 120_000));
+    expect(cache.readRender("used")).toBe("b".repeat(400)); // reading marks it used
+    expect(cache.prune()).toBe(1);
+    expect(existsSync(join(dir, "renders/old.yaml"))).toBe(false);
+    expect(cache.readRender("used")).not.toBeNull();
+    expect(existsSync(stored)).toBe(true);
+    expect(existsSync(join(dir, "vault-0.28.1.tgz"))).toBe(true);
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  test("CHART_CACHE_MAX_MIB sets the app's bound", () => {
+    expect(appChartSettings({ CHART_CACHE_DIR: "/c", CHART_CACHE_MAX_MIB: "512" }).cacheBytes).toBe(512 * 1024 * 1024);
+    expect(() => appChartSettings({ CHART_CACHE_MAX_MIB: "lots" })).toThrow(/whole number/);
   });
 });
