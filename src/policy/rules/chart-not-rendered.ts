@@ -17,11 +17,13 @@ export const chartNotRendered: FileRule = {
       const { installed } = outcome;
       if (outcome.rendered || installed.location.file !== context.file.path) continue;
       const release = `${installed.namespace}/${installed.releaseName}`;
+      const chart = describeChart(installed);
+      const reason = outcome.reason ?? "unknown reason";
+      // The reason often names the chart already: say it once.
+      const what = reason.startsWith(chart) ? `Release ${release}` : `Release ${release} (${chart})`;
       context.report({
         at: { line: installed.location.line, column: installed.location.column },
-        message:
-          `Release ${release} (${describeChart(installed)}) was not rendered: ${outcome.reason ?? "unknown reason"}; ` +
-          "the Services it makes are guessed, not read from the chart.",
+        message: `${what} was not rendered: ${reason}; the Services it makes are guessed, not read from the chart.`,
       });
     }
   },
