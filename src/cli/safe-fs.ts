@@ -118,22 +118,36 @@ const SIGNALS: readonly NodeJS.Signals[] = ["SIGINT", "SIGTERM", "SIGHUP"];
 
 /**
  * Runs `work` with SIGINT, SIGTERM and SIGHUP held: a signal arriving meanwhile does not kill the process half-way
- * but is returned once `work` is done. (Node delivers a signal to its listeners on a later turn of the event loop,
- * so the listeners stay until one has passed.)
+ * but is returned once `work` is done. Node hands a signal to its listeners on a later turn of the event loop, so
+ * one that came during `work` may only be seen after it: the listeners wait a moment for it, and one seen later
+ * still ends the process at once (the files are complete by then), so no signal is ever lost.
  */
 async function holdingSignals<T>(work: () => T): Promise<{ result: T; signal?: NodeJS.Signals }> {
   let received: NodeJS.Signals | undefined;
+  let holding = true;
   const listener = (signal: NodeJS.Signals) => {
-    received ??= signal;
+    if (holding) {
+      received ??= signal;
+      return;
+    }
+    for (const s of SIGNALS) process.off(s, listener);
+    process.kill(process.pid, signal);
   };
   for (const signal of SIGNALS) process.on(signal, listener);
+  let result: T;
   try {
-    const result = work();
-    await new Promise((resolve) => setTimeout(resolve, 10));
-    return { result, ...(received ? { signal: received } : {}) };
+    result = work();
+    await new Promise((resolve) => setTimeout(resolve, 50));
   } finally {
-    for (const signal of SIGNALS) process.off(signal, listener);
+    holding = false;
   }
+  const remove = () => {
+    for (const signal of SIGNALS) process.off(signal, listener);
+  };
+  // A signal seen during `work` is the caller's to act on; one still on its way arrives well within a second.
+  if (received) remove();
+  else setTimeout(remove, 1_000).unref();
+  return { result, ...(received ? { signal: received } : {}) };
 }
 
 /** The check of one file before anything is written: undefined when it may be written, else why not. */

@@ -167,7 +167,9 @@ describe.runIf(hasDist())("fix interrupted by SIGINT or SIGTERM", () => {
       const exit = await new Promise<NodeJS.Signals | null>((resolve) =>
         child.on("exit", (_code, sig) => resolve(sig)),
       );
-      expect(output).toBe(`finished ${signal}\n`);
+      // Either the writer saw the signal in time and ended with it after reporting, or it ended at once when Node
+      // handed the signal over late; both only once every file was written (checked below).
+      expect(["", `finished ${signal}\n`]).toContain(output);
       expect(exit).toBe(signal);
       for (const change of changes) {
         expect([change.before, change.after]).toContain(readFileSync(join(dir, change.path), "utf8"));
