@@ -219,3 +219,33 @@ describe("nested Flux Kustomizations", () => {
     expect(found[0]!.message).toContain("the value of CLUSTER_NAME holds a variable");
   });
 });
+
+describe("generated sources", () => {
+  it("a configMapGenerator's literals are a substituteFrom source; an env file the scan does not read is unknown", async () => {
+    const files = withFile(
+      readSourceFiles(FLUX).filter((file) => file.path !== "clusters/prod/cluster-vars.yaml"),
+      "clusters/prod/kustomization.yaml",
+      (text) =>
+        text.replace("  - cluster-vars.yaml\n", "") +
+        [
+          "configMapGenerator:",
+          "  - name: cluster-vars",
+          "    namespace: flux-system",
+          "    literals: [CLUSTER_NAME=prod-eu-1, TEAM=shop, DNS_PORT=53]",
+          "generatorOptions:",
+          "  disableNameSuffixHash: true",
+          "",
+        ].join("\n"),
+    );
+    const found = (await analyse(files, { config })).findings.filter((f) => f.file === "apps/shop/policy.yaml");
+    expect(found).toEqual([]);
+    const fromEnv = files.map((file) =>
+      file.path === "clusters/prod/kustomization.yaml"
+        ? source(file.path, new TextDecoder().decode(file.content!).replace(/literals: .*/, "envs: [cluster.env]"))
+        : file,
+    );
+    const unknown = (await analyse(fromEnv, { config })).findings.filter((f) => f.file === "apps/shop/policy.yaml");
+    expect(unknown.map((f) => f.ruleId)).toEqual(["unchecked-variables"]);
+    expect(unknown[0]!.message).toContain("generated from env file cluster.env, not read");
+  });
+});

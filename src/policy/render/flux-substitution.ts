@@ -496,3 +496,77 @@ export function patchNameMatches(pattern: string | undefined, name: string | und
     return false;
   }
 }
+
+/** A ConfigMap or Secret a kustomization generates (configMapGenerator, secretGenerator): a substituteFrom source. */
+export interface GeneratedSource {
+  readonly kind: "ConfigMap" | "Secret";
+  readonly name: string;
+  /** The entry's namespace, else the kustomization's; undefined when neither sets one. */
+  readonly namespace: string | undefined;
+  readonly source: VariableSource;
+}
+
+/** `KEY=VALUE` lines of an env file (comments and blank lines skipped), as kustomize reads `envs`. */
+function envLines(text: string): Array<[string, string]> {
+  const pairs: Array<[string, string]> = [];
+  for (const line of text.split(/\r?\n/)) {
+    const trimmed = line.trim();
+    if (trimmed === "" || trimmed.startsWith("#")) continue;
+    const equals = trimmed.indexOf("=");
+    if (equals > 0) pairs.push([trimmed.slice(0, equals), trimmed.slice(equals + 1)]);
+  }
+  return pairs;
+}
+
+/**
+ * The sources a kustomization's generators make: `literals` read, `envs` (or the legacy `env`) when the engine has
+ * the file (the shells hand it manifests only, so a `.env` file makes the source unknown); `files` entries
+ * (a file's whole text as one value) make the source unreadable, not guessed. `read` gives a file's text by its path
+ * relative to the kustomization (undefined when the repository has no such file).
+ */
+export function generatedSourcesOf(
+  value: Readonly<Record<string, unknown>>,
+  read: (reference: string) => string | undefined,
+): GeneratedSource[] {
+  const found: GeneratedSource[] = [];
+  const namespace = typeof value.namespace === "string" && value.namespace !== "" ? value.namespace : undefined;
+  const generators: Array<["ConfigMap" | "Secret", unknown]> = [
+    ["ConfigMap", value.configMapGenerator],
+    ["Secret", value.secretGenerator],
+  ];
+  for (const [kind, list] of generators) {
+    for (const entry of Array.isArray(list) ? list : []) {
+      if (!isRecord(entry) || typeof entry.name !== "string") continue;
+      const data: Record<string, string> = {};
+      let unreadable: string | undefined;
+      for (const literal of Array.isArray(entry.literals) ? entry.literals : []) {
+        if (typeof literal !== "string") continue;
+        const equals = literal.indexOf("=");
+        if (equals > 0) data[literal.slice(0, equals)] = literal.slice(equals + 1).replace(/^(["'])(.*)\1$/, "$2");
+      }
+      const envs = [
+        ...(Array.isArray(entry.envs) ? entry.envs : []),
+        ...(typeof entry.env === "string" ? [entry.env] : []),
+      ];
+      for (const env of envs) {
+        const text = typeof env === "string" ? read(env) : undefined;
+        // The shells hand the engine manifests only: an env file is read when it is one (`*.yaml`), else unknown.
+        if (text === undefined) {
+          unreadable ??= `${kind} ${entry.name} is generated from env file ${String(env)}, not read`;
+        } else {
+          for (const [key, item] of envLines(text)) data[key] = item;
+        }
+      }
+      if (Array.isArray(entry.files) && entry.files.length > 0) {
+        unreadable ??= `${kind} ${entry.name} is generated from files, which are not read as variables`;
+      }
+      found.push({
+        kind,
+        name: entry.name,
+        namespace: typeof entry.namespace === "string" ? entry.namespace : namespace,
+        source: unreadable === undefined ? { data } : { unreadable },
+      });
+    }
+  }
+  return found;
+}

@@ -13,11 +13,13 @@ import {
   readPostBuild,
   SUBSTITUTE_KEY,
   substituteValue,
+  generatedSourcesOf,
   substitutePostBuild,
   substitutionOf,
   variableSourceOf,
 } from "./flux-substitution.js";
 import type {
+  GeneratedSource,
   PostBuild,
   PostBuildPatch,
   SubstituteReference,
@@ -127,6 +129,8 @@ export interface KustomizeLayer {
   readonly unappliedTargets: readonly UnappliedTarget[];
   /** Patches of this kustomization that set `spec.postBuild` on the Flux Kustomizations it includes. */
   readonly postBuildPatches?: readonly PostBuildPatch[];
+  /** ConfigMaps and Secrets this kustomization generates (substituteFrom sources for Flux). */
+  readonly generatedSources?: readonly GeneratedSource[];
   /** For a Flux Kustomization's layer: its manifest and its own `spec.postBuild`. */
   readonly flux?: { readonly manifest: Manifest; readonly postBuild: PostBuild | undefined };
 }
@@ -450,6 +454,10 @@ function readKustomization(
       labels: labelTransformsOf(value),
       unapplied,
       unappliedTargets: unappliedTargetsOf(dir, value, fileAt),
+      generatedSources: generatedSourcesOf(value, (reference) => {
+        const path = isRemote(reference) ? undefined : joinPath(dir, reference);
+        return path === undefined ? undefined : fileAt(path)?.text;
+      }),
       postBuildPatches: postBuildPatchesOf(
         value,
         (reference) => {
@@ -786,7 +794,7 @@ export function renderKustomizations(files: readonly ParsedFile[]): KustomizeVie
       else inclusions.set(manifest, [{ root: root.path, layers }]);
     }
   }
-  const substitutionOfFlux = fluxSubstitutions(files, inclusions);
+  const substitutionOfFlux = fluxSubstitutions(files, inclusions, [...kustomizations.values()]);
   const render = (manifest: Manifest, root: string, layers: readonly KustomizeLayer[]): KustomizeRendering => {
     let value = copyTree(manifest.value) as Mutable;
     for (const layer of layers) applyLayer(value, layer);
@@ -853,7 +861,9 @@ function substitutionDisabled(value: Json): boolean {
 function fluxSubstitutions(
   files: readonly ParsedFile[],
   inclusions: ReadonlyMap<Manifest, ReadonlyArray<{ root: string; layers: readonly KustomizeLayer[] }>>,
+  kustomizations: readonly Kustomization[],
 ): (flux: NonNullable<KustomizeLayer["flux"]>) => Substitution | undefined {
+  const generated = kustomizations.flatMap((kustomization) => kustomization.layer.generatedSources ?? []);
   const sources = new Map<string, Manifest[]>();
   for (const file of files) {
     for (const manifest of file.manifests) {
@@ -880,7 +890,13 @@ function fluxSubstitutions(
         const own = namespaceOf(candidate);
         return own === undefined || namespace === undefined || own === namespace;
       });
-      return found ? variableSourceOf(reference.kind, found.value) : undefined;
+      if (found) return variableSourceOf(reference.kind, found.value);
+      return generated.find(
+        (source) =>
+          source.kind === reference.kind &&
+          source.name === reference.name &&
+          (source.namespace === undefined || namespace === undefined || source.namespace === namespace),
+      )?.source;
     };
     const id = `${flux.manifest.file}#${flux.manifest.namespace ?? ""}/${flux.manifest.name ?? ""}`;
     // One postBuild per way its manifest is included (each with the patches on that way), or its own alone.
