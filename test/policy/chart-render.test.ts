@@ -125,6 +125,68 @@ helmCharts:
   });
 });
 
+describe("what may change a render after helm", () => {
+  const stream = `---
+apiVersion: v1
+kind: Service
+metadata: {name: demo-web}
+spec: {selector: {app: web}, ports: [{port: 80}]}
+---
+apiVersion: v1
+kind: Service
+metadata: {name: demo-other}
+spec: {selector: {app: other}, ports: [{port: 80}]}
+`;
+  const renderer: ChartRenderer = {
+    render: (releases) =>
+      Promise.resolve(
+        releases.map((r) => ({
+          key: r.key,
+          ok: true as const,
+          chart: "web",
+          version: "1.0.0",
+          from: "x",
+          manifests: stream,
+        })),
+      ),
+  };
+
+  it("a kustomization's patch targeting a chart-made Service makes that Service guessed, not the others", async () => {
+    const index = await renderedIndex(
+      {
+        "web/kustomization.yaml": `helmCharts:
+  - {name: web, repo: https://charts.example.org, version: 1.0.0, releaseName: demo, namespace: demo}
+patches:
+  - target: {kind: Service, name: demo-web}
+    patch: '[{"op": "replace", "path": "/spec/selector", "value": {"app": "patched"}}]'
+`,
+      },
+      renderer,
+    );
+    const [web] = resolve(index, "demo-web");
+    expect(web?.resolution).toBe("guessed");
+    expect(web?.note).toContain(
+      "kustomize fields not applied here may change this Service (web/kustomization.yaml: patches)",
+    );
+    expect(resolve(index, "demo-other")[0]?.resolution).toBe("chart");
+  });
+
+  it("Flux post-renderers make the release's render uncertain", async () => {
+    const index = await renderedIndex(
+      {
+        "r.yaml": fluxRelease(
+          "web",
+          "1.0.0",
+          "  postRenderers:\n    - kustomize: {patches: [{target: {kind: Service}, patch: x}]}\n",
+        ),
+      },
+      renderer,
+    );
+    expect(index.charts?.[0]?.installed.uncertain).toEqual(["spec.postRenderers are not applied"]);
+    expect(resolve(index, "demo-web")[0]?.resolution).toBe("guessed");
+  });
+});
+
 describe("rendered Services without a selector, and what cannot be rendered", () => {
   const stream = `---
 # Source: external/templates/service.yaml

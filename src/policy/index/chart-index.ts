@@ -7,7 +7,7 @@ import { MAX_ALIAS_COUNT, MAX_FILE_BYTES, parseManifestFile } from "../read/mani
 import type { ChartRelease, ChartRender } from "../render/chart-port.js";
 import { crdApiVersionsOf } from "../render/chart-releases.js";
 import type { InstalledChart } from "../render/chart-releases.js";
-import { applyLayer } from "../render/kustomize.js";
+import { applyLayer, unappliedChanges } from "../render/kustomize.js";
 import type { ChartOrigin, ServiceInfo } from "../types.js";
 import { annotateReleases, describeChart } from "./chart-outcomes.js";
 import type { ChartOutcome } from "./chart-outcomes.js";
@@ -95,7 +95,12 @@ function renderedViews(installed: InstalledChart, manifests: string): ManifestVi
       for (const { root, layers } of installed.layers) {
         const layered = copy(value);
         for (const layer of layers) applyLayer(layered, layer);
-        views.push({ manifest, value: layered, kustomization: root });
+        // The kustomizations' patches may target the chart's objects too ("last mile" changes): not applied here.
+        const unapplied = unappliedChanges(
+          { root, layers, value: layered, name: undefined, namespace: undefined },
+          manifest,
+        );
+        views.push({ manifest, value: layered, kustomization: root, ...(unapplied.length > 0 ? { unapplied } : {}) });
       }
     }
   });

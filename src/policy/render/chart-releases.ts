@@ -435,6 +435,8 @@ function helmReleaseOf(
       else uncertain.push(`values file ${file} is not in the repository`);
     }
   }
+  // Flux's post-renderers (kustomize patches on the chart's output) may change what the chart renders.
+  if (asArray(spec.postRenderers).length > 0) uncertain.push("spec.postRenderers are not applied");
   // Flux merges valuesFrom in order, then spec.values over them.
   const from = fluxValuesFrom(spec, ownNamespace, lookup);
   layers.push(...from.layers, spec.values);
