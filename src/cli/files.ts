@@ -95,8 +95,11 @@ export function readSourceFiles(root: string, progress?: Progress): SourceFile[]
         if (!isManifestPath(path) || !filter.includesFile(path)) continue;
         files.push(readSource(prefix + entry.name, path));
         progress?.update(`reading files: ${files.length}`);
+      } else if (isManifestPath(path) && filter.includesFile(path)) {
+        // Symbolic links, FIFOs, sockets, devices: not followed, not read, but said (a policy there is unchecked).
+        const what = entry.isSymbolicLink() ? "a symbolic link" : entry.isFIFO() ? "a FIFO" : "not a regular file";
+        process.stderr.write(`warning: ${prefix + entry.name}: not read: it is ${what}\n`);
       }
-      // Symbolic links, sockets, devices: not followed, not read.
     }
   };
   walk(root, "");

@@ -18,7 +18,7 @@ import {
 } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { afterAll, describe, expect, it } from "vitest";
+import { afterAll, describe, expect, it, vi } from "vitest";
 import { loadConfig } from "../../src/cli/config-file.js";
 import { writeChanges } from "../../src/cli/fix-command.js";
 import { readSourceFiles } from "../../src/cli/files.js";
@@ -41,6 +41,24 @@ describe("reads only regular files inside the directory", () => {
     symlinkSync("/dev/zero", join(dir, ".gitignore"));
     const files = readSourceFiles(dir);
     expect(files.map((f) => f.path)).toEqual(["apps/a.yaml"]);
+  });
+
+  it("a manifest that is a link or a FIFO is said on stderr, not read", async () => {
+    const dir = repo("manifest-links");
+    symlinkSync("/dev/zero", join(dir, "apps/zero.yaml"));
+    execFileSync("mkfifo", [join(dir, "apps/fifo.yaml")]);
+    const written: string[] = [];
+    const spy = vi.spyOn(process.stderr, "write").mockImplementation((chunk) => {
+      written.push(String(chunk));
+      return true;
+    });
+    try {
+      expect(readSourceFiles(dir).map((f) => f.path)).toEqual(["apps/a.yaml"]);
+    } finally {
+      spy.mockRestore();
+    }
+    expect(written.join("")).toMatch(/zero\.yaml: not read: it is a symbolic link/);
+    expect(written.join("")).toMatch(/fifo\.yaml: not read: it is a FIFO/);
   });
 
   it("a .gitignore that is a FIFO does not hang the scan", async () => {

@@ -147,6 +147,34 @@ describe("bounded webhook intake (in process)", () => {
   });
 });
 
+describe("bodies being received at once are bounded together", () => {
+  test("past the in-flight budget a delivery is turned away with 503 (GitHub redelivers), not buffered", async () => {
+    const queue = new InProcessQueue({});
+    const server = new Server({
+      host: "127.0.0.1",
+      port: await freePort(),
+      log: pino({ level: "silent" }),
+      Probot: Probot.defaults({
+        appId: 1,
+        privateKey: generateAppKeys().privateKeyPem,
+        secret: SECRET,
+        baseUrl: "http://127.0.0.1:9",
+        log: pino({ level: "silent" }),
+      }),
+    });
+    await server.load(withBoundedIntake(createApp({ queue }), { maxInFlightBytes: 1024 * 1024 }));
+    await server.start();
+    try {
+      const url = `http://127.0.0.1:${server.port}/api/github/webhooks`;
+      expect((await postLarge(url, 2 * 1024 * 1024, { declare: false })).status).toBe(503);
+      expect((await postLarge(url, 512 * 1024, { declare: true })).status).toBe(400); // within it: read, then judged
+    } finally {
+      await queue.close();
+      await server.stop();
+    }
+  });
+});
+
 describe.runIf(hasProcStatus() && hasDist())(
   "one large unauthenticated request under the deployment's memory limit",
   () => {
