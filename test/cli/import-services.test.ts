@@ -1,11 +1,13 @@
 // `import-services`: the shell reads the snapshot (a file or stdin's -), skips the repository's Services, writes the
 // configuration atomically, or prints the change on --dry-run.
+import { spawnSync } from "node:child_process";
 import { mkdtempSync, mkdirSync, readFileSync, rmSync, writeFileSync, existsSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { runImportServices } from "../../src/cli/import-services-command.js";
 import { parseConfig } from "../../src/policy/config.js";
+import { PROJECT_ROOT } from "../helpers/external.js";
 
 const SNAPSHOT = JSON.stringify({
   apiVersion: "v1",
@@ -89,5 +91,21 @@ describe("import-services", () => {
     await expect(
       runImportServices(join(dir, "bad.json"), { config: join(dir, "x.yml"), dir: join(dir, "repo"), offline: true }),
     ).rejects.toThrow(/bad\.json: not valid YAML or JSON/);
+  });
+
+  const main = join(PROJECT_ROOT, "dist/cli/main.js");
+  it("the built CLI reads the snapshot from stdin: the README's kubectl pipe", () => {
+    if (!existsSync(main)) spawnSync("npm", ["run", "build"], { cwd: PROJECT_ROOT, stdio: "inherit" });
+    const config = join(dir, "piped.yml");
+    const run = spawnSync(
+      process.execPath,
+      [main, "import-services", "-", "--config", config, "--dir", join(dir, "repo"), "--offline"],
+      { input: SNAPSHOT, encoding: "utf8", timeout: 60_000 },
+    );
+    expect(run.status, run.stderr).toBe(0);
+    expect(run.stdout).toContain("added kube-system/hubble-relay");
+    expect(parseConfig(readFileSync(config, "utf8")).services["kube-system/hubble-relay"]?.ports).toEqual({
+      "80": 4245,
+    });
   });
 });
