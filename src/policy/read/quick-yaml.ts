@@ -1,10 +1,11 @@
 // A fast reader for the plain block YAML that Kubernetes manifests are nearly always written in. It builds the same
 // `yaml` nodes as the yaml package's composer (node classes, values, scalar styles and formats, source ranges, key
 // order), many times faster, and declines (returns undefined) on anything outside its subset, which then goes to the
-// yaml package itself: flow collections, block scalars, anchors, aliases, tags, quoted keys, multi-line scalars,
-// escapes, directives, `...`, tabs, CR line ends, duplicate keys, empty documents, non-map roots, deep nesting.
-// Comments are skipped, not attached to nodes (nothing in the engine reads a parsed node's comments); comment lines
-// where the composer stretches the ranges of the nodes around them over the comment are declined.
+// yaml package itself: flow collections other than an empty `{}` or `[]`, block scalars, anchors, aliases, tags,
+// quoted keys, multi-line scalars, escapes, directives, `...`, tabs, CR line ends, duplicate keys, empty documents,
+// non-map roots, deep nesting. Comments are skipped, not attached to nodes (nothing in the engine reads a parsed
+// node's comments); comment lines where the composer stretches the ranges of the nodes around them over the comment
+// are declined.
 // test/policy/quick-yaml.test.ts proves the equality with fast-check against the yaml package.
 import { Document, isScalar, Pair, Scalar, YAMLMap, YAMLSeq } from "yaml";
 import type { Node, ParsedNode, Schema } from "yaml";
@@ -260,9 +261,10 @@ class Reader {
       return scalar;
     }
     if (!isPlainStart(code)) {
-      const next = text.charCodeAt(at + 1);
-      // "-1", "-.5": a dash not followed by a space starts a plain scalar
-      if (!(code === 45 && at + 1 < end && ((next >= 48 && next <= 57) || next === 46))) throw new Declined();
+      // "-1", "--v=2", "-c", ":8080", "?x": an indicator followed by a character that is not a space starts a plain
+      // scalar. After a "#" as well, but that is left to the yaml package.
+      const next = at + 1 < end ? text.charCodeAt(at + 1) : 32;
+      if (!((code === 45 || code === 58 || code === 63) && next !== 32 && next !== 35)) throw new Declined();
     }
     let comment = end;
     for (let i = at + 1; i < end; i++) {
@@ -276,6 +278,34 @@ class Reader {
     const source = text.slice(at, valueEnd);
     if (source.includes(": ") || source.endsWith(":")) throw new Declined();
     return build ? this.plainScalar(source, at, valueEnd, this.nodeEndAtLineEnd(line)) : undefined;
+  }
+
+  /** A value written from `at` to the end of `line`: an empty flow collection or a scalar. */
+  private inlineValue(at: number, line: Line, build: boolean, buildCollection: boolean): unknown {
+    const code = this.text.charCodeAt(at);
+    return code === 123 || code === 91
+      ? this.emptyFlowCollection(at, line, buildCollection)
+      : this.inlineScalar(at, line, build);
+  }
+
+  /**
+   * `{}` or `[]` (Helm output is full of them: `emptyDir: {}`, `args: []`), as the composer builds it: a flow
+   * collection without items whose range ends after the bracket, its node at the line's end. Anything inside the
+   * brackets, spaces included, is left to the yaml package.
+   */
+  private emptyFlowCollection(at: number, line: Line, build: boolean): unknown {
+    const { text } = this;
+    const isMap = text.charCodeAt(at) === 123;
+    if (text.charCodeAt(at + 1) !== (isMap ? 125 : 93) || at + 1 >= line.end) throw new Declined();
+    const valueEnd = at + 2;
+    const after = this.skipSpaces(valueEnd, line.end);
+    if (after < line.end && !(text.charCodeAt(after) === 35 && after > valueEnd)) throw new Declined();
+    if (!build) return undefined;
+    if (!this.nodes) return isMap ? {} : [];
+    const collection = isMap ? newCollection<YAMLMap>(MAP_PROTOTYPE) : newCollection<YAMLSeq>(SEQ_PROTOTYPE);
+    collection.flow = true;
+    collection.range = [at, valueEnd, this.nodeEndAtLineEnd(line)];
+    return collection;
   }
 
   private nodeEndAtLineEnd(line: Line): number {
@@ -300,7 +330,12 @@ class Reader {
     const next = this.lines[this.index + 1];
     if (next && (next.indent > column || (inMap && next.indent === column && this.isDash(next)))) {
       this.index++;
-      return this.block(next.indent, depth + 1);
+      const first = this.text.charCodeAt(next.start + next.indent);
+      if (first !== 123 && first !== 91) return this.block(next.indent, depth + 1);
+      // `resources:` with `{}` on the next line, as Helm's toYaml of an empty value writes it
+      const value = this.emptyFlowCollection(next.start + next.indent, next, depth + 1 <= this.builtDepth);
+      this.afterInlineValue(column);
+      return value;
     }
     // An empty sequence item's range depends on the comments before it in ways not worth following.
     if (!inMap) throw new Declined();
@@ -335,7 +370,7 @@ class Reader {
         if (at === colon + 1 && at < line.end) throw new Declined(); // "key:#…"
         value = this.valueOnNextLines(at, column, depth, true, build);
       } else {
-        value = this.inlineScalar(at, line, build);
+        value = this.inlineValue(at, line, build, depth + 1 <= this.builtDepth);
         this.afterInlineValue(column);
       }
       if (map) map.items.push(newPair(key, value));
@@ -377,7 +412,7 @@ class Reader {
       } else if (this.keyEnd(at, line.end) !== -1) {
         item = this.map(at - line.start, at, depth + 1);
       } else {
-        item = this.inlineScalar(at, line, build);
+        item = this.inlineValue(at, line, build, depth + 1 <= this.builtDepth);
         this.afterInlineValue(column);
       }
       if (seq) seq.items.push(item);
