@@ -18,14 +18,30 @@ export interface CheckRunOutput {
 
 const LEVEL = { error: "failure", warning: "warning", info: "notice" } as const;
 
+/** GitHub caps an annotation's message at 64 KB; a message quoting repository content stays far below it. */
+const MAX_ANNOTATION_MESSAGE = 4_000;
+
+/** GitHub rejects a check-run summary above 65,535 characters: the renderers stay under it, this is the backstop. */
+const MAX_SUMMARY_CHARS = 65_535;
+
+function withinCheckRunLimit(summary: string): string {
+  if (summary.length <= MAX_SUMMARY_CHARS) return summary;
+  const note = "\n\n_…cut to stay under GitHub's size limit for check runs._";
+  return summary.slice(0, MAX_SUMMARY_CHARS - note.length) + note;
+}
+
 function annotation(finding: Finding) {
+  const message =
+    finding.message.length > MAX_ANNOTATION_MESSAGE
+      ? `${finding.message.slice(0, MAX_ANNOTATION_MESSAGE - 1)}…`
+      : finding.message;
   return {
     path: finding.file,
     start_line: finding.line,
     end_line: Math.max(finding.line, finding.endLine ?? finding.line),
     annotation_level: LEVEL[finding.severity],
     title: finding.ruleId,
-    message: finding.message,
+    message,
   };
 }
 
@@ -87,7 +103,7 @@ export async function completeCheckRun(
   }
   const text = (batch: typeof annotations | undefined) => ({
     title: output.title,
-    summary: output.summary,
+    summary: withinCheckRunLimit(output.summary),
     ...(batch && batch.length > 0 ? { annotations: batch } : {}),
   });
   await octokit.rest.checks.update({

@@ -1,6 +1,8 @@
 // Every body the app posts stays under GitHub's limits, however large the rewrite, and says what it left out.
 import { describe, expect, test } from "vitest";
+import { completeCheckRun } from "../../src/github/check-run.js";
 import { planForkRewrite } from "../../src/github/fork.js";
+import type { GitHub } from "../../src/github/types.js";
 import {
   commentBody,
   configErrorSummary,
@@ -169,5 +171,33 @@ describe("manifests the job did not read", () => {
     expect(health).toMatchObject({ ok: true, durable: false });
     expect(health.detail).toContain("lost if this process dies");
     await queue.close();
+  });
+});
+
+describe("the check run as sent to GitHub", () => {
+  test("its summary and every annotation message stay under GitHub's limits", async () => {
+    const sent: Array<{ output: { summary: string; annotations?: Array<{ message: string }> } }> = [];
+    const octokit = {
+      rest: { checks: { update: async (request: (typeof sent)[number]) => void sent.push(request) } },
+    } as unknown as GitHub;
+    const finding: Finding = {
+      ruleId: "to-services-with-to-ports",
+      severity: "error",
+      file: "a.yaml",
+      line: 1,
+      column: 1,
+      policy: null,
+      message: "m".repeat(100_000),
+      fix: "none",
+    };
+    await completeCheckRun(
+      octokit,
+      { owner: "o", repo: "r" },
+      { id: 1, externalId: "", completed: false },
+      { conclusion: "failure", title: "t", summary: "s".repeat(70_000), findings: [finding] },
+    );
+    expect(sent[0]!.output.summary.length).toBeLessThanOrEqual(CHECK_RUN_LIMIT);
+    expect(sent[0]!.output.summary).toContain("cut to stay under GitHub's size limit");
+    expect(sent[0]!.output.annotations![0]!.message.length).toBeLessThanOrEqual(64 * 1024);
   });
 });
