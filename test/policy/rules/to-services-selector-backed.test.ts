@@ -1,4 +1,7 @@
 import { describe, expect, it } from "vitest";
+import { resolveConfig } from "../../../src/policy/config.js";
+import { fixOf } from "../../helpers/analysis.js";
+import { sources } from "../../helpers/sources.js";
 import { cnp, findings } from "./scan.js";
 
 const RULE = "to-services-selector-backed";
@@ -32,7 +35,7 @@ const services = [
   "spec: {selector: {app: elastic}, ports: [{port: 9200}]}",
 ].join("\n");
 
-describe(RULE, async () => {
+describe(RULE, () => {
   it("reports each entry naming a Service with a selector, by name or by the Service's labels", async () => {
     const result = await findings(RULE, { "minio/policy.yaml": policy, "services.yaml": services });
     expect(result.map((f) => [f.line, f.column, f.severity])).toEqual([
@@ -70,5 +73,21 @@ describe(RULE, async () => {
     expect(await findings(RULE, { "p.yaml": anyNamespace, "s.yaml": services }, { rules: { [RULE]: "off" } })).toEqual(
       [],
     );
+  });
+});
+
+describe(`${RULE} on deny rules`, () => {
+  it("reports an egressDeny rule as left to a person, and the fix does not touch it", async () => {
+    const deny = policy.replace("  egress:", "  egressDeny:");
+    const result = await findings(RULE, { "minio/policy.yaml": deny, "services.yaml": services });
+    expect(result.map((f) => [f.line, f.fix])).toEqual([
+      [12, "manual"],
+      [14, "manual"],
+    ]);
+    expect(result[0]?.message).toContain("this rule denies nothing there");
+    const fixed = await fixOf(sources({ "minio/policy.yaml": deny, "services.yaml": services }), {
+      config: resolveConfig({}),
+    });
+    expect(fixed).toEqual({ changes: [], rewrites: [] });
   });
 });
