@@ -110,8 +110,15 @@ function readSource(full: string, path: string): SourceFile {
   // Listed as a regular file; opened so that a file swapped for a link or a FIFO meanwhile is still not followed. The
   // size comes from the open file: no separate stat.
   try {
-    const read = readRegularFileUpTo(full, { maxBytes: MAX_POLICY_FILE_BYTES });
-    if ("size" in read) return { path, size: read.size, content: null };
+    const read = readRegularFileUpTo(full, { maxBytes: MAX_POLICY_FILE_BYTES, scanLarger: true });
+    if ("size" in read) {
+      return {
+        path,
+        size: read.size,
+        content: null,
+        ...(read.holdsPolicy === undefined ? {} : { holdsPolicy: read.holdsPolicy }),
+      };
+    }
     return { path, size: read.content.byteLength, content: read.content };
   } catch (error) {
     throw error instanceof CliError ? error : ioError(error, full);

@@ -22,6 +22,7 @@ import {
 } from "node:fs";
 import type { Stats } from "node:fs";
 import { basename, dirname, join, sep } from "node:path";
+import { policyScanner } from "../policy/api.js";
 import { CliError, ioError } from "./errors.js";
 
 /** Why a path was not read or not written, in words. */
@@ -50,8 +51,8 @@ export class NotReadError extends CliError {}
  */
 export function readRegularFileUpTo(
   path: string,
-  options: { maxBytes: number; root?: string },
-): { readonly content: Buffer } | { readonly size: number } {
+  options: { maxBytes: number; root?: string; scanLarger?: boolean },
+): { readonly content: Buffer } | { readonly size: number; readonly holdsPolicy?: boolean } {
   let fd: number;
   try {
     fd = openSync(path, constants.O_RDONLY | constants.O_NOFOLLOW | constants.O_NONBLOCK);
@@ -66,7 +67,9 @@ export function readRegularFileUpTo(
     if (options.root !== undefined && !isInside(options.root, path)) {
       throw new NotReadError(`${path}: not read: it lies outside ${options.root}`);
     }
-    if (stats.size > options.maxBytes) return { size: stats.size };
+    if (stats.size > options.maxBytes) {
+      return options.scanLarger ? { size: stats.size, holdsPolicy: scanForPolicy(fd) } : { size: stats.size };
+    }
     // Read to the end, but never past the limit, whatever the size said (a file may grow while it is read). Its
     // contents are written over before they are exposed, so the buffer need not be zeroed.
     const buffer = Buffer.allocUnsafe(Math.min(options.maxBytes + 1, Math.max(stats.size, 0) + 1));
@@ -82,6 +85,24 @@ export function readRegularFileUpTo(
     return { content: buffer.subarray(0, length) };
   } finally {
     closeSync(fd);
+  }
+}
+
+/** Most of a file looked through for a policy kind: past it, a file is "not read" (a warning), its content unknown. */
+const MAX_SCAN_BYTES = 1024 * 1024 * 1024;
+
+/** Whether an open file names a Cilium policy kind, read in chunks that are not kept; undefined past MAX_SCAN_BYTES. */
+function scanForPolicy(fd: number): boolean | undefined {
+  const scanner = policyScanner();
+  const chunk = Buffer.allocUnsafe(1024 * 1024);
+  let position = 0;
+  for (;;) {
+    const read = readSync(fd, chunk, 0, chunk.length, position);
+    if (read === 0) return scanner.found;
+    scanner.push(chunk.subarray(0, read));
+    if (scanner.found) return true;
+    position += read;
+    if (position > MAX_SCAN_BYTES) return undefined;
   }
 }
 

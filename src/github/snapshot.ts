@@ -68,7 +68,8 @@ export function readSnapshot(
   const filter = committedFileFilter();
   return readArchive(octokit, repo, sha, (path, size) => {
     if (!isManifestPath(path) || !filter.includesFile(path)) return "skip";
-    if (size > MAX_POLICY_FILE_BYTES || used + size > budgetBytes) return "size";
+    // Not kept, but looked through as it streams past: a policy in it is reported as unchecked, an error.
+    if (size > MAX_POLICY_FILE_BYTES || used + size > budgetBytes) return "scan";
     used += size;
     return "read";
   });
@@ -106,7 +107,7 @@ async function readArchive(
   octokit: GitHub,
   repo: RepoRef,
   sha: string,
-  keep: (path: string, size: number) => "read" | "size" | "skip",
+  keep: (path: string, size: number) => "read" | "size" | "scan" | "skip",
 ): Promise<SourceFile[]> {
   const response = await octokit.request("GET /repos/{owner}/{repo}/tarball/{ref}", {
     ...repo,
@@ -133,7 +134,10 @@ async function readArchive(
   const sources: SourceFile[] = [];
   for (const file of files) {
     const path = stripArchiveRoot(file.path);
-    if (path !== null) sources.push({ path, size: file.size, content: file.content });
+    if (path !== null) {
+      const seen = file.holdsPolicy === undefined ? {} : { holdsPolicy: file.holdsPolicy };
+      sources.push({ path, size: file.size, content: file.content, ...seen });
+    }
   }
   return sources; // in archive order: the engine puts files in its own (code-unit) order, the same for every shell
 }

@@ -5,6 +5,8 @@
 import { createGunzip } from "node:zlib";
 import { pipeline } from "node:stream";
 import type { Readable } from "node:stream";
+import { policyScanner } from "../policy/api.js";
+import type { PolicyScanner } from "../policy/api.js";
 
 export interface TarEntry {
   /** Path inside the archive, pax/GNU long names applied. */
@@ -14,13 +16,18 @@ export interface TarEntry {
   readonly type: "file" | "other";
 }
 
-/** Decides per entry: "read" to receive its content, "size" to receive it with content null, "skip" to drop it. */
-export type TarFilter = (entry: TarEntry) => "read" | "size" | "skip";
+/**
+ * Decides per entry: "read" to receive its content, "size" to receive it with content null, "scan" to receive it
+ * with content null and whether it names a Cilium policy kind (looked for as it streams past), "skip" to drop it.
+ */
+export type TarFilter = (entry: TarEntry) => "read" | "size" | "scan" | "skip";
 
 export interface TarFile {
   readonly path: string;
   readonly size: number;
   readonly content: Uint8Array | null;
+  /** For "scan": whether the bytes name a Cilium policy kind. */
+  readonly holdsPolicy?: boolean;
 }
 
 const BLOCK = 512;
@@ -64,6 +71,7 @@ interface Pending {
   readonly header: TarEntry;
   readonly kind: "file" | "pax" | "pax-global" | "gnu-longname" | "other";
   readonly keep: boolean;
+  readonly scanner: PolicyScanner | null;
   remaining: number;
   padding: number;
   chunks: Buffer[];
@@ -122,11 +130,18 @@ export async function readTar(
       const decision = kind === "file" ? filter(entry) : "skip";
       if (decision === "size") files.set(path, { path, size: realSize, content: null });
       keep = decision === "read";
+      if (decision === "scan") {
+        return { header: entry, kind, keep, scanner: policyScanner(), remaining: realSize, padding, chunks: [] };
+      }
     }
-    return { header: entry, kind, keep, remaining: realSize, padding, chunks: [] };
+    return { header: entry, kind, keep, scanner: null, remaining: realSize, padding, chunks: [] };
   };
 
   const finishEntry = (entry: Pending) => {
+    if (entry.scanner) {
+      const { path, size } = entry.header;
+      files.set(path, { path, size, content: null, holdsPolicy: entry.scanner.found });
+    }
     if (!entry.keep) return;
     const data = Buffer.concat(entry.chunks);
     if (entry.kind === "pax") nextPax = paxRecords(data);
@@ -151,6 +166,7 @@ export async function readTar(
         const take = Math.min(pending.remaining, buffered.length - offset);
         if (take === 0) break;
         if (pending.keep) pending.chunks.push(Buffer.from(buffered.subarray(offset, offset + take)));
+        pending.scanner?.push(buffered.subarray(offset, offset + take));
         pending.remaining -= take;
         offset += take;
         continue;

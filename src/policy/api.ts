@@ -7,6 +7,8 @@ export type { Analysis, AnalyseOptions } from "./engine.js";
 export { applyFixes, resolvedFrom } from "./plan/fix.js";
 export type { FileChange, FixResult, RuleFix, RuleRewrite } from "./plan/fix.js";
 export { isManifestPath, MAX_FILE_BYTES, MAX_POLICY_FILE_BYTES } from "./read/manifests.js";
+export { policyScanner } from "./read/policy-scan.js";
+export type { PolicyScanner } from "./read/policy-scan.js";
 export { committedFileFilter, RepositoryFileFilter } from "./read/file-filter.js";
 export { renderJson } from "./report/json.js";
 export { renderMarkdown } from "./report/markdown.js";

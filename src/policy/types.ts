@@ -11,6 +11,11 @@ export interface SourceFile {
   readonly path: string;
   readonly size: number;
   readonly content: Uint8Array | null;
+  /**
+   * For a file whose content the shell did not keep (null): whether its bytes name a Cilium policy kind, when the
+   * shell looked (policyScanner); undefined when it did not.
+   */
+  readonly holdsPolicy?: boolean;
 }
 
 /** 1-based line and column, as editors and GitHub show them. */

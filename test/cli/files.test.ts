@@ -63,7 +63,7 @@ describe("readSourceFiles", () => {
     expect(Buffer.from(a.content!).toString()).toBe("a: 1\n");
     expect(a.size).toBe(5);
     const big = files.find((file) => file.path === "big.yaml")!;
-    expect(big).toEqual({ path: "big.yaml", size: MAX_POLICY_FILE_BYTES + 1, content: null });
+    expect(big).toEqual({ path: "big.yaml", size: MAX_POLICY_FILE_BYTES + 1, content: null, holdsPolicy: false });
   });
 
   it("fails with a CliError naming the path for a missing directory or a file", () => {

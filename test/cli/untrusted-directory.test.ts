@@ -22,6 +22,7 @@ import { afterAll, describe, expect, it, vi } from "vitest";
 import { loadConfig } from "../../src/cli/config-file.js";
 import { writeChanges } from "../../src/cli/fix-command.js";
 import { readSourceFiles } from "../../src/cli/files.js";
+import { MAX_POLICY_FILE_BYTES, resolveConfig, analyse } from "../../src/policy/api.js";
 import { PROJECT_ROOT } from "../helpers/external.js";
 import { hasDist } from "../helpers/memory.js";
 
@@ -86,6 +87,28 @@ describe("reads only regular files inside the directory", () => {
     mkdirSync(join(dir, ".github"));
     execFileSync("mkfifo", [join(dir, ".github/cilium-policy-bot.yml")]);
     expect(() => loadConfig(dir)).toThrow(/not read: it is a FIFO/);
+  });
+});
+
+describe("a manifest over the size the CLI reads", () => {
+  it("is looked through: a policy in it is reported as not checked (an error), not as a file without policies", async () => {
+    const dir = repo("huge");
+    const padding = "#".repeat(MAX_POLICY_FILE_BYTES + 1024);
+    writeFileSync(join(dir, "apps/policy.yaml"), `${padding}\napiVersion: cilium.io/v2\nkind: CiliumNetworkPolicy\n`);
+    writeFileSync(join(dir, "apps/data.yaml"), `${padding}\nkind: ConfigMap\n`);
+    const sources = readSourceFiles(dir);
+    expect(sources.map((s) => [s.path, s.content === null, s.holdsPolicy])).toEqual([
+      ["apps/a.yaml", false, undefined],
+      ["apps/data.yaml", true, false],
+      ["apps/policy.yaml", true, true],
+    ]);
+    const skipped = (await analyse(sources, { config: resolveConfig({}) })).findings.filter(
+      (f) => f.ruleId === "skipped-file",
+    );
+    expect(skipped.map((f) => [f.file, f.severity])).toEqual([
+      ["apps/data.yaml", "info"],
+      ["apps/policy.yaml", "error"],
+    ]);
   });
 });
 

@@ -7,6 +7,7 @@ import { afterAll, describe, expect, test } from "vitest";
 import { readSnapshot } from "../../src/github/snapshot.js";
 import { readTar } from "../../src/github/tar.js";
 import type { GitHub } from "../../src/github/types.js";
+import { policyScanner, resolveConfig, analyse } from "../../src/policy/api.js";
 import { GitRepo } from "../helpers/github-git.js";
 
 describe("readTar on archives made by git archive (what GitHub's tarball endpoint serves)", () => {
@@ -91,5 +92,47 @@ describe("duplicate entries (an archive may name a path twice)", () => {
     const twoRoots = execFileSync("gzip", ["-c", join(dir, "two-roots.tar")]);
     const octokit = { request: async () => ({ data: twoRoots }) } as unknown as GitHub;
     await expect(readSnapshot(octokit, { owner: "acme", repo: "gitops" }, "abc1234")).rejects.toThrow(/root/);
+  });
+});
+
+describe("files not kept are still looked through for a policy", () => {
+  const dir = mkdtempSync(join(tmpdir(), "cpb-scan-"));
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+  const root = "acme-gitops-abc1234";
+  mkdirSync(join(dir, root));
+  const policy = "apiVersion: cilium.io/v2\nkind: CiliumNetworkPolicy\nmetadata: {name: p}\nspec: {}\n";
+  writeFileSync(join(dir, root, "a-padding.yaml"), `kind: ConfigMap\ndata: {x: "${"x".repeat(200_000)}"}\n`);
+  writeFileSync(join(dir, root, "b-policy.yaml"), `# ${"y".repeat(200_000)}\n${policy}`);
+  execFileSync("tar", ["-cf", "repo.tar", `${root}/a-padding.yaml`, `${root}/b-policy.yaml`], { cwd: dir });
+  const archive = execFileSync("gzip", ["-c", join(dir, "repo.tar")]);
+
+  test("past the memory budget, a policy file is an error 'could not be checked', a file without one an info", async () => {
+    const octokit = { request: async () => ({ data: archive }) } as unknown as GitHub;
+    const sources = await readSnapshot(octokit, { owner: "acme", repo: "gitops" }, "abc1234", 1_000);
+    expect(sources.map((s) => [s.path, s.content, s.holdsPolicy])).toEqual([
+      ["a-padding.yaml", null, false],
+      ["b-policy.yaml", null, true],
+    ]);
+    const skipped = (await analyse(sources, { config: resolveConfig({}) })).findings.filter(
+      (f) => f.ruleId === "skipped-file",
+    );
+    expect(skipped.map((f) => [f.file, f.severity])).toEqual([
+      ["a-padding.yaml", "info"],
+      ["b-policy.yaml", "error"],
+    ]);
+    expect(skipped[1]!.message).toMatch(/could not be checked/);
+  });
+
+  test("a policy kind split across chunks is still seen", () => {
+    for (let cut = 1; cut < 30; cut++) {
+      const scanner = policyScanner();
+      const bytes = new TextEncoder().encode("kind: CiliumClusterwideNetworkPolicy\n");
+      scanner.push(bytes.subarray(0, cut));
+      scanner.push(bytes.subarray(cut));
+      expect(scanner.found, String(cut)).toBe(true);
+    }
+    const none = policyScanner();
+    none.push(new TextEncoder().encode("kind: NetworkPolicy\n"));
+    expect(none.found).toBe(false);
   });
 });

@@ -13,7 +13,9 @@ process.stdout.write(
   `${JSON.stringify({
     files: sources.length,
     read: sources.filter((s) => s.content !== null).length,
+    skipped: skipped.length,
     notChecked: skipped.filter((f) => f.severity !== "info").length,
+    policyUnread: sources.find((s) => s.path === "policy.yaml")?.content === null,
     findings: result.findings.length,
   })}\n`,
 );

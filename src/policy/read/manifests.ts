@@ -120,7 +120,9 @@ const utf8 = new TextDecoder("utf-8", { fatal: true, ignoreBOM: true });
 const POLICY_KIND_TEXT = new RegExp(`\\b(?:${POLICY_KINDS.join("|")})\\b`);
 
 function decode(file: SourceFile): { text: string; bom: boolean } | SkipReason {
-  if (file.content === null) return "not-read";
+  if (file.content === null) {
+    return file.holdsPolicy === true ? "too-large-policy" : file.holdsPolicy === false ? "too-large" : "not-read";
+  }
   const size = Math.max(file.size, file.content.byteLength);
   if (isBinary(file.content)) return size > MAX_FILE_BYTES ? "too-large" : "binary";
   let text: string;

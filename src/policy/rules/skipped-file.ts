@@ -12,12 +12,16 @@ const WHY: Record<SkipReason, { readonly severity: Severity; readonly message: (
   "too-large": {
     severity: "info",
     message: (size) =>
-      `File not read: it is ${size} bytes, over the ${MAX_FILE_BYTES / MIB} MiB limit, and holds no Cilium policy.`,
+      size > MAX_FILE_BYTES
+        ? `File not read: it is ${size} bytes, over the ${MAX_FILE_BYTES / MIB} MiB limit, and holds no Cilium policy.`
+        : `File not read: it is past the memory budget of the run, which read other files first; it holds no Cilium policy.`,
   },
   "too-large-policy": {
     severity: "error",
     message: (size) =>
-      `Cilium policy could not be checked: the file is ${size} bytes, over the ${MAX_POLICY_FILE_BYTES / MIB} MiB read for policy files; split it.`,
+      size > MAX_POLICY_FILE_BYTES
+        ? `Cilium policy could not be checked: the file is ${size} bytes, over the ${MAX_POLICY_FILE_BYTES / MIB} MiB read for policy files; split it.`
+        : `Cilium policy could not be checked: the file (${size} bytes) is past the memory budget of the run, which read other files first; check it with \`cilium-policy-bot scan\` on a checkout.`,
   },
   "not-read": {
     severity: "warning",
