@@ -35,6 +35,8 @@ export const uncheckedVariables: PolicyRule = {
   },
   scope: "policy",
   check(context) {
+    // Only a view built with a substitution marks scalars unchecked (render/view.ts): without one, nothing to walk.
+    if (context.policy.substitution === undefined) return;
     const found = uncheckedIn(context.policy.node);
     const [first] = found;
     if (!first) return;
