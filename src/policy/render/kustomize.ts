@@ -472,37 +472,43 @@ function readKustomization(
 
 // ---- applying a layer to a manifest's value ----
 
-/** Deeper than any manifest the parse accepts (MAX_NESTING_DEPTH): a cycle (aliases can make one). */
-const COPY_DEPTH_LIMIT = 1000;
-
 /**
- * A deep copy of a manifest's value, made for each rendering: plain objects, arrays and scalars copied by hand (many
- * times faster than structuredClone for such trees); anything else, or a cycle, left to structuredClone.
+ * Containers of one rendering copied so far. A rendering copies only what its layers write to (the root, metadata,
+ * the paths of the label field specs) and shares the rest with the manifest's value: nothing writes to a rendering
+ * once made (the index reads the values of manifests no kustomization includes as they are, too), and copying whole
+ * manifests for every rendering cost a large repository's scan more than rendering them did.
  */
-function copyTree(value: unknown): unknown {
-  const copy = (node: unknown, depth: number): unknown => {
-    if (node === null || typeof node !== "object") return node;
-    if (depth > COPY_DEPTH_LIMIT) throw new RangeError("cycle");
-    if (Array.isArray(node)) return node.map((item) => copy(item, depth + 1));
-    if (Object.getPrototypeOf(node) !== Object.prototype) throw new TypeError("not plain data");
-    const out: Record<string, unknown> = {};
-    for (const [key, item] of Object.entries(node)) {
-      if (key === "__proto__") {
-        Object.defineProperty(out, key, {
-          value: copy(item, depth + 1),
-          writable: true,
-          enumerable: true,
-          configurable: true,
-        });
-      } else out[key] = copy(item, depth + 1);
-    }
-    return out;
-  };
-  try {
-    return copy(value, 0);
-  } catch {
-    return structuredClone(value);
+type Copied = Set<object>;
+
+/** A copy of one plain object or array, its items shared ("__proto__" stays an own key, as in the parse's values). */
+function shallowCopy(value: object): object {
+  if (Array.isArray(value)) return value.slice();
+  const out: Record<string, unknown> = {};
+  for (const [key, item] of Object.entries(value)) {
+    if (key === "__proto__") {
+      Object.defineProperty(out, key, { value: item, writable: true, enumerable: true, configurable: true });
+    } else out[key] = item;
   }
+  return out;
+}
+
+/** `parent[key]`, copied into `parent` first when it is an object or array of the manifest's value (with `copied`). */
+function ownChild(parent: Mutable | unknown[], key: string | number, copied: Copied | undefined): unknown {
+  const child: unknown = (parent as Record<string | number, unknown>)[key];
+  if (copied === undefined || child === null || typeof child !== "object" || copied.has(child)) return child;
+  const copy = shallowCopy(child);
+  copied.add(copy);
+  (parent as Record<string | number, unknown>)[key] = copy;
+  return copy;
+}
+
+/** A rendering's value: the manifest's value with the layers applied, copied where they write (see Copied). */
+function layered(value: Mutable, layers: readonly KustomizeLayer[]): Mutable {
+  const copied: Copied = new Set();
+  const root = shallowCopy(value) as Mutable;
+  copied.add(root);
+  for (const layer of layers) applyLayer(root, layer, copied);
+  return root;
 }
 
 function groupVersion(apiVersion: string): { group: string; version: string } {
@@ -518,7 +524,14 @@ function isObject(value: unknown): value is Mutable {
   return value !== null && typeof value === "object" && !Array.isArray(value);
 }
 
-function setLabelsAt(node: unknown, segments: readonly string[], pairs: Labels, create: boolean): void {
+/** Sets labels at a field spec's path; with `copied`, `node` is a copy and what is written below it is copied first. */
+function setLabelsAt(
+  node: unknown,
+  segments: readonly string[],
+  pairs: Labels,
+  create: boolean,
+  copied: Copied | undefined,
+): void {
   if (!isObject(node)) return;
   const [head, ...rest] = segments;
   if (head === undefined) {
@@ -526,15 +539,21 @@ function setLabelsAt(node: unknown, segments: readonly string[], pairs: Labels, 
     return;
   }
   if (head.endsWith("[]")) {
-    const list = node[head.slice(0, -2)];
-    if (Array.isArray(list)) for (const item of list) setLabelsAt(item, rest, pairs, create);
+    const key = head.slice(0, -2);
+    if (!Array.isArray(node[key])) return;
+    const list = ownChild(node, key, copied) as unknown[];
+    for (let i = 0; i < list.length; i++) {
+      if (isObject(list[i])) setLabelsAt(ownChild(list, i, copied), rest, pairs, create, copied);
+    }
     return;
   }
   if (!isObject(node[head])) {
     if (!create) return;
-    node[head] = {};
+    const created = {};
+    copied?.add(created);
+    node[head] = created;
   }
-  setLabelsAt(node[head], rest, pairs, create);
+  setLabelsAt(ownChild(node, head, copied), rest, pairs, create, copied);
 }
 
 function matches(spec: FieldSpec, group: string, version: string, kind: string): boolean {
@@ -545,12 +564,19 @@ function matches(spec: FieldSpec, group: string, version: string, kind: string):
   );
 }
 
-/** Applies one kustomization's namespace, name prefix/suffix and labels to a (cloned, mutable) manifest value. */
-export function applyLayer(value: Mutable, layer: KustomizeLayer): void {
+/**
+ * Applies one kustomization's namespace, name prefix/suffix and labels to a (cloned, mutable) manifest value; with
+ * `copied`, to a rendering's copy that shares what is not written with the manifest's value (see Copied).
+ */
+export function applyLayer(value: Mutable, layer: KustomizeLayer, copied?: Copied): void {
   const { group, version } = groupVersion(typeof value.apiVersion === "string" ? value.apiVersion : "");
   const kind = typeof value.kind === "string" ? value.kind : "";
-  if (!isObject(value.metadata)) value.metadata = {};
-  const metadata = value.metadata as Mutable;
+  if (!isObject(value.metadata)) {
+    const created = {};
+    copied?.add(created);
+    value.metadata = created;
+  }
+  const metadata = ownChild(value, "metadata", copied) as Mutable;
   if (layer.namespace !== undefined) {
     // kustomize moves namespaced resources, and renames a Namespace object to the kustomization's namespace.
     if (kind === "Namespace" && group === "") metadata.name = layer.namespace;
@@ -565,7 +591,7 @@ export function applyLayer(value: Mutable, layer: KustomizeLayer): void {
     for (const spec of transform.fieldSpecs) {
       if (!matches(spec, group, version, kind) || seen.has(spec.path)) continue;
       seen.add(spec.path);
-      setLabelsAt(value, spec.path.split("/"), transform.pairs, spec.create);
+      setLabelsAt(value, spec.path.split("/"), transform.pairs, spec.create, copied);
     }
   }
 }
@@ -796,8 +822,7 @@ export function renderKustomizations(files: readonly ParsedFile[]): KustomizeVie
   }
   const substitutionOfFlux = fluxSubstitutions(files, inclusions, [...kustomizations.values()]);
   const render = (manifest: Manifest, root: string, layers: readonly KustomizeLayer[]): KustomizeRendering => {
-    let value = copyTree(manifest.value) as Mutable;
-    for (const layer of layers) applyLayer(value, layer);
+    let value = layered(manifest.value as Mutable, layers);
     const flux = layers[layers.length - 1]?.flux;
     const substitution = flux && !substitutionDisabled(value) ? substitutionOfFlux(flux) : undefined;
     if (substitution) value = substituteValue(value, substitution) as Mutable;
