@@ -75,6 +75,32 @@ describe("kustomize rendering of the fixtures (exact values)", () => {
     expect(result.index.services.find((s) => s.name === "legacy-db")?.selectorAdded).toBe(true);
   });
 
+  it("a label field spec's path naming __proto__ writes a field of that name, never Object.prototype", () => {
+    const files = parse({
+      "app/kustomization.yaml": `apiVersion: kustomize.config.k8s.io/v1beta1
+kind: Kustomization
+labels:
+  - pairs:
+      polluted: "yes"
+    fields:
+      - path: __proto__
+        create: true
+      - path: metadata/__proto__/deeper
+        create: true
+resources:
+  - cm.yaml
+`,
+      "app/cm.yaml": "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: settings\n",
+    });
+    const [rendering] = renderKustomizations(files).renderingsOf(files[1]!.manifests[0]!);
+    expect(({} as Record<string, unknown>).polluted).toBeUndefined();
+    const value = rendering!.value as Record<string, unknown>;
+    expect(Object.getPrototypeOf(value)).toBe(Object.prototype);
+    expect(Object.getOwnPropertyDescriptor(value, "__proto__")?.value).toEqual({ polluted: "yes" });
+    const metadata = value.metadata as Record<string, unknown>;
+    expect(Object.getOwnPropertyDescriptor(metadata, "__proto__")?.value).toEqual({ deeper: { polluted: "yes" } });
+  });
+
   it("labels: plain pairs go to metadata only, includeSelectors to selectors and templates, includeTemplates to templates", () => {
     const result = summary(loadCase("labels"));
     expect(result.services).toEqual([
