@@ -48,7 +48,7 @@ function resolve(index: RepoIndex, name: string, namespace = "demo") {
 const shared = hasSharedCharts() ? sharedChartData() : undefined;
 
 describe.skipIf(shared === undefined)("rendered shared charts resolve as source chart", () => {
-  const charts = shared as SharedChart[];
+  const charts: SharedChart[] = shared ?? [];
 
   it.each(charts.map((chart) => [chart.archive, chart] as const))(
     "%s: every Service with a selector, its selector and target ports as rendered",

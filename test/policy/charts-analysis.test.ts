@@ -91,7 +91,7 @@ spec:
 const shared = hasSharedCharts() ? sharedChartData() : undefined;
 
 describe.skipIf(shared === undefined)("fix with the shared charts rendered", () => {
-  const charts = shared as SharedChart[];
+  const charts: SharedChart[] = shared ?? [];
   const cases = (["flux", "argo", "kustomize"] as const).flatMap((kind) =>
     charts.map((chart) => [kind, chart.archive, chart] as const),
   );
@@ -125,7 +125,7 @@ describe.skipIf(shared === undefined)("fix with the shared charts rendered", () 
 
 describe.skipIf(shared === undefined)("source chart in every output of fix", () => {
   it("the fix text, the fix JSON and the follow-up pull request's Resolved from column name the chart", async () => {
-    const charts = shared as SharedChart[];
+    const charts: SharedChart[] = shared ?? [];
     const grafana = charts.find((c) => c.name === "grafana") as SharedChart;
     const services = (grafana.renders[0]?.services ?? []).filter((s) => s.selector && s.ports.length > 0);
     const files = { ...installerFiles("flux", grafana), "app/policy.yaml": policyOf(services) };
