@@ -66,7 +66,8 @@ const FORBIDDEN: ReadonlyArray<readonly [reason: string, subnets: readonly Subne
       ["2001:db8::", 32, "ipv6"],
     ],
   ],
-  // Addresses that embed an IPv4 address another way than ::ffff: (NAT64, 6to4, Teredo, IPv4-compatible) could lead
+  // Addresses that embed an IPv4 address another way than ::ffff: (NAT64, 6to4, Teredo, IPv4-compatible,
+  // SIIT's IPv4-translated ::ffff:0:a.b.c.d) could lead
   // to any of the above through a translator: refused as a whole.
   [
     "an address-translation address",
@@ -76,6 +77,7 @@ const FORBIDDEN: ReadonlyArray<readonly [reason: string, subnets: readonly Subne
       ["2002::", 16, "ipv6"],
       ["2001::", 32, "ipv6"],
       ["::", 96, "ipv6"],
+      ["::ffff:0:0:0", 96, "ipv6"],
     ],
   ],
 ];

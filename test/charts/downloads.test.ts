@@ -38,6 +38,8 @@ describe("forbidden addresses", () => {
     ["ff02::1", "a multicast address"],
     ["64:ff9b::a00:1", "an address-translation address"],
     ["2002:7f00:1::", "an address-translation address"],
+    ["::ffff:0:7f00:1", "an address-translation address"],
+    ["::ffff:0:169.254.169.254", "an address-translation address"],
     ["255.255.255.255", "a reserved address"],
   ])("%s is %s", (address, reason) => {
     expect(forbiddenAddressReason(address)).toBe(reason);
