@@ -43,6 +43,12 @@ describe("envsubst as Flux runs it", () => {
     );
     expect(substituteText("${B:=b}", unknown)).toEqual({ text: "${B:=b}", unchecked: ["B"] });
   });
+  it("defaults nested deeper than any real file are left unchecked, not recursed into until the stack overflows", () => {
+    const depth = 20_000;
+    const text = "${Z:-".repeat(depth) + "x" + "}".repeat(depth);
+    expect(substituteText(text, substitution)).toEqual({ text, unchecked: ["Z"] });
+    expect(substituteText("${B:-${C:-${D:-d}}}", substitution)).toEqual({ text: "d", unchecked: [] });
+  });
 });
 
 describe("Flux variables in policies", () => {

@@ -240,8 +240,19 @@ function closingBrace(text: string, start: number): number {
   return -1;
 }
 
+/**
+ * How deep defaults may nest (`${A:-${B:-…}}`) before the expression is left unchecked: each level re-reads the text
+ * of the one around it and recurses, so a pull request's deeply nested text would otherwise cost quadratic time and
+ * overflow the stack.
+ */
+const MAX_DEFAULT_NESTING = 32;
+
 /** envsubst over one string, as Flux runs it when the Kustomization has variables. */
 export function substituteText(text: string, substitution: Substitution): SubstitutedText {
+  return substituteNested(text, substitution, 0);
+}
+
+function substituteNested(text: string, substitution: Substitution, depth: number): SubstitutedText {
   if (!mayHoldVariables(text)) return { text, unchecked: [] };
   const unchecked: string[] = [];
   // `$$` is envsubst's escape: only where Flux runs it (a resource no Flux Kustomization applies keeps it).
@@ -264,7 +275,7 @@ export function substituteText(text: string, substitution: Substitution): Substi
       break;
     }
     const expression = text.slice(i + 2, end);
-    const replaced = evaluate(expression, substitution, unchecked);
+    const replaced = evaluate(expression, substitution, unchecked, depth);
     out += replaced ?? text.slice(i, end + 1);
     i = end;
   }
@@ -278,7 +289,12 @@ export function mayDefine(substitution: Substitution, name: string): boolean {
 }
 
 /** One `${…}` expression's value, or undefined (recorded in `unchecked`) when it cannot be known. */
-function evaluate(expression: string, substitution: Substitution, unchecked: string[]): string | undefined {
+function evaluate(
+  expression: string,
+  substitution: Substitution,
+  unchecked: string[],
+  depth: number,
+): string | undefined {
   const name = /^[_A-Za-z][_A-Za-z0-9]*/.exec(expression)?.[0] ?? "";
   const rest = expression.slice(name.length);
   const known = (): string | undefined =>
@@ -298,7 +314,11 @@ function evaluate(expression: string, substitution: Substitution, unchecked: str
       return undefined;
     }
     if (value !== undefined && (colon === "" || value !== "")) return value;
-    const inner = substituteText(fallback, substitution);
+    if (depth >= MAX_DEFAULT_NESTING) {
+      unchecked.push(name);
+      return undefined;
+    }
+    const inner = substituteNested(fallback, substitution, depth + 1);
     unchecked.push(...inner.unchecked);
     return inner.unchecked.length > 0 ? undefined : inner.text;
   }
