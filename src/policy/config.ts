@@ -5,32 +5,13 @@ import type { ErrorObject, JSONSchemaType } from "ajv";
 import semver from "semver";
 import { parse as parseYaml } from "yaml";
 import { RULE_IDS } from "./rules/index.js";
-import type { Labels, Severity } from "./types.js";
+import type { Config } from "./types.js";
+
+// The engine's configuration types are its vocabulary (types.ts), so that rules can read them without importing
+// this module, which imports the rule registry for the schema's rule ids.
+export type { Config, ServiceOverride } from "./types.js";
 
 export const CONFIG_PATH = ".github/cilium-policy-bot.yml";
-
-export interface ServiceOverride {
-  readonly selector: Labels;
-  /** The Service's own labels: what `k8sServiceSelector` entries match. */
-  readonly labels?: Labels;
-  /** service port → target port (number or container port name) */
-  readonly ports?: Readonly<Record<string, number | string>>;
-}
-
-/** The engine's configuration: what the analysis reads. */
-export interface Config {
-  /** A semver range of the Cilium versions the clusters run or will run. */
-  readonly ciliumVersion: string;
-  /** true when the configuration (file or override) sets ciliumVersion: it then wins over what the repository installs. */
-  readonly ciliumVersionConfigured?: boolean;
-  /** Services created outside the repository (Helm charts, operators), keyed "namespace/name". */
-  readonly services: Readonly<Record<string, ServiceOverride>>;
-  /** What to do with a Service that nothing resolves: guess a selector (marked for review) or leave the rule alone. */
-  readonly unresolved: "guess" | "skip";
-  readonly paths: { readonly include: readonly string[]; readonly exclude: readonly string[] };
-  /** Per-rule severity overrides, or "off". Keys are rule ids of the registry. */
-  readonly rules: Readonly<Record<string, Severity | "off">>;
-}
 
 /**
  * Settings of the same file that only the GitHub App reads. The engine never sees them; the file's schema knows them

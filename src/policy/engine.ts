@@ -2,7 +2,7 @@
 // resolution per toServices entry. Pure: the shells hand it files (and a chart renderer) and print what it returns.
 import { isPair, isNode, LineCounter } from "yaml";
 import { Minimatch } from "minimatch";
-import type { Config } from "./config.js";
+import type { Config } from "./types.js";
 import { holdsKubernetesManifests, isManifestPath, parseManifestFileIn, positionOf } from "./read/manifests.js";
 import type { Manifest, ParsedFile } from "./read/manifests.js";
 import { policyFrom } from "./read/policy.js";

@@ -152,3 +152,26 @@ export interface ReleaseInfo {
   /** Its chart was not rendered: why (shown with any guess it explains). */
   readonly notRendered?: string;
 }
+
+export interface ServiceOverride {
+  readonly selector: Labels;
+  /** The Service's own labels: what `k8sServiceSelector` entries match. */
+  readonly labels?: Labels;
+  /** service port → target port (number or container port name) */
+  readonly ports?: Readonly<Record<string, number | string>>;
+}
+
+/** The engine's configuration: what the analysis reads. */
+export interface Config {
+  /** A semver range of the Cilium versions the clusters run or will run. */
+  readonly ciliumVersion: string;
+  /** true when the configuration (file or override) sets ciliumVersion: it then wins over what the repository installs. */
+  readonly ciliumVersionConfigured?: boolean;
+  /** Services created outside the repository (Helm charts, operators), keyed "namespace/name". */
+  readonly services: Readonly<Record<string, ServiceOverride>>;
+  /** What to do with a Service that nothing resolves: guess a selector (marked for review) or leave the rule alone. */
+  readonly unresolved: "guess" | "skip";
+  readonly paths: { readonly include: readonly string[]; readonly exclude: readonly string[] };
+  /** Per-rule severity overrides, or "off". Keys are rule ids of the registry. */
+  readonly rules: Readonly<Record<string, Severity | "off">>;
+}

@@ -2,7 +2,7 @@
 // itself installs (a chart named `cilium` in a HelmRelease, an Argo CD Application or kustomize helmCharts: its
 // rendered version, or the exact version or range it names), else the default. Always with where it came from.
 import semver from "semver";
-import type { Config } from "../config.js";
+import type { Config } from "../types.js";
 import { DEFAULT_CONFIG } from "../config.js";
 import type { ChartOutcome } from "./chart-outcomes.js";
 

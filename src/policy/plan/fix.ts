@@ -2,7 +2,7 @@
 // report carries the plan, so a finding's fix kind and the fix are the same object. `applyFixes` turns the plans into
 // file changes: text edits spliced into the original bytes, re-parsed and proven. Pure, like the analysis.
 import { isScalar } from "yaml";
-import type { Config } from "../config.js";
+import type { Config } from "../types.js";
 import { positionOf } from "../read/manifests.js";
 import type { ParsedFile } from "../read/manifests.js";
 import { ruleValue, sharedTextReason } from "../read/policy.js";

@@ -3,7 +3,7 @@
 // configuration (`config`), well-known cluster Services
 // (`builtin`), a selector guessed from naming conventions (`guessed`, only with `unresolved: guess`), else `manual`.
 // Pure: everything comes from the RepoIndex and the Config.
-import type { Config, ServiceOverride } from "../config.js";
+import type { Config, ServiceOverride } from "../types.js";
 import type { RepoIndex } from "../index/repo-index.js";
 import { labelSelectorFrom, matchesLabels } from "../selectors.js";
 import type { EndpointsInfo, LabelSelector, Labels, ServiceInfo, ServicePort, WorkloadInfo } from "../types.js";

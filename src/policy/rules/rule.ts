@@ -1,6 +1,6 @@
 // What a rule module exports. The engine runs rules through this interface and knows none by name.
 import type { Node, Pair } from "yaml";
-import type { Config } from "../config.js";
+import type { Config } from "../types.js";
 import type { ParsedFile } from "../read/manifests.js";
 import type { Policy, PolicyRule as RuleOfPolicy } from "../read/policy.js";
 import type { RuleFix, RuleRewriteView } from "../plan/fix.js";
