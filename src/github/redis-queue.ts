@@ -511,7 +511,3 @@ export class RedisJobQueue implements JobQueue {
     this.#redis.disconnect();
   }
 }
-
-export function createRedisQueue(url: string, logger: QueueLogger, options: Partial<RedisQueueOptions> = {}): JobQueue {
-  return new RedisJobQueue({ ...options, url, logger });
-}
