@@ -2,7 +2,6 @@
 // resolution per toServices entry. Pure: the shells hand it files (and a chart renderer) and print what it returns.
 import { isPair, isNode, LineCounter } from "yaml";
 import { Minimatch } from "minimatch";
-import type { Config } from "./types.js";
 import { holdsKubernetesManifests, isManifestPath, parseManifestFileIn, positionOf } from "./read/manifests.js";
 import type { Manifest, ParsedFile } from "./read/manifests.js";
 import { policyFrom } from "./read/policy.js";
@@ -15,7 +14,7 @@ import { DEFAULT_RESOLVER, fixKindOf, planRuleFix } from "./plan/fix.js";
 import type { PlanContext, RuleFix, RuleRewriteView, ServiceResolver } from "./plan/fix.js";
 import { INTERNAL_ERROR, RULES } from "./rules/index.js";
 import type { Report, Rule, RuleMeta } from "./rules/rule.js";
-import type { Finding, Position, SourceFile } from "./types.js";
+import type { Config, Finding, Position, SourceFile } from "./types.js";
 import { CILIUM, CiliumVersions } from "./versions.js";
 import { ciliumRangeOf } from "./index/cilium-version.js";
 import type { CiliumRange } from "./index/cilium-version.js";

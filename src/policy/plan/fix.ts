@@ -2,7 +2,6 @@
 // report carries the plan, so a finding's fix kind and the fix are the same object. `applyFixes` turns the plans into
 // file changes: text edits spliced into the original bytes, re-parsed and proven. Pure, like the analysis.
 import { isScalar } from "yaml";
-import type { Config } from "../types.js";
 import { positionOf } from "../read/manifests.js";
 import type { ParsedFile } from "../read/manifests.js";
 import { ruleValue, sharedTextReason } from "../read/policy.js";
@@ -15,7 +14,7 @@ import type { EntryResolution, PlanOptions, RulePlan } from "./rewrite.js";
 import { NAMESPACE_KEY } from "../selectors.js";
 import { spliceRules } from "../splice/splice.js";
 import type { ItemOutcome, SpliceItem } from "../splice/splice.js";
-import type { FixKind, Labels } from "../types.js";
+import type { Config, FixKind, Labels } from "../types.js";
 
 /** One toServices entry → the Services it names, each with its answer and where the answer came from. */
 export type ServiceResolver = (entry: unknown, context: ResolveContext) => readonly ResolvedService[];

@@ -3,10 +3,18 @@
 // configuration (`config`), well-known cluster Services
 // (`builtin`), a selector guessed from naming conventions (`guessed`, only with `unresolved: guess`), else `manual`.
 // Pure: everything comes from the RepoIndex and the Config.
-import type { Config, ServiceOverride } from "../types.js";
 import type { RepoIndex } from "../index/repo-index.js";
 import { labelSelectorFrom, matchesLabels } from "../selectors.js";
-import type { EndpointsInfo, LabelSelector, Labels, ServiceInfo, ServicePort, WorkloadInfo } from "../types.js";
+import type {
+  Config,
+  EndpointsInfo,
+  LabelSelector,
+  Labels,
+  ServiceInfo,
+  ServiceOverride,
+  ServicePort,
+  WorkloadInfo,
+} from "../types.js";
 
 /** Where an answer came from, most to least certain. */
 export type Resolution = "repo" | "chart" | "config" | "builtin" | "guessed" | "manual";

@@ -1,11 +1,10 @@
 // What a rule module exports. The engine runs rules through this interface and knows none by name.
 import type { Node, Pair } from "yaml";
-import type { Config } from "../types.js";
 import type { ParsedFile } from "../read/manifests.js";
 import type { Policy, PolicyRule as RuleOfPolicy } from "../read/policy.js";
 import type { RuleFix, RuleRewriteView } from "../plan/fix.js";
 import type { RepoIndex } from "../index/repo-index.js";
-import type { FixKind, Position, Severity } from "../types.js";
+import type { Config, FixKind, Position, Severity } from "../types.js";
 import type { CiliumVersions } from "../versions.js";
 
 export interface RuleMeta {
