@@ -29,7 +29,7 @@ export interface AnalyseOptions {
   readonly rules?: readonly Rule[];
   /** Renders the Helm charts the repository installs (a shell's `helm`); without it, no chart is rendered. */
   readonly charts?: ChartRenderer;
-  /** Resolution of toServices entries (default: repository → config → builtin → guessed → manual). */
+  /** Resolution of toServices entries (default: repository → charts → config → builtin → guessed → manual). */
   readonly resolve?: ServiceResolver;
 }
 

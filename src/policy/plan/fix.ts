@@ -273,5 +273,5 @@ export function applyFixes(analysis: FixInput): FixResult {
   return { changes, rewrites };
 }
 
-/** The default resolver: repository → configuration → builtin → guessed → manual (resolve.ts). */
+/** The default resolver: repository → charts → configuration → builtin → guessed → manual (resolve.ts). */
 export const DEFAULT_RESOLVER: ServiceResolver = resolveServices;
