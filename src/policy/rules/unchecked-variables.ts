@@ -5,8 +5,8 @@ import { mayDefine } from "../render/flux-substitution.js";
 import type { Substitution } from "../render/flux-substitution.js";
 import type { PolicyRule } from "./rule.js";
 
-function why(substitution: Substitution | undefined, variables: readonly string[]): string {
-  if (substitution === undefined || substitution.from.length === 0) {
+function why(substitution: Substitution, variables: readonly string[]): string {
+  if (substitution.from.length === 0) {
     return "no Flux Kustomization of this repository applies this file with a postBuild substitution";
   }
   const reasons: string[] = [];
@@ -36,7 +36,8 @@ export const uncheckedVariables: PolicyRule = {
   scope: "policy",
   check(context) {
     // Only a view built with a substitution marks scalars unchecked (render/view.ts): without one, nothing to walk.
-    if (context.policy.substitution === undefined) return;
+    const { substitution } = context.policy;
+    if (substitution === undefined) return;
     const found = uncheckedIn(context.policy.node);
     const [first] = found;
     if (!first) return;
@@ -44,7 +45,7 @@ export const uncheckedVariables: PolicyRule = {
     const names = variables.map((name) => `\${${name}}`).join(", ");
     context.report({
       at: first.node,
-      message: `Values using ${names} are not checked: ${why(context.policy.substitution, variables)}; check them once rendered (e.g. \`flux build kustomization\`).`,
+      message: `Values using ${names} are not checked: ${why(substitution, variables)}; check them once rendered (e.g. \`flux build kustomization\`).`,
     });
   },
 };
