@@ -11,6 +11,7 @@
 import { parseDocument, Scalar } from "yaml";
 import { MAX_ALIAS_COUNT } from "../read/manifests.js";
 import type { ScalarRewrite } from "./view.js";
+import { namePatternMatches } from "./name-pattern.js";
 
 /** Flux's variable name rule (varsubRegex): a name outside it makes the Kustomization fail. */
 export const VARIABLE_NAME = /^[_A-Za-z][_A-Za-z0-9]*$/;
@@ -510,11 +511,7 @@ function escapeRegExp(text: string): string {
 export function patchNameMatches(pattern: string | undefined, name: string | undefined): boolean {
   if (pattern === undefined) return true;
   if (name === undefined) return false;
-  try {
-    return new RegExp(`^(?:${pattern})$`).test(name);
-  } catch {
-    return false;
-  }
+  return namePatternMatches(pattern, name) ?? false;
 }
 
 /** A ConfigMap or Secret a kustomization generates (configMapGenerator, secretGenerator): a substituteFrom source. */

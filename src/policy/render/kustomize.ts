@@ -5,6 +5,7 @@
 import type { Manifest, ParsedFile } from "../read/manifests.js";
 import { isKustomizationPath, KUSTOMIZATION_FILE_NAMES, MAX_ALIAS_COUNT } from "../read/manifests.js";
 import type { Labels } from "../types.js";
+import { namePatternMatches } from "./name-pattern.js";
 import {
   combineSubstitutions,
   mergePostBuild,
@@ -373,11 +374,7 @@ function unappliedTargetsOf(
 
 function nameMatches(pattern: string, name: string | undefined): boolean {
   if (name === undefined) return true;
-  try {
-    return new RegExp(`^(?:${pattern})$`).test(name);
-  } catch {
-    return true;
-  }
+  return namePatternMatches(pattern, name) ?? true;
 }
 
 /**
