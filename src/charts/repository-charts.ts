@@ -1,8 +1,8 @@
 // Chart directories inside the repository being analysed: the CLI reads them from disk, the app from the snapshot
 // it fetched. Either way the renderer receives plain files (no links, bounded in count and size) and writes them into
 // its own temporary directory, so helm never reads outside the chart.
-import { lstatSync, readdirSync, readFileSync } from "node:fs";
-import { join } from "node:path";
+import { lstatSync, readdirSync, readFileSync, realpathSync } from "node:fs";
+import { join, sep } from "node:path";
 
 export type ChartFiles = ReadonlyMap<string, Uint8Array>;
 
@@ -25,7 +25,21 @@ export function invalidChartPath(path: string): string | null {
 
 const normalise = (path: string) => path.replace(/^\.\/+/, "").replace(/\/+$/, "");
 
-/** The chart directories of a checkout on disk. Symbolic links are not followed (a link could leave the repository). */
+/** Where `relative` really is under `root`, or null when a symbolic link on the way leads out of it (or it is not there). */
+function directoryInside(root: string, relative: string): string | null {
+  try {
+    const realRoot = realpathSync(root);
+    const real = realpathSync(join(root, relative));
+    return real === realRoot || real.startsWith(realRoot.endsWith(sep) ? realRoot : `${realRoot}${sep}`) ? real : null;
+  } catch {
+    return null;
+  }
+}
+
+/**
+ * The chart directories of a checkout on disk. Symbolic links are not followed inside a chart, and a chart path
+ * through a link that leaves the repository is refused (a link could lead anywhere on the machine).
+ */
 export function diskRepositoryCharts(root: string): RepositoryCharts {
   return {
     async files(path) {
@@ -57,7 +71,9 @@ export function diskRepositoryCharts(root: string): RepositoryCharts {
         }
         return null;
       };
-      const problem = walk(join(root, relative), "");
+      const directory = directoryInside(root, relative);
+      if (directory === null) return { error: `${relative}: no such directory in the repository` };
+      const problem = walk(directory, "");
       return problem ? { error: problem } : files;
     },
   };
