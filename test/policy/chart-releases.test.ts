@@ -4,7 +4,8 @@ import { parseSources } from "../../src/policy/engine.js";
 import { buildRepoIndex } from "../../src/policy/index/repo-index.js";
 import { chartReleasesOf } from "../../src/policy/index/chart-index.js";
 import { fluxReleaseName } from "../../src/policy/render/chart-releases.js";
-import { mergeValues, parseValuePath, setValueAt } from "../../src/policy/render/helm-values.js";
+import { parse } from "yaml";
+import { mergeLayers, mergeValues, parseValuePath, setValueAt } from "../../src/policy/render/helm-values.js";
 import { sources } from "../helpers/sources.js";
 
 function index(files: Record<string, string>) {
@@ -37,6 +38,17 @@ describe("Helm values", () => {
   it("reads --set paths with escaped dots and list indexes", () => {
     expect(parseValuePath("a.b\\.c[1].d")).toEqual(["a", "b.c", 1, "d"]);
     expect(setValueAt({ a: { x: 1 } }, "a.list[1].name", "n")).toEqual({ a: { x: 1, list: [null, { name: "n" }] } });
+  });
+
+  it("a key named __proto__ is a values key like any other, never the prototype of what is merged or set", () => {
+    const merged = mergeLayers([parse("__proto__: {a: 1}\nx: 1\n"), parse("__proto__: {b: 2}\n")]);
+    expect(Object.getPrototypeOf(merged)).toBe(Object.prototype);
+    expect(Object.keys(merged)).toEqual(["__proto__", "x"]);
+    expect(JSON.stringify(merged)).toBe('{"__proto__":{"a":1,"b":2},"x":1}');
+    const set = setValueAt({}, "__proto__.polluted", "yes");
+    expect(Object.getPrototypeOf(set)).toBe(Object.prototype);
+    expect(JSON.stringify(set)).toBe('{"__proto__":{"polluted":"yes"}}');
+    expect(({} as Record<string, unknown>).polluted).toBeUndefined();
   });
 });
 

@@ -1,6 +1,8 @@
 // Helm values as the installers hand them to `helm template`: layers merged in order, `--set`-style paths.
 // Plain JSON in, plain JSON out; inputs are never mutated.
 
+import { ownField, setOwnField } from "../own-fields.js";
+
 export type Values = Record<string, unknown>;
 
 function isMap(value: unknown): value is Values {
@@ -14,9 +16,10 @@ function isMap(value: unknown): value is Values {
 export function mergeValues(base: Readonly<Values>, over: Readonly<Values>): Values {
   const merged: Values = { ...base };
   for (const [key, value] of Object.entries(over)) {
+    const current = ownField(merged, key);
     if (value === null) delete merged[key];
-    else if (isMap(value) && isMap(merged[key])) merged[key] = mergeValues(merged[key] as Values, value);
-    else merged[key] = value;
+    else if (isMap(value) && isMap(current)) setOwnField(merged, key, mergeValues(current, value));
+    else setOwnField(merged, key, value);
   }
   return merged;
 }
@@ -74,7 +77,7 @@ export function setValueAt(values: Readonly<Values>, path: string, value: unknow
       return list;
     }
     const map: Values = isMap(node) ? { ...node } : {};
-    map[segment] = last ? value : set(map[segment], at + 1);
+    setOwnField(map, segment, last ? value : set(ownField(map, segment), at + 1));
     return map;
   };
   return set(values, 0) as Values;

@@ -5,6 +5,7 @@
 import type { Manifest, ParsedFile } from "../read/manifests.js";
 import { isKustomizationPath, KUSTOMIZATION_FILE_NAMES, MAX_ALIAS_COUNT } from "../read/manifests.js";
 import type { Labels } from "../types.js";
+import { ownField, setOwnField } from "../own-fields.js";
 import { namePatternMatches } from "./name-pattern.js";
 import {
   combineSubstitutions,
@@ -481,37 +482,18 @@ type Copied = Set<object>;
 function shallowCopy(value: object): object {
   if (Array.isArray(value)) return value.slice();
   const out: Record<string, unknown> = {};
-  for (const [key, item] of Object.entries(value)) {
-    if (key === "__proto__") {
-      Object.defineProperty(out, key, { value: item, writable: true, enumerable: true, configurable: true });
-    } else out[key] = item;
-  }
+  for (const [key, item] of Object.entries(value)) setOwnField(out, key, item);
   return out;
 }
 
 /** `parent[key]`, copied into `parent` first when it is an object or array of the manifest's value (with `copied`). */
 function ownChild(parent: Mutable | unknown[], key: string | number, copied: Copied | undefined): unknown {
-  const child = fieldOf(parent, key);
+  const child = ownField(parent, key);
   if (copied === undefined || child === null || typeof child !== "object" || copied.has(child)) return child;
   const copy = shallowCopy(child);
   copied.add(copy);
-  setField(parent, key, copy);
+  setOwnField(parent, key, copy);
   return copy;
-}
-
-/**
- * A field of a manifest's value: its own property only. A label field spec's path is the repository's text, and
- * `__proto__` read as a property is Object.prototype: labels written there would reach every object of the process.
- */
-function fieldOf(node: Mutable | unknown[], key: string | number): unknown {
-  return Object.hasOwn(node, key) ? (node as Record<string | number, unknown>)[key] : undefined;
-}
-
-/** Sets an own property, `__proto__` included (an assignment to it would replace the object's prototype). */
-function setField(node: Mutable | unknown[], key: string | number, value: unknown): void {
-  if (key === "__proto__") {
-    Object.defineProperty(node, key, { value, writable: true, enumerable: true, configurable: true });
-  } else (node as Record<string | number, unknown>)[key] = value;
 }
 
 /** A rendering's value: the manifest's value with the layers applied, copied where they write (see Copied). */
@@ -552,18 +534,18 @@ function setLabelsAt(
   }
   if (head.endsWith("[]")) {
     const key = head.slice(0, -2);
-    if (!Array.isArray(fieldOf(node, key))) return;
+    if (!Array.isArray(ownField(node, key))) return;
     const list = ownChild(node, key, copied) as unknown[];
     for (let i = 0; i < list.length; i++) {
       if (isObject(list[i])) setLabelsAt(ownChild(list, i, copied), rest, pairs, create, copied);
     }
     return;
   }
-  if (!isObject(fieldOf(node, head))) {
+  if (!isObject(ownField(node, head))) {
     if (!create) return;
     const created = {};
     copied?.add(created);
-    setField(node, head, created);
+    setOwnField(node, head, created);
   }
   setLabelsAt(ownChild(node, head, copied), rest, pairs, create, copied);
 }
