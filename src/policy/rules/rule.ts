@@ -11,7 +11,7 @@ export interface RuleMeta {
   /** Stable kebab-case id; also the README anchor under "Rules". */
   readonly id: string;
   readonly defaultSeverity: Severity;
-  /** One line, shown in the rules reference. */
+  /** One line: the rule's description in SARIF output (`--format sarif`). */
   readonly description: string;
   /** Whether the rule's reports carry fix plans (`fix` applies them). */
   readonly fixable: boolean;
