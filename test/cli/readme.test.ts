@@ -1,8 +1,10 @@
-// The README documents the configuration: its example must be valid and name every key there is.
+// The README documents the configuration (its example must be valid and name every key there is), the JSON contract
+// and every rule of the registry (a section each, and a table row with its default severity and whether it fixes).
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { CONFIG_SCHEMA, parseConfig } from "../../src/policy/config.js";
+import { INTERNAL_ERROR, RULES } from "../../src/policy/rules/index.js";
 import { PROJECT_ROOT } from "../helpers/external.js";
 
 const readme = readFileSync(join(PROJECT_ROOT, "README.md"), "utf8");
@@ -45,5 +47,22 @@ describe("README command line section", () => {
       expect(text).toContain(`"${key}"`);
     }
     for (const format of ["table", "markdown", "json", "sarif"]) expect(text).toContain(`--format ${format}`);
+  });
+});
+
+describe("README rules section", () => {
+  const text = section("rules");
+
+  it("has a section and a table row for every rule of the registry, with its default severity and fixability", () => {
+    const metas = [...RULES.map((rule) => rule.meta), INTERNAL_ERROR];
+    expect(metas.length).toBeGreaterThan(10);
+    for (const meta of metas) {
+      expect(text).toMatch(new RegExp(`^### ${meta.id}$`, "m"));
+      const row = new RegExp(`^\\| \\[${meta.id}\\]\\(#${meta.id}\\) \\| (\\w+)[^|]* \\| (yes|no) \\|$`, "m").exec(
+        text,
+      );
+      expect(row, meta.id).not.toBeNull();
+      expect([meta.id, row?.[1], row?.[2]]).toEqual([meta.id, meta.defaultSeverity, meta.fixable ? "yes" : "no"]);
+    }
   });
 });
