@@ -5,7 +5,8 @@ import { describe, expect, it } from "vitest";
 import { readSourceFiles } from "../../src/cli/files.js";
 import { resolveConfig } from "../../src/policy/config.js";
 import { analyse } from "../../src/policy/api.js";
-import { substituteText, substitutionOf } from "../../src/policy/render/flux-substitution.js";
+import { substituteText, substitutionOf, substituteValue } from "../../src/policy/render/flux-substitution.js";
+import { parse } from "yaml";
 import type { SourceFile } from "../../src/policy/types.js";
 import { fixOf } from "../helpers/analysis.js";
 import { source, sources } from "../helpers/sources.js";
@@ -43,6 +44,14 @@ describe("envsubst as Flux runs it", () => {
     );
     expect(substituteText("${B:=b}", unknown)).toEqual({ text: "${B:=b}", unchecked: ["B"] });
   });
+  it("a field named __proto__ stays a field of the substituted value, not its prototype", () => {
+    const value = substituteValue(parse("spec:\n  __proto__: {name: '${A}'}\n"), substitution) as {
+      spec: object;
+    };
+    expect(Object.getPrototypeOf(value.spec)).toBe(Object.prototype);
+    expect(JSON.stringify(value)).toBe('{"spec":{"__proto__":{"name":"a"}}}');
+  });
+
   it("defaults nested deeper than any real file are left unchecked, not recursed into until the stack overflows", () => {
     const depth = 20_000;
     const text = "${Z:-".repeat(depth) + "x" + "}".repeat(depth);

@@ -11,6 +11,7 @@
 import { parseDocument, Scalar } from "yaml";
 import { MAX_ALIAS_COUNT } from "../read/manifests.js";
 import type { ScalarRewrite } from "./view.js";
+import { setOwnField } from "../own-fields.js";
 import { namePatternMatches } from "./name-pattern.js";
 
 /** Flux's variable name rule (varsubRegex): a name outside it makes the Kustomization fail. */
@@ -351,7 +352,7 @@ export function substituteValue(value: unknown, substitution: Substitution): unk
   if (Array.isArray(value)) return value.map((item) => substituteValue(item, substitution));
   if (isRecord(value)) {
     const out: Record<string, unknown> = {};
-    for (const [key, item] of Object.entries(value)) out[key] = substituteValue(item, substitution);
+    for (const [key, item] of Object.entries(value)) setOwnField(out, key, substituteValue(item, substitution));
     return out;
   }
   return value;
