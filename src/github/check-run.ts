@@ -8,6 +8,11 @@ import { CHECK_NAME } from "./types.js";
 
 /** GitHub accepts at most 50 annotations per create or update request. */
 export const ANNOTATIONS_PER_REQUEST = 50;
+/**
+ * Annotations one check run gets: a PR can make findings without bound, and each 50 more would cost one more request.
+ * The findings table holds them all; past this the summary says how many lines are not marked.
+ */
+export const MAX_ANNOTATIONS = 1_000;
 
 export interface CheckRunOutput {
   readonly conclusion: "success" | "failure" | "neutral";
@@ -96,14 +101,19 @@ export async function completeCheckRun(
 ): Promise<"updated" | "unchanged"> {
   const externalId = checkRunFingerprint(output);
   if (run.completed && run.externalId === externalId) return "unchanged";
-  const annotations = output.findings.map(annotation);
+  const annotations = output.findings.slice(0, MAX_ANNOTATIONS).map(annotation);
+  const unmarked = output.findings.length - annotations.length;
+  const summary =
+    unmarked > 0
+      ? `_${unmarked} more finding(s) are not marked on their lines (at most ${MAX_ANNOTATIONS} are)._\n\n${output.summary}`
+      : output.summary;
   const batches: (typeof annotations)[] = [];
   for (let i = 0; i < annotations.length; i += ANNOTATIONS_PER_REQUEST) {
     batches.push(annotations.slice(i, i + ANNOTATIONS_PER_REQUEST));
   }
   const text = (batch: typeof annotations | undefined) => ({
     title: output.title,
-    summary: withinCheckRunLimit(output.summary),
+    summary: withinCheckRunLimit(summary),
     ...(batch && batch.length > 0 ? { annotations: batch } : {}),
   });
   await octokit.rest.checks.update({

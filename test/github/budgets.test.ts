@@ -1,6 +1,6 @@
 // Every body the app posts stays under GitHub's limits, however large the rewrite, and says what it left out.
 import { describe, expect, test } from "vitest";
-import { completeCheckRun } from "../../src/github/check-run.js";
+import { ANNOTATIONS_PER_REQUEST, completeCheckRun, MAX_ANNOTATIONS } from "../../src/github/check-run.js";
 import { planForkRewrite } from "../../src/github/fork.js";
 import type { GitHub } from "../../src/github/types.js";
 import {
@@ -199,5 +199,31 @@ describe("the check run as sent to GitHub", () => {
     expect(sent[0]!.output.summary.length).toBeLessThanOrEqual(CHECK_RUN_LIMIT);
     expect(sent[0]!.output.summary).toContain("cut to stay under GitHub's size limit");
     expect(sent[0]!.output.annotations![0]!.message.length).toBeLessThanOrEqual(64 * 1024);
+  });
+
+  test("findings past the annotation cap cost no more requests, and the summary says so", async () => {
+    const sent: Array<{ output: { summary: string; annotations?: unknown[] } }> = [];
+    const octokit = {
+      rest: { checks: { update: async (request: (typeof sent)[number]) => void sent.push(request) } },
+    } as unknown as GitHub;
+    const findings: Finding[] = Array.from({ length: MAX_ANNOTATIONS + 500 }, (_, i) => ({
+      ruleId: "to-services-with-to-ports",
+      severity: "error",
+      file: "a.yaml",
+      line: i + 1,
+      column: 1,
+      policy: null,
+      message: "m",
+      fix: "none",
+    }));
+    await completeCheckRun(
+      octokit,
+      { owner: "o", repo: "r" },
+      { id: 1, externalId: "", completed: false },
+      { conclusion: "failure", title: "t", summary: "s", findings },
+    );
+    expect(sent).toHaveLength(MAX_ANNOTATIONS / ANNOTATIONS_PER_REQUEST);
+    expect(sent.flatMap((request) => request.output.annotations ?? [])).toHaveLength(MAX_ANNOTATIONS);
+    expect(sent[0]!.output.summary).toContain("500 more finding(s) are not marked");
   });
 });
