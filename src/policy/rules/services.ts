@@ -1,15 +1,11 @@
 // toServices entries as the rules' messages name them. What they resolve to is the analysis's (context.rewriteOf).
-import { readServiceEntry } from "../resolve/resolve.js";
 import type { ServiceEntry } from "../resolve/resolve.js";
 
-/** A toServices entry as written (resolve.ts reads it; one reader for the rules and the resolver). */
-export type ServiceReference = ServiceEntry;
-
-/** Reads one `toServices` item (`k8sService` or `k8sServiceSelector`). */
-export const serviceReference = readServiceEntry;
+/** Reads one `toServices` item (`k8sService` or `k8sServiceSelector`): the resolver's reader, one for both. */
+export { readServiceEntry as serviceReference } from "../resolve/resolve.js";
 
 /** How a reference reads in a message: "vault/cluster-vault", "cluster-vault (any namespace)", "Services labelled app=x". */
-export function describeReference(reference: ServiceReference): string {
+export function describeReference(reference: ServiceEntry): string {
   switch (reference.by) {
     case "name":
       return reference.namespace === undefined
