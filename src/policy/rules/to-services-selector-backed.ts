@@ -40,7 +40,7 @@ export const toServicesSelectorBacked: PolicyRule = {
       if (hasItems(rule.node, "toPorts")) continue;
       const items = seqItems(rule.node, "toServices");
       if (!items) continue;
-      // The Services each entry names, as the rewrite resolves them: repository, configuration or builtin.
+      // The Services each entry names, as the rewrite resolves them: repository, charts, configuration or builtin.
       const { entries, fix } = context.rewriteOf(rule);
       // The rewrite acts on egress rules; a deny rule is left to a person.
       const reported = rule.direction === "egress" ? (fix ?? "none") : "manual";
