@@ -17,12 +17,21 @@ export interface ViewOptions {
   readonly substitute?: (scalar: Scalar) => ScalarRewrite | undefined;
 }
 
-/** View scalars that hold a `${VAR}` nothing defines, with the variables' names. */
-const uncheckedScalars = new WeakMap<Node, readonly string[]>();
+/** A view scalar that holds a `${VAR}` nothing defines: its value as written, with the variables' names. */
+class UncheckedScalar extends Scalar {
+  constructor(
+    source: Scalar,
+    readonly variables: readonly string[],
+  ) {
+    super(source.value);
+    this.range = source.range;
+    this.type = source.type;
+  }
+}
 
 /** The variables a view scalar holds that no substitution defines (its value is then not checked), or undefined. */
 export function uncheckedVariables(node: unknown): readonly string[] | undefined {
-  return typeof node === "object" && node !== null ? uncheckedScalars.get(node as Node) : undefined;
+  return node instanceof UncheckedScalar ? node.variables : undefined;
 }
 
 /** An anchor or alias outside quotes: `&name` or `*name` after a space, a flow indicator or a line start. */
@@ -104,13 +113,7 @@ class ViewBuilder {
   private scalar(source: Scalar): Scalar {
     const rewrite = this.options.substitute?.(source);
     if (rewrite === undefined) return source;
-    if ("unchecked" in rewrite) {
-      const copy = new Scalar(source.value);
-      copy.range = source.range;
-      copy.type = source.type;
-      uncheckedScalars.set(copy, rewrite.unchecked);
-      return copy;
-    }
+    if ("unchecked" in rewrite) return new UncheckedScalar(source, rewrite.unchecked);
     rewrite.value.range = source.range;
     return rewrite.value;
   }
@@ -182,7 +185,7 @@ export function uncheckedIn(node: Node): Array<{ node: Node; variables: readonly
   const seen = new Set<Node>();
   visit(node, {
     Node(_key, inner) {
-      const variables = uncheckedScalars.get(inner);
+      const variables = uncheckedVariables(inner);
       if (variables && !seen.has(inner)) {
         seen.add(inner);
         found.push({ node: inner, variables });
