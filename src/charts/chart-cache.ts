@@ -2,7 +2,7 @@
 // whoever runs the tool), archives this tool downloaded under `downloads/<repository key>/` (kept apart per
 // repository URL, so a chart downloaded from one repository never stands in for a chart of the same name from
 // another), and rendered output under `renders/`.
-import { createHash, randomBytes } from "node:crypto";
+import { randomBytes } from "node:crypto";
 import {
   mkdirSync,
   readdirSync,
@@ -15,14 +15,13 @@ import {
 } from "node:fs";
 import { join } from "node:path";
 import semver from "semver";
+import { sha256 } from "./sha256.js";
 import { pickVersion } from "./versions.js";
 
 export interface CachedArchive {
   readonly path: string;
   readonly version: string;
 }
-
-const sha256 = (text: string) => createHash("sha256").update(text).digest("hex");
 
 function listDir(dir: string): string[] {
   try {

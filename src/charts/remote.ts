@@ -1,12 +1,12 @@
 // Chart repositories a release names: HTTP Helm repositories (index.yaml + archives) and OCI registries (the
 // distribution API, the chart being the layer of media type application/vnd.cncf.helm.chart.content.v1.tar+gzip).
 // Every request goes through guardedGet; every archive is checked against the digest its index or manifest gives.
-import { createHash } from "node:crypto";
 import { parse } from "yaml";
 import { authorizationFor } from "./credentials.js";
 import type { ChartCredential } from "./credentials.js";
 import { DownloadError, guardedGet, guardedGetOk } from "./guarded-fetch.js";
 import type { FetchOptions, NetworkPolicy } from "./guarded-fetch.js";
+import { sha256 } from "./sha256.js";
 
 export interface DownloadLimits {
   readonly archiveBytes: number;
@@ -25,8 +25,6 @@ export interface RemoteRepository {
   versions(chart: string): Promise<string[]>;
   archive(chart: string, version: string): Promise<Buffer>;
 }
-
-const sha256 = (data: Buffer) => createHash("sha256").update(data).digest("hex");
 
 function checkDigest(data: Buffer, expected: string | undefined, what: string): void {
   if (expected === undefined || expected === "") return;

@@ -1,7 +1,6 @@
 // The shells' ChartRenderer: each release's chart from the repository's own directory, the chart cache, or (where
 // allowed) a guarded download into the cache; rendered by the real `helm template`, several at once but bounded;
 // renders remembered by (helm, chart digest, values digest, release, namespace, API versions) in memory and on disk.
-import { createHash } from "node:crypto";
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
@@ -16,6 +15,7 @@ import type { Helm, HelmLimits } from "./helm.js";
 import { httpRepository, ociRepository } from "./remote.js";
 import type { DownloadLimits, RemoteRepository } from "./remote.js";
 import type { ChartFiles, RepositoryCharts } from "./repository-charts.js";
+import { sha256 } from "./sha256.js";
 import { exactVersion, isValidVersionOrRange, pickVersion } from "./versions.js";
 
 export interface ChartServiceOptions {
@@ -68,8 +68,6 @@ export const ANALYSIS_LIMITS = { releases: 200, outputChars: 128 * 1024 ** 2 } a
 /** Downloads at once, over all analyses. */
 const DOWNLOAD_CONCURRENCY = 4;
 const CHART_NAME = /^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$/;
-
-const sha256 = (data: string | Uint8Array) => createHash("sha256").update(data).digest("hex");
 
 /** JSON with object keys sorted, so equal values have equal digests whatever order the installer merged them in. */
 function canonicalJson(value: unknown): string {
