@@ -13,6 +13,7 @@ import { annotateReleases, describeChart } from "./chart-outcomes.js";
 import type { ChartOutcome } from "./chart-outcomes.js";
 import { endpointsFrom, manifestOfValue, serviceFrom, workloadFrom } from "./repo-index.js";
 import type { ManifestView, RepoIndex } from "./repo-index.js";
+import { isRecord } from "../records.js";
 
 /** A whole render's output above this is not read (the largest public charts render a few MiB, CRDs included). */
 export const MAX_CHART_OUTPUT_BYTES = 32 * 1024 * 1024;
@@ -42,10 +43,6 @@ function indexedDocuments(manifests: string): string[] {
 }
 
 type Json = Record<string, unknown>;
-
-function isRecord(value: unknown): value is Json {
-  return value !== null && typeof value === "object" && !Array.isArray(value);
-}
 
 /** The plain value of one rendered document: the engine's reader, or `yaml` where the reader declines templates. */
 function documentValues(text: string, name: string): Json[] {

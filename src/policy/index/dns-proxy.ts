@@ -11,6 +11,7 @@ import {
   selectorNamespaces,
 } from "../selectors.js";
 import type { LabelSelector, SourceLocation, WorkloadInfo } from "../types.js";
+import { isRecord } from "../records.js";
 
 /** The pods one policy spec sends DNS through the proxy for. */
 export interface DnsProxyScope {
@@ -20,10 +21,6 @@ export interface DnsProxyScope {
   /** Its endpointSelector; undefined when it cannot be read (then it may select anything in its scope). */
   readonly selector: LabelSelector | undefined;
   readonly location: SourceLocation;
-}
-
-function isRecord(value: unknown): value is Record<string, unknown> {
-  return value !== null && typeof value === "object" && !Array.isArray(value);
 }
 
 function list(value: unknown): unknown[] {

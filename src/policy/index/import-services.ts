@@ -14,6 +14,7 @@ import { parseSources } from "../engine.js";
 import type { ChartRenderer } from "../render/chart-port.js";
 import { chartReleasesOf, withRenderedCharts } from "./chart-index.js";
 import { buildRepoIndex, endpointsFrom, manifestOfValue, serviceFrom, workloadFrom } from "./repo-index.js";
+import { isRecord } from "../records.js";
 
 /** A configured Service as the import writes it. */
 export interface ImportedService {
@@ -49,10 +50,6 @@ export class SnapshotError extends Error {
 }
 
 type Json = Readonly<Record<string, unknown>>;
-
-function isRecord(value: unknown): value is Json {
-  return value !== null && typeof value === "object" && !Array.isArray(value);
-}
 
 /** The objects of a snapshot: a List's items (kubectl's output), or the documents themselves. */
 function snapshotObjects(text: string): Json[] {

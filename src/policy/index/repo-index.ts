@@ -19,6 +19,7 @@ import type {
   SourceLocation,
   WorkloadInfo,
 } from "../types.js";
+import { asRecord } from "../records.js";
 
 export interface RenderedMetadata {
   readonly name: string | undefined;
@@ -62,10 +63,6 @@ export interface ManifestView {
 // ---- reading plain-JS manifest values defensively: manifests are user input, any field may be anything ----
 
 type Json = Readonly<Record<string, unknown>>;
-
-export function asRecord(value: unknown): Json | undefined {
-  return value !== null && typeof value === "object" && !Array.isArray(value) ? (value as Json) : undefined;
-}
 
 function asArray(value: unknown): readonly unknown[] {
   return Array.isArray(value) ? value : [];

@@ -13,6 +13,7 @@ import type { Values } from "./helm-values.js";
 import { joinPath } from "./kustomize.js";
 import type { KustomizeLayer } from "./kustomize.js";
 import type { Substitution } from "./flux-substitution.js";
+import { asRecord } from "../records.js";
 
 /** One chart installation the repository declares, rendered or not. */
 export interface InstalledChart {
@@ -62,10 +63,6 @@ export interface ChartReleaseInputs {
 }
 
 type Json = Readonly<Record<string, unknown>>;
-
-function asRecord(value: unknown): Json | undefined {
-  return value !== null && typeof value === "object" && !Array.isArray(value) ? (value as Json) : undefined;
-}
 
 function asArray(value: unknown): readonly unknown[] {
   return Array.isArray(value) ? value : [];

@@ -13,6 +13,7 @@ import { MAX_ALIAS_COUNT } from "../read/manifests.js";
 import type { ScalarRewrite } from "./view.js";
 import { setOwnField } from "../own-fields.js";
 import { namePatternMatches } from "./name-pattern.js";
+import { isRecord } from "../records.js";
 
 /** Flux's variable name rule (varsubRegex): a name outside it makes the Kustomization fail. */
 export const VARIABLE_NAME = /^[_A-Za-z][_A-Za-z0-9]*$/;
@@ -49,10 +50,6 @@ export interface SubstituteReference {
 export interface PostBuild {
   readonly substitute: Readonly<Record<string, string>>;
   readonly substituteFrom: readonly SubstituteReference[];
-}
-
-function isRecord(value: unknown): value is Record<string, unknown> {
-  return value !== null && typeof value === "object" && !Array.isArray(value);
 }
 
 /** Reads `spec.postBuild`; undefined when there is none. */

@@ -2,12 +2,9 @@
 // Plain JSON in, plain JSON out; inputs are never mutated.
 
 import { ownField, setOwnField } from "../own-fields.js";
+import { isRecord } from "../records.js";
 
 export type Values = Record<string, unknown>;
-
-function isMap(value: unknown): value is Values {
-  return value !== null && typeof value === "object" && !Array.isArray(value);
-}
 
 /**
  * Helm's merge of a values layer over another (`-f a.yaml -f b.yaml`): maps are merged key by key, any other value
@@ -18,7 +15,7 @@ export function mergeValues(base: Readonly<Values>, over: Readonly<Values>): Val
   for (const [key, value] of Object.entries(over)) {
     const current = ownField(merged, key);
     if (value === null) delete merged[key];
-    else if (isMap(value) && isMap(current)) setOwnField(merged, key, mergeValues(current, value));
+    else if (isRecord(value) && isRecord(current)) setOwnField(merged, key, mergeValues(current, value));
     else setOwnField(merged, key, value);
   }
   return merged;
@@ -27,7 +24,7 @@ export function mergeValues(base: Readonly<Values>, over: Readonly<Values>): Val
 /** Merges layers in order: later layers win. Layers that are not maps (an empty or scalar values file) are skipped. */
 export function mergeLayers(layers: readonly unknown[]): Values {
   let merged: Values = {};
-  for (const layer of layers) if (isMap(layer)) merged = mergeValues(merged, layer);
+  for (const layer of layers) if (isRecord(layer)) merged = mergeValues(merged, layer);
   return merged;
 }
 
@@ -76,7 +73,7 @@ export function setValueAt(values: Readonly<Values>, path: string, value: unknow
       list[segment] = last ? value : set(list[segment], at + 1);
       return list;
     }
-    const map: Values = isMap(node) ? { ...node } : {};
+    const map: Values = isRecord(node) ? { ...node } : {};
     setOwnField(map, segment, last ? value : set(ownField(map, segment), at + 1));
     return map;
   };

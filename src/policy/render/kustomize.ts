@@ -28,6 +28,7 @@ import type {
   Substitution,
   VariableSource,
 } from "./flux-substitution.js";
+import { asRecord, isRecord } from "../records.js";
 
 export { isKustomizationPath, KUSTOMIZATION_FILE_NAMES };
 
@@ -219,10 +220,6 @@ function isRemote(reference: string): boolean {
 // ---- reading kustomization files ----
 
 type Json = Readonly<Record<string, unknown>>;
-
-function asRecord(value: unknown): Json | undefined {
-  return value !== null && typeof value === "object" && !Array.isArray(value) ? (value as Json) : undefined;
-}
 
 function strings(value: unknown): string[] {
   return Array.isArray(value) ? value.filter((v): v is string => typeof v === "string") : [];
@@ -514,10 +511,6 @@ function groupVersion(apiVersion: string): { group: string; version: string } {
 
 type Mutable = Record<string, unknown>;
 
-function isObject(value: unknown): value is Mutable {
-  return value !== null && typeof value === "object" && !Array.isArray(value);
-}
-
 /** Sets labels at a field spec's path; with `copied`, `node` is a copy and what is written below it is copied first. */
 function setLabelsAt(
   node: unknown,
@@ -526,7 +519,7 @@ function setLabelsAt(
   create: boolean,
   copied: Copied | undefined,
 ): void {
-  if (!isObject(node)) return;
+  if (!isRecord(node)) return;
   const [head, ...rest] = segments;
   if (head === undefined) {
     Object.assign(node, pairs);
@@ -537,11 +530,11 @@ function setLabelsAt(
     if (!Array.isArray(ownField(node, key))) return;
     const list = ownChild(node, key, copied) as unknown[];
     for (let i = 0; i < list.length; i++) {
-      if (isObject(list[i])) setLabelsAt(ownChild(list, i, copied), rest, pairs, create, copied);
+      if (isRecord(list[i])) setLabelsAt(ownChild(list, i, copied), rest, pairs, create, copied);
     }
     return;
   }
-  if (!isObject(ownField(node, head))) {
+  if (!isRecord(ownField(node, head))) {
     if (!create) return;
     const created = {};
     copied?.add(created);
@@ -565,7 +558,7 @@ function matches(spec: FieldSpec, group: string, version: string, kind: string):
 export function applyLayer(value: Mutable, layer: KustomizeLayer, copied?: Copied): void {
   const { group, version } = groupVersion(typeof value.apiVersion === "string" ? value.apiVersion : "");
   const kind = typeof value.kind === "string" ? value.kind : "";
-  if (!isObject(value.metadata)) {
+  if (!isRecord(value.metadata)) {
     const created = {};
     copied?.add(created);
     value.metadata = created;
