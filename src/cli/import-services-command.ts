@@ -5,22 +5,21 @@ import { randomBytes } from "node:crypto";
 import { mkdirSync, readFileSync, renameSync, statSync, unlinkSync, writeFileSync } from "node:fs";
 import { basename, dirname, join, resolve } from "node:path";
 import type { Command } from "commander";
-import { cliChartRenderer } from "../charts/shell.js";
 import { definedServiceKeys, importServices, SnapshotError } from "../policy/api.js";
 import type { ImportResult } from "../policy/api.js";
+import { chartOptions, chartRendererFor } from "./chart-options.js";
+import type { ChartCommandOptions } from "./chart-options.js";
 import { CliError, ioError } from "./errors.js";
 import { readSourceFiles } from "./files.js";
 
 /** A snapshot of thousands of pods is a few tens of MiB of JSON; more is not a snapshot of Services. */
 const MAX_SNAPSHOT_BYTES = 256 * 1024 * 1024;
 
-export interface ImportServicesOptions {
+export interface ImportServicesOptions extends ChartCommandOptions {
   readonly config: string;
   readonly dir: string;
   readonly all?: boolean;
   readonly dryRun?: boolean;
-  readonly chartCache?: string;
-  readonly offline?: boolean;
 }
 
 function readSnapshot(path: string): string {
@@ -89,14 +88,7 @@ export async function runImportServices(snapshotPath: string, options: ImportSer
   const root = resolve(options.dir);
   const defined = options.all
     ? new Set<string>()
-    : await definedServiceKeys(
-        readSourceFiles(root),
-        cliChartRenderer({
-          root,
-          ...(options.chartCache !== undefined ? { chartCache: options.chartCache } : {}),
-          ...(options.offline !== undefined ? { offline: options.offline } : {}),
-        }),
-      );
+    : await definedServiceKeys(readSourceFiles(root), chartRendererFor(root, options));
   let result: ImportResult;
   try {
     result = importServices(snapshot, before, { defined, all: options.all === true });
@@ -116,7 +108,7 @@ export async function runImportServices(snapshotPath: string, options: ImportSer
 }
 
 export function registerImportServicesCommand(program: Command): void {
-  program
+  const command = program
     .command("import-services")
     .description(
       "write the Services of a cluster snapshot (kubectl get services,endpointslices,pods,deployments,statefulsets," +
@@ -126,10 +118,9 @@ export function registerImportServicesCommand(program: Command): void {
     .requiredOption("--config <file>", "configuration file to write (created when missing)")
     .option("--dir <dir>", "repository whose own and chart-made Services are skipped", ".")
     .option("--all", "import Services the repository or its charts define too")
-    .option("--dry-run", "print the change instead of writing it")
-    .option("--chart-cache <dir>", "chart cache directory (charts are rendered to know which Services they make)")
-    .option("--offline", "never download charts")
-    .action(async (snapshot: string, options: ImportServicesOptions) => {
-      process.stdout.write(await runImportServices(snapshot, options));
-    });
+    .option("--dry-run", "print the change instead of writing it");
+  // Charts are rendered to know which Services they make: the same chart options as scan and fix.
+  chartOptions(command).action(async (snapshot: string, options: ImportServicesOptions) => {
+    process.stdout.write(await runImportServices(snapshot, options));
+  });
 }

@@ -63,6 +63,19 @@ describe("import-services", () => {
     expect(readFileSync(config, "utf8")).toBe("# ours\nunresolved: skip\n");
   });
 
+  it("bad chart credentials are a clear CLI error, as in scan and fix", async () => {
+    const saved = process.env.CHART_CREDENTIALS;
+    process.env.CHART_CREDENTIALS = "not json";
+    try {
+      await expect(
+        runImportServices(join(dir, "snapshot.json"), { config: join(dir, "creds.yml"), dir: join(dir, "repo") }),
+      ).rejects.toMatchObject({ name: "CliError", message: expect.stringMatching(/^chart credentials: not JSON/) });
+    } finally {
+      if (saved === undefined) delete process.env.CHART_CREDENTIALS;
+      else process.env.CHART_CREDENTIALS = saved;
+    }
+  });
+
   it("writes a new configuration file, then merges into it", async () => {
     const config = join(dir, "new/.github/cilium-policy-bot.yml");
     const first = await runImportServices(join(dir, "snapshot.json"), {
