@@ -15,7 +15,7 @@ const INVISIBLE =
   /[\u0000-\u0008\u000b-\u001f\u007f-\u009f\u00ad\u061c\u180e\u200b-\u200f\u2028-\u202e\u2060-\u206f\ufeff\ufff9-\ufffb]/gu;
 
 /** Shows the invisible characters as `\u{XXXX}` (before any other escaping: the backslash is escaped later). */
-export function showInvisible(text: string): string {
+function showInvisible(text: string): string {
   return text.replace(INVISIBLE, (c) => `\\u{${c.codePointAt(0)!.toString(16).toUpperCase().padStart(4, "0")}}`);
 }
 
