@@ -58,7 +58,7 @@ export interface Analysis {
  * A layer of the index that a shell renders: it names what to render from the files and the index so far (the
  * chart releases the repository installs) and adds the rendered output (their Services and workloads) to the index.
  */
-export interface IndexLayer {
+interface IndexLayer {
   releases(files: readonly ParsedFile[], index: RepoIndex): readonly ChartRelease[];
   extend(index: RepoIndex, renders: readonly ChartRender[]): RepoIndex;
 }
