@@ -28,7 +28,7 @@ function list(value: unknown): unknown[] {
 }
 
 /** Whether an egress rule sends DNS through the proxy: a toPorts entry with a non-empty `rules.dns` and a port. */
-export function sendsDnsThroughProxy(rule: unknown): boolean {
+function sendsDnsThroughProxy(rule: unknown): boolean {
   if (!isRecord(rule)) return false;
   return list(rule.toPorts).some(
     (entry) =>

@@ -83,7 +83,7 @@ export interface RenderedPolicy {
  * The substitution a policy's view applies over all its renderings: a variable is known when every rendering gives
  * it the same value; a rendering that substitutes nothing, or none at all, leaves its variables unchecked.
  */
-export function substitutionOfRenderings(substitutions: ReadonlyArray<Substitution | undefined>): Substitution {
+function substitutionOfRenderings(substitutions: ReadonlyArray<Substitution | undefined>): Substitution {
   return combineSubstitutions(substitutions.map((s) => s ?? NO_SUBSTITUTION)) ?? NO_SUBSTITUTION;
 }
 

@@ -15,8 +15,6 @@ import { setOwnField } from "../own-fields.js";
 import { namePatternMatches } from "./name-pattern.js";
 import { isRecord } from "../records.js";
 
-/** Flux's variable name rule (varsubRegex): a name outside it makes the Kustomization fail. */
-export const VARIABLE_NAME = /^[_A-Za-z][_A-Za-z0-9]*$/;
 export const SUBSTITUTE_KEY = "kustomize.toolkit.fluxcd.io/substitute";
 
 /** The variables one Flux Kustomization substitutes into the resources it applies. */
@@ -214,7 +212,7 @@ export function combineSubstitutions(substitutions: readonly Substitution[]): Su
 }
 
 /** Whether a text holds anything envsubst changes. */
-export function mayHoldVariables(text: string): boolean {
+function mayHoldVariables(text: string): boolean {
   return text.includes("$");
 }
 
@@ -327,7 +325,7 @@ function evaluate(
 }
 
 /** A substituted text as the YAML reader reads it back: a plain value takes its type ("80" → 80, "true" → true). */
-export function readBack(text: string): unknown {
+function readBack(text: string): unknown {
   if (text === "") return text;
   try {
     const document = parseDocument(text);
