@@ -50,12 +50,12 @@ export interface PlanOptions {
 }
 
 /** The YAML comment above a guessed selector (leading space: yaml writes `#` + text). */
-export function guessedNote(services: readonly string[]): string {
+function guessedNote(services: readonly string[]): string {
   return ` cilium-policy-bot: guessed selector for ${services.join(", ")}, verify it`;
 }
 
 /** The YAML comment above a peer whose resolution carries a caveat (a port or selector to verify). */
-export function caveatNote(service: string, note: string): string {
+function caveatNote(service: string, note: string): string {
   return ` cilium-policy-bot: ${service}: ${note.replace(/\s*\r?\n\s*/g, " ")}`;
 }
 
@@ -170,7 +170,7 @@ function mapPortEntry(entry: unknown, service: ResolvedService): unknown[] {
 }
 
 /** A rule's `toPorts` as it must read once the Service is replaced by its backends. */
-export function mapToPorts(toPorts: unknown, service: ResolvedService): unknown {
+function mapToPorts(toPorts: unknown, service: ResolvedService): unknown {
   if (!Array.isArray(toPorts)) return toPorts;
   return toPorts.map((portRule) => {
     if (!isRecord(portRule) || !Array.isArray(portRule.ports)) return portRule;
