@@ -7,7 +7,7 @@ import type { PolicyRule, PolicyRuleContext } from "./rule.js";
 import { mapAt, mapItems, pairOf, scalarAt, seqItems, uncheckedAt } from "./yaml-access.js";
 
 /** Cilium's maxPorts: more ports in one toPorts entry is rejected ("too many ports, the max is 40"). */
-export const MAX_PORTS_PER_ENTRY = 40;
+const MAX_PORTS_PER_ENTRY = 40;
 /** The protocols the CRD schema's enum accepts (Cilium's ParseL4Proto also upper-cases, the API server does not). */
 export const PROTOCOLS = ["TCP", "UDP", "SCTP", "ANY"] as const;
 /** Cilium's iana.IsSvcName: 1-15 characters, letters, digits and non-consecutive inner dashes, one letter at least. */
@@ -17,7 +17,7 @@ const L7_KEYS = ["http", "kafka", "dns", "l7proto"] as const;
  * IP protocols without ports that recent Cilium accepts in toPorts when started with --enable-extended-ip-protocols
  * (isExtendedIPProtocol in rule_validation.go): the port must then be empty or 0.
  */
-export const EXTENDED_PROTOCOLS = ["VRRP", "IGMP", "GRE", "IPIP", "IPV6", "ESP", "AH"] as const;
+const EXTENDED_PROTOCOLS = ["VRRP", "IGMP", "GRE", "IPIP", "IPV6", "ESP", "AH"] as const;
 
 export function isPortName(value: string): boolean {
   return value.length > 0 && value.length <= 15 && SERVICE_NAME.test(value);

@@ -18,7 +18,7 @@ const NAME_PART = /^([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9]$/;
 const DNS_SUBDOMAIN = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/;
 
 /** Why a label key (source prefix removed) is not a Kubernetes qualified name, or undefined when it is one. */
-export function labelKeyProblem(raw: string): string | undefined {
+function labelKeyProblem(raw: string): string | undefined {
   const { key } = parseSelectorKey(raw);
   if (key === "") return "is empty";
   // Cilium-derived keys (namespace labels, service account…) follow Cilium's own syntax: not judged here.
@@ -35,7 +35,7 @@ export function labelKeyProblem(raw: string): string | undefined {
   return undefined;
 }
 
-export function labelValueProblem(value: string): string | undefined {
+function labelValueProblem(value: string): string | undefined {
   return value.length <= 63 && LABEL_VALUE.test(value)
     ? undefined
     : "is not a label value (up to 63 letters, digits, '-', '_' and '.', starting and ending alphanumeric)";
