@@ -1,6 +1,7 @@
-// No import cycle in src/: the modules' static imports, read with the TypeScript parser, form a graph without cycles.
-// Type-only imports (`import type`, `export type`) are left out: the compiler erases them, so they cannot make two
-// modules wait for each other at run time. Dynamic `import()` is left out too: it runs after both modules loaded.
+// No import cycle in src/: every module-to-module import, read with the TypeScript parser, forms a graph without
+// cycles. Type-only imports (`import type`, `export type`) count: the compiler erases them, but two modules that need
+// each other's types are still one concept split in two, and the shared type belongs in one place both import.
+// Dynamic `import()` counts too: loading a module lazily does not make the dependency go away.
 import { readdirSync, readFileSync } from "node:fs";
 import { dirname, join, relative, resolve } from "node:path";
 import ts from "typescript";
@@ -17,22 +18,35 @@ function sourceFiles(dir: string): string[] {
   });
 }
 
-/** Each module's runtime imports of other modules of src/. */
+/** The relative module specifiers `source` imports, statically (type-only included) or with `import()`. */
+function specifiersOf(source: ts.SourceFile): string[] {
+  const specifiers: string[] = [];
+  const visit = (node: ts.Node): void => {
+    if ((ts.isImportDeclaration(node) || ts.isExportDeclaration(node)) && node.moduleSpecifier) {
+      if (ts.isStringLiteral(node.moduleSpecifier)) specifiers.push(node.moduleSpecifier.text);
+    } else if (ts.isCallExpression(node) && node.expression.kind === ts.SyntaxKind.ImportKeyword) {
+      const [argument] = node.arguments;
+      if (argument && ts.isStringLiteralLike(argument)) specifiers.push(argument.text);
+    } else if (ts.isImportTypeNode(node)) {
+      const argument = node.argument;
+      if (ts.isLiteralTypeNode(argument) && ts.isStringLiteral(argument.literal))
+        specifiers.push(argument.literal.text);
+    }
+    ts.forEachChild(node, visit);
+  };
+  visit(source);
+  return specifiers.filter((specifier) => specifier.startsWith("."));
+}
+
+/** Each module's imports of other modules of src/. */
 function importGraph(files: readonly string[]): Map<string, string[]> {
   const graph = new Map<string, string[]>();
   for (const file of files) {
     const source = ts.createSourceFile(file, readFileSync(file, "utf8"), ts.ScriptTarget.Latest);
-    const imports: string[] = [];
-    for (const statement of source.statements) {
-      const declaration = ts.isImportDeclaration(statement) || ts.isExportDeclaration(statement) ? statement : null;
-      const specifier = declaration?.moduleSpecifier;
-      if (!declaration || !specifier || !ts.isStringLiteral(specifier) || !specifier.text.startsWith(".")) continue;
-      const typeOnly = ts.isImportDeclaration(declaration)
-        ? declaration.importClause?.isTypeOnly === true
-        : declaration.isTypeOnly;
-      if (!typeOnly) imports.push(resolve(dirname(file), specifier.text.replace(/\.js$/, ".ts")));
-    }
-    graph.set(file, imports);
+    graph.set(
+      file,
+      specifiersOf(source).map((specifier) => resolve(dirname(file), specifier.replace(/\.js$/, ".ts"))),
+    );
   }
   return graph;
 }
@@ -84,6 +98,22 @@ describe("imports of src/", () => {
     ]);
     expect(cyclesOf(graph)).toEqual([["a.ts", "b.ts", "c.ts"]]);
     expect(cyclesOf(new Map([["a.ts", ["a.ts"]]]))).toEqual([["a.ts"]]);
+  });
+
+  it("counts type-only imports, re-exports and import() as edges (the check can fail on each)", () => {
+    const source = ts.createSourceFile(
+      "a.ts",
+      [
+        'import type { B } from "./b.js";',
+        'export type { C } from "./c.js";',
+        'import { d } from "./d.js";',
+        'const e = () => import("./e.js");',
+        'type F = typeof import("./f.js");',
+        'import { g } from "node:g";',
+      ].join("\n"),
+      ts.ScriptTarget.Latest,
+    );
+    expect(specifiersOf(source)).toEqual(["./b.js", "./c.js", "./d.js", "./e.js", "./f.js"]);
   });
 
   it("form no cycle", () => {

@@ -2,7 +2,6 @@
 // with the findings (an annotation at each) when they are known.
 import { createHash } from "node:crypto";
 import type { Finding } from "../policy/api.js";
-import type { CheckRunRef } from "./host.js";
 import type { GitHub, RepoRef } from "./types.js";
 import { CHECK_NAME } from "./types.js";
 
@@ -13,6 +12,14 @@ export const ANNOTATIONS_PER_REQUEST = 50;
  * The findings table holds them all; past this the summary says how many lines are not marked.
  */
 export const MAX_ANNOTATIONS = 1_000;
+
+/** The app's check run on one head commit, as the job found or created it. */
+export interface CheckRunRef {
+  readonly id: number;
+  /** Fingerprint of the output it was completed with; "" while in progress. */
+  readonly externalId: string;
+  readonly completed: boolean;
+}
 
 export interface CheckRunOutput {
   readonly conclusion: "success" | "failure" | "neutral";

@@ -3,7 +3,7 @@
 // The job (analyse.ts, follow-up.ts) is a decision procedure over this port; github-host.ts implements it once for
 // GitHub, test/helpers/memory-host.ts in memory for the job's unit tests.
 import type { FileChange, SourceFile } from "../policy/api.js";
-import type { CheckRunOutput } from "./check-run.js";
+import type { CheckRunOutput, CheckRunRef } from "./check-run.js";
 import type { CommentOutcome } from "./comment.js";
 import type { ConfigResult } from "./config.js";
 import type { Suggestion } from "./fork.js";
@@ -14,14 +14,6 @@ export interface AppIdentity {
   readonly id: number;
   /** "<slug>[bot]": the author of everything the app writes. */
   readonly botLogin: string;
-}
-
-/** The app's check run on one head commit, as the job found or created it. */
-export interface CheckRunRef {
-  readonly id: number;
-  /** Fingerprint of the output it was completed with; "" while in progress. */
-  readonly externalId: string;
-  readonly completed: boolean;
 }
 
 /** A pull request the app opened from one of its follow-up branches (open, closed, or merged). */

@@ -1,8 +1,8 @@
 // Work per pull request goes through a queue: one job per PR, so redeliveries and bursts collapse and
 // never run concurrently for the same PR. In process by default; on Redis (BullMQ) with REDIS_URL. Both try a job
 // that failed for a transient reason again after a back-off, a bounded number of times, and count final failures.
+// This module is the contract and the in-process queue; create-queue.ts picks one of the two.
 import { isRetryable } from "./failures.js";
-import type { QueueLogger } from "./redis-queue.js";
 
 export interface PullRequestJob {
   readonly installationId: number;
@@ -60,6 +60,13 @@ const MAX_RETRY_DELAY_MS = 60_000;
 export function retryDelay(options: RetryOptions, attempt: number): number {
   const base = options.delayMs ?? DEFAULT_RETRY_DELAY_MS;
   return Math.min(base * 2 ** Math.max(0, attempt - 1), options.maxDelayMs ?? MAX_RETRY_DELAY_MS);
+}
+
+/** Pino-compatible (Probot's `app.log`): where a queue reports what it cannot throw (the Redis queue's outages). */
+export interface QueueLogger {
+  info(object: object, message?: string): void;
+  warn(object: object, message?: string): void;
+  error(object: object, message?: string): void;
 }
 
 export interface JobQueue {
@@ -281,30 +288,4 @@ export class InProcessQueue implements JobQueue {
     );
     this.#retries.set(timer, { key, job, attempt: attempt - 1 });
   }
-}
-
-export interface QueueOptions extends InProcessQueueOptions {
-  /** With a Redis URL, jobs go to BullMQ (src/github/redis-queue.ts) so several instances share them. */
-  readonly redisUrl?: string;
-  readonly warn?: (message: string) => void;
-  /** Pino-style logger (Probot's app.log) for the Redis queue's outage reports; `warn` otherwise. */
-  readonly log?: QueueLogger;
-}
-
-/** The queue the app uses: in process unless REDIS_URL names a Redis. */
-export async function createQueue(options: QueueOptions = {}): Promise<JobQueue> {
-  if (options.redisUrl) {
-    const { RedisJobQueue } = await import("./redis-queue.js");
-    const warn = options.warn ?? ((message: string) => process.stderr.write(`${message}\n`));
-    const viaWarn = (object: object, message?: string) => warn(`${message ?? ""} ${JSON.stringify(object)}`);
-    return new RedisJobQueue({
-      url: options.redisUrl,
-      logger: options.log ?? { info: viaWarn, warn: viaWarn, error: viaWarn },
-      ...(options.concurrency !== undefined ? { concurrency: options.concurrency } : {}),
-      ...(options.onError ? { onError: options.onError } : {}),
-      ...(options.retry ? { retry: options.retry } : {}),
-    });
-  }
-  (options.warn ?? ((message: string) => process.stderr.write(`${message}\n`)))(IN_PROCESS_NOT_DURABLE);
-  return new InProcessQueue(options);
 }

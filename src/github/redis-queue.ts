@@ -36,15 +36,16 @@ import type { Job } from "bullmq";
 import { Redis } from "ioredis";
 import type { RedisOptions } from "ioredis";
 import { isRetryable } from "./failures.js";
-import type { JobErrorHandler, JobHandler, JobQueue, PullRequestJob, QueueHealth, RetryOptions } from "./queue.js";
+import type {
+  JobErrorHandler,
+  JobHandler,
+  JobQueue,
+  PullRequestJob,
+  QueueHealth,
+  QueueLogger,
+  RetryOptions,
+} from "./queue.js";
 import { DEFAULT_ATTEMPTS, DEFAULT_JOB_TIMEOUT_MS, retryDelay } from "./queue.js";
-
-/** Pino-compatible (Probot's `app.log`). */
-export interface QueueLogger {
-  info(object: object, message?: string): void;
-  warn(object: object, message?: string): void;
-  error(object: object, message?: string): void;
-}
 
 export interface RedisQueueOptions {
   readonly url: string;

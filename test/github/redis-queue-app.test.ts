@@ -7,7 +7,7 @@ import { pino } from "pino";
 import { Probot } from "probot";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { RedisJobQueue } from "../../src/github/redis-queue.js";
-import type { QueueLogger } from "../../src/github/redis-queue.js";
+import type { QueueLogger } from "../../src/github/queue.js";
 import { BASE_FILES, badPolicy } from "../e2e/fixture-repo.js";
 import { available } from "../helpers/external.js";
 import { generateAppKeys, startApp } from "../helpers/github-app.js";

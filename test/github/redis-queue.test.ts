@@ -10,10 +10,11 @@ import { join } from "node:path";
 import { Queue } from "bullmq";
 import { Redis } from "ioredis";
 import { afterAll, afterEach, describe, expect, it } from "vitest";
-import type { PullRequestJob } from "../../src/github/queue.js";
-import { createQueue, jobKey } from "../../src/github/queue.js";
+import { createQueue } from "../../src/github/create-queue.js";
+import type { PullRequestJob, QueueLogger } from "../../src/github/queue.js";
+import { jobKey } from "../../src/github/queue.js";
 import { RedisJobQueue } from "../../src/github/redis-queue.js";
-import type { QueueLogger, RedisQueueOptions } from "../../src/github/redis-queue.js";
+import type { RedisQueueOptions } from "../../src/github/redis-queue.js";
 import { available, hasCommand } from "../helpers/external.js";
 
 const REDIS_URL = process.env.REDIS_TEST_URL;

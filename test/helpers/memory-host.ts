@@ -3,18 +3,10 @@
 // tested against it in milliseconds; the GitHub adapter is tested against the OpenAPI-checked stand-in.
 import { DEFAULT_APP_SETTINGS, DEFAULT_CONFIG } from "../../src/policy/config.js";
 import type { AppSettings, Config, FileChange, SourceFile } from "../../src/policy/api.js";
-import type { CheckRunOutput } from "../../src/github/check-run.js";
+import type { CheckRunOutput, CheckRunRef } from "../../src/github/check-run.js";
 import { checkRunFingerprint } from "../../src/github/check-run.js";
 import type { Suggestion } from "../../src/github/fork.js";
-import type {
-  AppIdentity,
-  CheckRunRef,
-  CommitInfo,
-  CommitMessage,
-  FollowUpPull,
-  Host,
-  NewFollowUp,
-} from "../../src/github/host.js";
+import type { AppIdentity, CommitInfo, CommitMessage, FollowUpPull, Host, NewFollowUp } from "../../src/github/host.js";
 import type { ChangedFiles } from "../../src/github/snapshot.js";
 import type { PullRequestInfo } from "../../src/github/types.js";
 import { sources } from "./sources.js";
