@@ -4,10 +4,11 @@ import { isPair, isNode, LineCounter } from "yaml";
 import { Minimatch } from "minimatch";
 import { holdsKubernetesManifests, isManifestPath, parseManifestFileIn, positionOf } from "./read/manifests.js";
 import type { Manifest, ParsedFile } from "./read/manifests.js";
-import { policyFrom } from "./read/policy.js";
+import { PolicyReader } from "./read/policy.js";
 import type { Policy, PolicyRule as RuleOfPolicy, RenderedPolicy } from "./read/policy.js";
 import type { ChartRelease, ChartRender, ChartRenderer } from "./render/chart-port.js";
 import { CHART_LAYER } from "./index/chart-index.js";
+import { IndexLookups } from "./index/lookups.js";
 import { buildRepoIndex } from "./index/repo-index.js";
 import type { RepoIndex } from "./index/repo-index.js";
 import { DEFAULT_RESOLVER, fixKindOf, planRuleFix } from "./plan/fix.js";
@@ -233,8 +234,10 @@ export async function analyse(sources: readonly SourceFile[], options: AnalyseOp
   const cilium = ciliumRangeOf(config, index.charts);
   const versions = new CiliumVersions(cilium.range);
   const included = pathFilterOf(config);
+  // The per-repository lookups of resolution and rules: built once here, with the index they describe.
+  const lookups = new IndexLookups(index);
   const planning: Omit<PlanContext, "file"> = {
-    index,
+    lookups,
     config,
     plan: { translateSelectorServices: versions.includesBelow(CILIUM.translatesSelectorServices) },
     resolve: options.resolve ?? DEFAULT_RESOLVER,
@@ -310,16 +313,19 @@ export async function analyse(sources: readonly SourceFile[], options: AnalyseOp
     // Contexts written out, not spread from a common base: this runs for every rule on every file and policy.
     for (const rule of active) {
       if (rule.scope === "file") {
-        run(rule, null, () => rule.check({ file, index, config, versions, report: reporter(rule.meta, null) }));
+        run(rule, null, () =>
+          rule.check({ file, index, lookups, config, versions, report: reporter(rule.meta, null) }),
+        );
       }
     }
     const policies: Policy[] = [];
+    const reader = new PolicyReader(file);
     for (const manifest of file.manifests) {
       run(
         null,
         null,
         () => {
-          const policy = policyFrom(manifest, renderedPolicy(index, manifest), file);
+          const policy = reader.policyOf(manifest, renderedPolicy(index, manifest));
           if (policy) policies.push(policy);
         },
         manifest.location,
@@ -338,7 +344,16 @@ export async function analyse(sources: readonly SourceFile[], options: AnalyseOp
       for (const rule of active) {
         if (rule.scope === "policy") {
           run(rule, policy, () =>
-            rule.check({ file, index, config, versions, policy, rewriteOf, report: reporter(rule.meta, policy) }),
+            rule.check({
+              file,
+              index,
+              lookups,
+              config,
+              versions,
+              policy,
+              rewriteOf,
+              report: reporter(rule.meta, policy),
+            }),
           );
         }
       }

@@ -11,7 +11,7 @@ export const NAMESPACE_LABELS_PREFIX = "io.cilium.k8s.namespace.labels.";
 const CILIUM_POD_LABEL_PREFIX = "io.cilium.k8s.policy.";
 
 /** Sources under which a selector key can match a Kubernetes pod's labels. */
-const POD_SOURCES = new Set(["k8s", "any"]);
+const POD_SOURCES: ReadonlySet<string> = new Set(["k8s", "any"]);
 
 export interface SelectorKey {
   /** The label source (`k8s`, `any`, `reserved`, …), undefined when the key has none (Cilium reads it as `any`). */

@@ -9,6 +9,7 @@ import { resolveConfig } from "../../src/policy/config.js";
 import { parseSources } from "../../src/policy/engine.js";
 import { chartReleasesOf, withRenderedCharts } from "../../src/policy/index/chart-index.js";
 import { buildRepoIndex } from "../../src/policy/index/repo-index.js";
+import { IndexLookups } from "../../src/policy/index/lookups.js";
 import { resolveServices } from "../../src/policy/resolve/resolve.js";
 import { HELM_BIN, hasHelm, hasSharedCharts, SHARED_CHARTS_DIR } from "../helpers/external.js";
 import { expectedPorts, SHARED_NAMESPACE, SHARED_RELEASE, sharedChartData } from "../helpers/shared-chart-renders.js";
@@ -78,7 +79,7 @@ spec: {chart: {spec: {chart: ${chart.name}, version: "${chart.version}", sourceR
         if (!service.selector || Object.keys(service.selector).length === 0) continue;
         const [answer] = resolveServices(
           { k8sService: { serviceName: service.name, namespace: SHARED_NAMESPACE } },
-          { policy: { namespace: "app", clusterwide: false }, index, config },
+          { policy: { namespace: "app", clusterwide: false }, lookups: new IndexLookups(index), config },
         );
         expect(answer?.resolution, service.name).toBe("chart");
         expect(answer?.selector, service.name).toEqual(service.selector);

@@ -8,6 +8,7 @@ import { chartReleasesOf, withRenderedCharts } from "../../src/policy/index/char
 import { NO_RENDERER } from "../../src/policy/index/chart-outcomes.js";
 import { buildRepoIndex } from "../../src/policy/index/repo-index.js";
 import type { RepoIndex } from "../../src/policy/index/repo-index.js";
+import { IndexLookups } from "../../src/policy/index/lookups.js";
 import { resolveServices } from "../../src/policy/resolve/resolve.js";
 import { resolveConfig } from "../../src/policy/config.js";
 import type { ChartRender, ChartRenderer } from "../../src/policy/api.js";
@@ -41,7 +42,7 @@ async function renderedIndex(files: Record<string, string>, renderer: ChartRende
 function resolve(index: RepoIndex, name: string, namespace = "demo") {
   return resolveServices(
     { k8sService: { serviceName: name, namespace } },
-    { policy: { namespace: "app", clusterwide: false }, index, config },
+    { policy: { namespace: "app", clusterwide: false }, lookups: new IndexLookups(index), config },
   );
 }
 

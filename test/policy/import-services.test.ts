@@ -6,6 +6,7 @@ import { parseConfig } from "../../src/policy/config.js";
 import { parseSources } from "../../src/policy/engine.js";
 import { buildRepoIndex } from "../../src/policy/index/repo-index.js";
 import { definedServiceKeys, importServices, SnapshotError } from "../../src/policy/index/import-services.js";
+import { IndexLookups } from "../../src/policy/index/lookups.js";
 import { resolveServices } from "../../src/policy/resolve/resolve.js";
 import { sources } from "../helpers/sources.js";
 
@@ -155,7 +156,7 @@ describe("importServices", () => {
   it("imported Services resolve as config, by name and through their labels (k8sServiceSelector)", () => {
     const config = parseConfig(importServices(JSON.stringify(SNAPSHOT), CONFIG).text);
     const index = buildRepoIndex(parseSources([]));
-    const context = { policy: { namespace: "apps", clusterwide: false }, index, config };
+    const context = { policy: { namespace: "apps", clusterwide: false }, lookups: new IndexLookups(index), config };
     const byName = resolveServices({ k8sService: { serviceName: "hubble-relay", namespace: "kube-system" } }, context);
     expect(byName.map((r) => [r.resolution, r.selector, r.ports.find((p) => p.protocol === "TCP")])).toEqual([
       ["config", { "k8s-app": "hubble-relay" }, { port: 80, protocol: "TCP", targetPort: 4245 }],

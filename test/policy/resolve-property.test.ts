@@ -6,6 +6,7 @@ import { describe, expect, it } from "vitest";
 import { resolveConfig } from "../../src/policy/config.js";
 import { parseManifestFile } from "../../src/policy/read/manifests.js";
 import { buildRepoIndex } from "../../src/policy/index/repo-index.js";
+import { IndexLookups } from "../../src/policy/index/lookups.js";
 import { resolveServices } from "../../src/policy/resolve/resolve.js";
 import { stringify } from "yaml";
 import { source } from "../helpers/sources.js";
@@ -189,12 +190,12 @@ describe("resolution on arbitrary repositories", () => {
           const body = name === "kustomization.yaml" ? k : name === "svc.yaml" ? s : name === "flux.yaml" ? f : w;
           return parseManifestFile(source(path, stringify(body)));
         });
-        const index = buildRepoIndex(parsed);
+        const lookups = new IndexLookups(buildRepoIndex(parsed));
         const config = resolveConfig({});
         for (const e of entries) {
           for (const answer of resolveServices(e, {
             policy: { namespace: clusterwide ? undefined : "n1", clusterwide },
-            index,
+            lookups,
             config,
           })) {
             if (answer.resolution === "guessed" || answer.resolution === "manual") expect(answer.note).toBeTruthy();

@@ -4,6 +4,7 @@ import { describe, expect, it } from "vitest";
 import { resolveConfig } from "../../src/policy/config.js";
 import { parseManifestFile } from "../../src/policy/read/manifests.js";
 import { buildRepoIndex } from "../../src/policy/index/repo-index.js";
+import { IndexLookups } from "../../src/policy/index/lookups.js";
 import { resolveServices } from "../../src/policy/resolve/resolve.js";
 import type { ResolveContext } from "../../src/policy/resolve/resolve.js";
 import { PROJECT_ROOT } from "../helpers/external.js";
@@ -16,7 +17,7 @@ function context(
 ): ResolveContext {
   return {
     policy: { namespace: options.namespace ?? "minio", clusterwide: options.clusterwide ?? false },
-    index: buildRepoIndex(sources(files).map(parseManifestFile)),
+    lookups: new IndexLookups(buildRepoIndex(sources(files).map(parseManifestFile))),
     config: resolveConfig(options.config ?? {}),
   };
 }
@@ -475,7 +476,7 @@ describe("resolveServices on a kustomize fixture", () => {
   it("a reference to a Service renamed by the kustomization: guessed, with its named targetPort resolved", () => {
     const ctx: ResolveContext = {
       policy: { namespace: "kinds", clusterwide: false },
-      index: buildRepoIndex(loadCase("workload-kinds")),
+      lookups: new IndexLookups(buildRepoIndex(loadCase("workload-kinds"))),
       config: resolveConfig({}),
     };
     const [db] = resolveServices(byName("db"), ctx);
@@ -510,7 +511,7 @@ describe("resolveServices on the example repository", () => {
       });
     const ctx: ResolveContext = {
       policy: { namespace: "minio", clusterwide: false },
-      index: buildRepoIndex(files),
+      lookups: new IndexLookups(buildRepoIndex(files)),
       config: resolveConfig({}),
     };
     const [vault] = resolveServices(byName("cluster-vault", "vault"), ctx);

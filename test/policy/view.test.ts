@@ -7,7 +7,7 @@ import type { YAMLMap } from "yaml";
 import { resolveConfig } from "../../src/policy/config.js";
 import { analyse } from "../../src/policy/api.js";
 import { fixOf } from "../helpers/analysis.js";
-import { viewOf } from "../../src/policy/render/view.js";
+import { DocumentView } from "../../src/policy/render/view.js";
 import { DEPLOYMENT, SERVICE } from "../e2e/fixture-repo.js";
 import { sources } from "../helpers/sources.js";
 
@@ -24,7 +24,7 @@ describe("the view of a document", () => {
   it("follows aliases and expands merge keys, local keys first, then the earlier source", () => {
     const text = ["a: &a {x: 1, y: 1}", "b: &b {y: 2, z: 2}", "c:", "  <<: [*a, *b]", "  x: 0", "d: *a"].join("\n");
     const document = parseDocument(text, { merge: true });
-    const view = viewOf(document.contents as YAMLMap, document);
+    const view = new DocumentView(document).of(document.contents as YAMLMap);
     expect(view.toJSON()).toEqual({
       a: { x: 1, y: 1 },
       b: { y: 2, z: 2 },
@@ -40,7 +40,7 @@ describe("the view of a document", () => {
 
   it("reads an alias inside its own anchor (a cycle) as nothing, and ends", () => {
     const document = parseDocument("a: &a [1, *a]", { merge: true });
-    const view = viewOf(document.contents as YAMLMap, document);
+    const view = new DocumentView(document).of(document.contents as YAMLMap);
     expect(view.toJSON()).toEqual({ a: [1, null] });
   });
 });

@@ -7,9 +7,16 @@ import { isMap, parseAllDocuments, parseDocument, YAMLMap } from "yaml";
 import type { Document } from "yaml";
 import { MAX_ALIAS_COUNT } from "../read/manifests.js";
 import { matchesLabels } from "../selectors.js";
-import type { Labels } from "../types.js";
 import type { ManifestView } from "./repo-index.js";
-import type { ContainerPort, EndpointsInfo, ServiceInfo, SourceFile, WorkloadInfo } from "../types.js";
+import type {
+  ContainerPort,
+  EndpointsInfo,
+  Labels,
+  ServiceInfo,
+  SourceFile,
+  SourceLocation,
+  WorkloadInfo,
+} from "../types.js";
 import { parseSources } from "../engine.js";
 import type { ChartRenderer } from "../render/chart-port.js";
 import { chartReleasesOf, withRenderedCharts } from "./chart-index.js";
@@ -76,7 +83,7 @@ function snapshotObjects(text: string): Json[] {
   return objects;
 }
 
-const SNAPSHOT_LOCATION = { file: "(snapshot)", line: 1, column: 1 };
+const SNAPSHOT_LOCATION: SourceLocation = { file: "(snapshot)", line: 1, column: 1 };
 
 function viewOf(value: Json): ManifestView {
   return { manifest: manifestOfValue(value, SNAPSHOT_LOCATION), value };

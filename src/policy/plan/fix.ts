@@ -6,7 +6,7 @@ import { positionOf } from "../read/manifests.js";
 import type { ParsedFile } from "../read/manifests.js";
 import { ruleValue, sharedTextReason } from "../read/policy.js";
 import type { Policy, PolicyRule } from "../read/policy.js";
-import type { RepoIndex } from "../index/repo-index.js";
+import type { IndexLookups } from "../index/lookups.js";
 import { resolveServices } from "../resolve/resolve.js";
 import type { Resolution, ResolveContext, ResolvedService } from "../resolve/resolve.js";
 import { needsRewrite, planRule } from "./rewrite.js";
@@ -42,7 +42,7 @@ export interface RuleRewriteView {
 
 export interface PlanContext {
   readonly file: ParsedFile;
-  readonly index: RepoIndex;
+  readonly lookups: IndexLookups;
   readonly config: Config;
   readonly plan: PlanOptions;
   readonly resolve: ServiceResolver;
@@ -93,7 +93,7 @@ export function planRuleFix(policy: Policy, rule: PolicyRule, context: PlanConte
   };
   let entries: EntryResolution[] = [];
   try {
-    const resolveContext: ResolveContext = { policy, index: context.index, config: context.config };
+    const resolveContext: ResolveContext = { policy, lookups: context.lookups, config: context.config };
     entries = written.map((entry) => ({
       entry,
       services: applyUnresolvedPolicy(context.resolve(entry, resolveContext), context.config),

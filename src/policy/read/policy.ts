@@ -3,7 +3,7 @@ import { isAlias, isMap, isNode, isScalar, isSeq, visit } from "yaml";
 import type { Document, YAMLMap } from "yaml";
 import type { Manifest, PolicyKind } from "./manifests.js";
 import { isPolicyManifest } from "./manifests.js";
-import { isMergeKey, mayNeedView, viewOf } from "../render/view.js";
+import { DocumentView, isMergeKey, mayNeedView } from "../render/view.js";
 import { combineSubstitutions, NO_SUBSTITUTION, scalarSubstitute } from "../render/flux-substitution.js";
 import type { Substitution } from "../render/flux-substitution.js";
 
@@ -93,15 +93,48 @@ export interface PolicySource {
   readonly documents: readonly Document.Parsed[];
 }
 
-export function policyFrom(manifest: Manifest, rendered: RenderedPolicy, source?: PolicySource): Policy | undefined {
-  if (!isPolicyManifest(manifest)) return undefined;
-  const document = source?.documents[manifest.documentIndex];
-  const substitution =
-    source && source.text.includes("${") ? substitutionOfRenderings(rendered.substitutions ?? []) : undefined;
-  const node =
-    document && (substitution !== undefined || mayNeedView(source!.text))
-      ? viewOf(manifest.node, document, substitution ? { substitute: scalarSubstitute(substitution) } : {})
+/**
+ * Reads the policies of one file. The views of a document are shared by its manifests (the items of a List), so a
+ * reader lives as long as one pass over the file's manifests: the engine makes one per file.
+ */
+export class PolicyReader {
+  readonly #views = new Map<number, DocumentView>();
+
+  constructor(private readonly source?: PolicySource) {}
+
+  policyOf(manifest: Manifest, rendered: RenderedPolicy): Policy | undefined {
+    if (!isPolicyManifest(manifest)) return undefined;
+    const source = this.source;
+    const substitution =
+      source && source.text.includes("${") ? substitutionOfRenderings(rendered.substitutions ?? []) : undefined;
+    const view =
+      source && (substitution !== undefined || mayNeedView(source.text))
+        ? this.#viewOf(manifest.documentIndex)
+        : undefined;
+    const node = view
+      ? view.of(manifest.node, substitution ? { substitute: scalarSubstitute(substitution) } : {})
       : manifest.node;
+    return policyAt(manifest, node, rendered, substitution);
+  }
+
+  #viewOf(documentIndex: number): DocumentView | undefined {
+    const known = this.#views.get(documentIndex);
+    if (known) return known;
+    const document = this.source?.documents[documentIndex];
+    if (!document) return undefined;
+    const view = new DocumentView(document);
+    this.#views.set(documentIndex, view);
+    return view;
+  }
+}
+
+/** The policy a manifest holds, read from `node` (its view). */
+function policyAt(
+  manifest: Manifest,
+  node: YAMLMap,
+  rendered: RenderedPolicy,
+  substitution: Substitution | undefined,
+): Policy {
   const clusterwide = manifest.kind === "CiliumClusterwideNetworkPolicy";
   const namespace = clusterwide ? undefined : rendered.namespace;
   const name = rendered.name;

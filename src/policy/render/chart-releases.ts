@@ -210,7 +210,7 @@ function generatedObjects(file: ParsedFile, fileAt: (path: string) => ParsedFile
   return objects;
 }
 
-const LOOKED_UP_KINDS = new Set([
+const LOOKED_UP_KINDS: ReadonlySet<string> = new Set([
   "HelmRepository",
   "GitRepository",
   "OCIRepository",

@@ -79,7 +79,7 @@ export const COMMON_LABELS_FIELD_SPECS: readonly FieldSpec[] = [
 const PLAIN_LABELS: readonly FieldSpec[] = [{ path: "metadata/labels", create: true }];
 
 /** Kinds kustomize knows to be cluster-scoped: its namespace transformer leaves them alone. Unknown kinds get one. */
-const CLUSTER_SCOPED_KINDS = new Set([
+const CLUSTER_SCOPED_KINDS: ReadonlySet<string> = new Set([
   "Namespace",
   "Node",
   "PersistentVolume",

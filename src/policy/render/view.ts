@@ -46,27 +46,20 @@ export function mayNeedView(text: string): boolean {
 }
 
 /** Each alias of a document → the node it names: the last node with that anchor before the alias. */
-const aliasTargets = new WeakMap<Document, Map<Alias, Node>>();
-
-function targetsOf(document: Document): Map<Alias, Node> {
-  let targets = aliasTargets.get(document);
-  if (!targets) {
-    const found = new Map<Alias, Node>();
-    const anchors = new Map<string, Node>();
-    visit(document, {
-      Node(_key, node) {
-        if (isAlias(node)) {
-          const target = anchors.get(node.source);
-          if (target) found.set(node, target);
-        } else if (node.anchor) {
-          anchors.set(node.anchor, node);
-        }
-      },
-    });
-    targets = found;
-    aliasTargets.set(document, found);
-  }
-  return targets;
+function aliasTargetsOf(document: Document): Map<Alias, Node> {
+  const found = new Map<Alias, Node>();
+  const anchors = new Map<string, Node>();
+  visit(document, {
+    Node(_key, node) {
+      if (isAlias(node)) {
+        const target = anchors.get(node.source);
+        if (target) found.set(node, target);
+      } else if (node.anchor) {
+        anchors.set(node.anchor, node);
+      }
+    },
+  });
+  return found;
 }
 
 /** Whether a map key is YAML's `<<` merge key (the composer reads it as a symbol when `merge` is on). */
@@ -83,14 +76,12 @@ function keyOf(key: unknown): unknown {
 class ViewBuilder {
   private readonly built = new Map<Node, Node>();
   private readonly building = new Set<Node>();
-  private readonly targets: Map<Alias, Node>;
 
   constructor(
     private readonly document: Document,
+    private readonly targets: ReadonlyMap<Alias, Node>,
     private readonly options: ViewOptions,
-  ) {
-    this.targets = targetsOf(document);
-  }
+  ) {}
 
   /** The view of a source node. */
   node(source: unknown): Node | null {
@@ -171,12 +162,23 @@ class ViewBuilder {
 }
 
 /**
- * The view of a node of `document` (a manifest's root or a List item) as the API server receives it. Returns the
- * node itself when nothing in the document needs a view and no substitution is asked for.
+ * The views of one document's nodes. Its alias targets are found once, on the first view asked for, and serve every
+ * manifest of the document (the items of a List): whoever reads the document holds one of these for it.
  */
-export function viewOf<T extends YAMLMap>(node: T, document: Document, options: ViewOptions = {}): YAMLMap {
-  const view = new ViewBuilder(document, options).node(node);
-  return isMap(view) ? view : node;
+export class DocumentView {
+  #targets: ReadonlyMap<Alias, Node> | undefined;
+
+  constructor(readonly document: Document) {}
+
+  /**
+   * The view of a node of the document (a manifest's root or a List item) as the API server receives it. Returns
+   * the node itself when nothing in the document needs a view and no substitution is asked for.
+   */
+  of<T extends YAMLMap>(node: T, options: ViewOptions = {}): YAMLMap {
+    this.#targets ??= aliasTargetsOf(this.document);
+    const view = new ViewBuilder(this.document, this.#targets, options).node(node);
+    return isMap(view) ? view : node;
+  }
 }
 
 /** The view scalars under a node that hold variables nothing defines, in document order, each with its names. */

@@ -2,8 +2,8 @@
 // Order: the repository rendered as kustomize would (`repo`), the charts it installs rendered by helm (`chart`), the
 // configuration (`config`), well-known cluster Services
 // (`builtin`), a selector guessed from naming conventions (`guessed`, only with `unresolved: guess`), else `manual`.
-// Pure: everything comes from the RepoIndex and the Config.
-import type { RepoIndex } from "../index/repo-index.js";
+// Pure: everything comes from the repository index (through its lookups) and the Config.
+import type { IndexLookups } from "../index/lookups.js";
 import { labelSelectorFrom, matchesLabels } from "../selectors.js";
 import type {
   Config,
@@ -51,7 +51,8 @@ export interface ResolvedService {
 /** What resolution needs about the policy holding the entry. */
 export interface ResolveContext {
   readonly policy: { readonly namespace: string | undefined; readonly clusterwide: boolean };
-  readonly index: Pick<RepoIndex, "services" | "workloads" | "endpoints" | "releases">;
+  /** The repository's index with its lookups, built once per analysis. */
+  readonly lookups: IndexLookups;
   readonly config: Pick<Config, "services" | "unresolved">;
 }
 
@@ -126,93 +127,35 @@ function joinNotes(...notes: (string | undefined)[]): string | undefined {
   return present.length === 0 ? undefined : present.join("; ");
 }
 
-// ---- lookups (indexed once per index: resolution runs for every toServices entry of a repository) ----
-
-function groupBy<T>(items: readonly T[], key: (item: T) => string): Map<string, T[]> {
-  return groupByMany(items, (item) => [key(item)]);
-}
-
-function groupByMany<T>(items: readonly T[], keys: (item: T) => readonly string[]): Map<string, T[]> {
-  const groups = new Map<string, T[]>();
-  for (const item of items) {
-    for (const k of keys(item)) {
-      const group = groups.get(k);
-      if (group) group.push(item);
-      else groups.set(k, [item]);
-    }
-  }
-  return groups;
-}
-
-interface Lookups {
-  readonly servicesByName: Map<string, ServiceInfo[]>;
-  readonly servicesByWrittenName: Map<string, ServiceInfo[]>;
-  readonly workloadsByNamespace: Map<string, WorkloadInfo[]>;
-  /** By namespace and one pod label pair (see workloadCandidates). */
-  readonly workloadsByNamespacedLabel: Map<string, WorkloadInfo[]>;
-  readonly endpointsByService: Map<string, EndpointsInfo[]>;
-}
-
-const lookupCache = new WeakMap<object, Lookups>();
-
-/** Lookups over an index, cached per index (keyed by its services array, which an index never replaces). */
-function lookups(index: ResolveContext["index"]): Lookups {
-  const cached = lookupCache.get(index.services);
-  if (cached && lookupCache.get(index.workloads) === cached && lookupCache.get(index.endpoints) === cached) {
-    return cached;
-  }
-  const built: Lookups = {
-    servicesByName: groupBy(index.services, (service) => service.name),
-    servicesByWrittenName: groupBy(
-      index.services.filter((service) => service.writtenName !== undefined),
-      (service) => service.writtenName as string,
-    ),
-    workloadsByNamespace: groupBy(index.workloads, (workload) => workload.namespace ?? ""),
-    workloadsByNamespacedLabel: groupByMany(index.workloads, (workload) =>
-      Object.entries(workload.podLabels).map(([key, value]) => namespacedLabel(workload.namespace, key, value)),
-    ),
-    endpointsByService: groupBy(index.endpoints, (entry) => `${entry.namespace ?? ""}/${entry.serviceName}`),
-  };
-  lookupCache.set(index.services, built);
-  lookupCache.set(index.workloads, built);
-  lookupCache.set(index.endpoints, built);
-  return built;
-}
-
 // ---- ports ----
+
+/**
+ * The workloads of a namespace that can match `selector`: those carrying its first plain label (the same pair), or
+ * all of the namespace's when it has none. A superset of the matches: the caller still matches each.
+ */
+function workloadCandidates(
+  lookups: IndexLookups,
+  namespace: string | undefined,
+  selector: Labels,
+): readonly WorkloadInfo[] {
+  const plainLabel = Object.entries(selector).find(([key]) => !key.includes(":"));
+  if (!plainLabel) return lookups.workloadsIn(namespace);
+  return lookups.workloadsLabelled(namespace, plainLabel[0], plainLabel[1]);
+}
 
 /**
  * A named targetPort → the container port number, through the workloads of the Service's namespace whose pod labels
  * its selector matches. Only when all of them agree; otherwise the name stays (Cilium accepts named ports) and a note
  * says why.
  */
-/**
- * The workloads of a namespace that can match `selector`: those carrying its first plain label (the same pair), or
- * all of the namespace's when it has none. A superset of the matches: the caller still matches each.
- */
-function workloadCandidates(
-  index: ResolveContext["index"],
-  namespace: string | undefined,
-  selector: Labels,
-): readonly WorkloadInfo[] {
-  const { workloadsByNamespace, workloadsByNamespacedLabel } = lookups(index);
-  const plainLabel = Object.entries(selector).find(([key]) => !key.includes(":"));
-  if (!plainLabel) return workloadsByNamespace.get(namespace ?? "") ?? [];
-  return workloadsByNamespacedLabel.get(namespacedLabel(namespace, plainLabel[0], plainLabel[1])) ?? [];
-}
-
-function namespacedLabel(namespace: string | undefined, key: string, value: string): string {
-  return `${namespace ?? ""}\0${key}=${value}`;
-}
-
 function resolveNamedPort(
   name: string,
   protocol: string,
   service: ServiceInfo,
   selector: Labels,
-  index: ResolveContext["index"],
+  lookups: IndexLookups,
 ): { targetPort: number | string; note?: string } {
-  const workloads = workloadCandidates(index, service.namespace, selector).filter(
+  const workloads = workloadCandidates(lookups, service.namespace, selector).filter(
     (workload) =>
       workload.namespace === service.namespace && matchesLabels({ matchLabels: selector }, workload.podLabels),
   );
@@ -242,12 +185,12 @@ function resolveNamedPort(
 function servicePorts(
   service: ServiceInfo,
   selector: Labels,
-  index: ResolveContext["index"],
+  lookups: IndexLookups,
 ): { ports: ResolvedPort[]; notes: string[] } {
   const notes: string[] = [];
   const ports = service.ports.map((port): ResolvedPort => {
     if (typeof port.targetPort === "string") {
-      const resolved = resolveNamedPort(port.targetPort, port.protocol, service, selector, index);
+      const resolved = resolveNamedPort(port.targetPort, port.protocol, service, selector, lookups);
       if (resolved.note) notes.push(resolved.note);
       return { port: port.port, protocol: port.protocol, targetPort: resolved.targetPort };
     }
@@ -279,7 +222,7 @@ function manual(name: string, namespace: string | undefined, note: string): Reso
 }
 
 /** A repository Service → its answer. */
-function fromRepository(service: ServiceInfo, index: ResolveContext["index"], extraNote?: string): ResolvedService {
+function fromRepository(service: ServiceInfo, lookups: IndexLookups, extraNote?: string): ResolvedService {
   const base = { service: idOf(service.name, service.namespace), name: service.name, namespace: service.namespace };
   const where = `${service.location.file}:${service.location.line}`;
   if (service.type === "ExternalName") {
@@ -320,7 +263,7 @@ function fromRepository(service: ServiceInfo, index: ResolveContext["index"], ex
         "its selector comes only from kustomize labels (commonLabels or labels with includeSelectors): verify",
       );
     }
-    const { ports, notes } = servicePorts(service, service.selector, index);
+    const { ports, notes } = servicePorts(service, service.selector, lookups);
     return {
       ...base,
       resolution: uncertain || extraNote !== undefined ? "guessed" : certain,
@@ -331,9 +274,9 @@ function fromRepository(service: ServiceInfo, index: ResolveContext["index"], ex
       ...optionalNote(joinNotes(...caveats, ...notes)),
     };
   }
-  const endpoints = (lookups(index).endpointsByService.get(`${service.namespace ?? ""}/${service.name}`) ?? []).filter(
-    (entry) => entry.serviceName === service.name && entry.namespace === service.namespace,
-  );
+  const endpoints = lookups
+    .endpointsOf(service.namespace, service.name)
+    .filter((entry) => entry.serviceName === service.name && entry.namespace === service.namespace);
   if (endpoints.length === 0) {
     return {
       ...manual(
@@ -460,9 +403,9 @@ function fromBuiltin(key: string, builtin: BuiltinService): ResolvedService {
 }
 
 /** A selector from naming conventions: a Helm release that explains the name, else app.kubernetes.io/name. */
-function guess(name: string, namespace: string, index: ResolveContext["index"]): ResolvedService {
+function guess(name: string, namespace: string, lookups: IndexLookups): ResolvedService {
   // The longest release name that explains the Service's name: Helm charts name Services <release>[-<suffix>].
-  const release = index.releases
+  const release = lookups.index.releases
     .filter(
       (candidate) =>
         candidate.chart !== undefined &&
@@ -497,26 +440,28 @@ function guess(name: string, namespace: string, index: ResolveContext["index"]):
 }
 
 function byName(entry: Extract<ServiceEntry, { by: "name" }>, context: ResolveContext): ResolvedService[] {
-  const { index, config, policy } = context;
+  const { lookups, config, policy } = context;
   const { name, namespace } = entry;
   // repo: every rendered Service of that name (any namespace when the entry has none: Cilium's semantics).
-  const exact = (lookups(index).servicesByName.get(name) ?? []).filter(
-    (service) => service.name === name && (namespace === undefined || service.namespace === namespace),
-  );
+  const exact = lookups
+    .servicesNamed(name)
+    .filter((service) => service.name === name && (namespace === undefined || service.namespace === namespace));
   // The repository's own manifests win over what its charts render.
   const own = exact.filter((service) => service.chart === undefined);
   const chosen = own.length > 0 ? own : exact;
-  if (chosen.length > 0) return mergeSameService(chosen.map((service) => fromRepository(service, index)));
+  if (chosen.length > 0) return mergeSameService(chosen.map((service) => fromRepository(service, lookups)));
   {
-    const renamed = (lookups(index).servicesByWrittenName.get(name) ?? []).filter(
-      (service) => service.writtenName === name && (namespace === undefined || service.namespace === namespace),
-    );
+    const renamed = lookups
+      .servicesWrittenAs(name)
+      .filter(
+        (service) => service.writtenName === name && (namespace === undefined || service.namespace === namespace),
+      );
     if (renamed.length > 0) {
       return mergeSameService(
         renamed.map((service) =>
           fromRepository(
             service,
-            index,
+            lookups,
             `no Service named ${name} is rendered; kustomize renamed ${name} to ${service.name} (namePrefix/nameSuffix) ` +
               "and does not rename references inside Cilium policies: verify which one the policy means",
           ),
@@ -553,13 +498,13 @@ function byName(entry: Extract<ServiceEntry, { by: "name" }>, context: ResolveCo
   }
   // A Service of that name whose namespace nothing in the repository sets (applied with `-n`, or by a tool we do not
   // model): its selector is known, its namespace only assumed.
-  const namespaceless = (lookups(index).servicesByName.get(name) ?? []).filter(
-    (service) => service.namespace === undefined && hasLabels(service.selector),
-  );
+  const namespaceless = lookups
+    .servicesNamed(name)
+    .filter((service) => service.namespace === undefined && hasLabels(service.selector));
   if (namespaceless.length > 0) {
     return mergeSameService(
       namespaceless.map((service) => {
-        const answer = fromRepository({ ...service, namespace: guessNamespace }, index);
+        const answer = fromRepository({ ...service, namespace: guessNamespace }, lookups);
         const where = `${service.location.file}:${service.location.line}`;
         const assumed =
           `the Service ${name} at ${where} has no namespace in the repository; assumed to be ${guessNamespace}` +
@@ -572,12 +517,12 @@ function byName(entry: Extract<ServiceEntry, { by: "name" }>, context: ResolveCo
       }),
     );
   }
-  return [guess(name, guessNamespace, index)];
+  return [guess(name, guessNamespace, lookups)];
 }
 
 function bySelector(entry: Extract<ServiceEntry, { by: "selector" }>, context: ResolveContext): ResolvedService[] {
-  const { index, config } = context;
-  const services = index.services.filter(
+  const { lookups, config } = context;
+  const services = lookups.index.services.filter(
     (service) =>
       (entry.namespace === undefined || service.namespace === entry.namespace) &&
       matchesLabels(entry.selector, service.labels),
@@ -602,7 +547,7 @@ function bySelector(entry: Extract<ServiceEntry, { by: "selector" }>, context: R
     return [manual(`(Services ${what}${where})`, entry.namespace, `no Service ${what}${where} in the repository`)];
   }
   return [
-    ...mergeSameService(services.map((service) => fromRepository(service, index))),
+    ...mergeSameService(services.map((service) => fromRepository(service, lookups))),
     ...configured.map(([key, override]) => fromConfig(key, override)),
   ];
 }

@@ -9,8 +9,15 @@ import { isUnchecked, mapAt, mapItems, scalarAt, seqItems, uncheckedAt } from ".
 
 /** Every key holding label selectors, per place. */
 const SPEC_SELECTORS = ["endpointSelector", "nodeSelector"] as const;
-const RULE_SELECTOR_LISTS = ["toEndpoints", "fromEndpoints", "toRequires", "fromRequires", "toNodes", "fromNodes"];
-const OPERATORS = ["In", "NotIn", "Exists", "DoesNotExist"];
+const RULE_SELECTOR_LISTS: readonly string[] = [
+  "toEndpoints",
+  "fromEndpoints",
+  "toRequires",
+  "fromRequires",
+  "toNodes",
+  "fromNodes",
+];
+const OPERATORS: readonly string[] = ["In", "NotIn", "Exists", "DoesNotExist"];
 
 /** Kubernetes label value: empty, or up to 63 alphanumerics with '-', '_', '.' inside. */
 const LABEL_VALUE = /^(([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9])?$/;

@@ -3,6 +3,7 @@ import type { Node, Pair } from "yaml";
 import type { ParsedFile } from "../read/manifests.js";
 import type { Policy, PolicyRule as RuleOfPolicy } from "../read/policy.js";
 import type { RuleFix, RuleRewriteView } from "../plan/fix.js";
+import type { IndexLookups } from "../index/lookups.js";
 import type { RepoIndex } from "../index/repo-index.js";
 import type { Config, FixKind, Position, Severity } from "../types.js";
 import type { CiliumVersions } from "../versions.js";
@@ -33,6 +34,8 @@ export interface Report {
 interface BaseContext {
   readonly file: ParsedFile;
   readonly index: RepoIndex;
+  /** Lookups over `index` (Services by name, workloads by label, …), built once per analysis. */
+  readonly lookups: IndexLookups;
   readonly config: Config;
   readonly versions: CiliumVersions;
   report(report: Report): void;
