@@ -107,7 +107,12 @@ export function createApp(options: AppOptions = {}): ApplicationFunction {
         (m) => app.log.warn(m),
       );
       await runPullRequestJob(job, {
-        host: new GitHubHost(octokit, { owner: job.owner, repo: job.repo }, await identity()),
+        host: new GitHubHost(
+          octokit,
+          { owner: job.owner, repo: job.repo },
+          await identity(),
+          job.repositoryId ? { repositoryId: job.repositoryId } : {},
+        ),
         log: app.log,
         webUrl,
         docsUrl: process.env.DOCS_URL || null,
@@ -128,6 +133,7 @@ export function createApp(options: AppOptions = {}): ApplicationFunction {
         installationId: installation.id,
         owner: repository.owner.login,
         repo: repository.name,
+        repositoryId: repository.node_id,
         pullNumber: original,
         headSha: "",
         action: "recreate",
@@ -152,6 +158,7 @@ export function createApp(options: AppOptions = {}): ApplicationFunction {
           installationId: installation.id,
           owner: repository.owner.login,
           repo: repository.name,
+          repositoryId: repository.node_id,
           pullNumber: pr.number,
           headSha: pr.head.sha,
           action: context.payload.action,

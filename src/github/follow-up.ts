@@ -10,7 +10,9 @@
 // Work that is not the app's is never overwritten (as Renovate and Dependabot do): the app knows its commits by
 // their author and committer and the trailer. A follow-up branch holding someone else's commit is left as it is
 // and its PR says so once, with a checkbox to recreate it; a branch of that name the app did not create is not
-// touched at all; a follow-up a person closed without merging is not opened again for the same change set.
+// touched at all; a follow-up a person closed without merging is not opened again for the same change set. The
+// tip the app judges may be stale (a listing lags, a person pushes meanwhile), so every move or delete of the branch
+// names that tip and is refused when the branch points elsewhere: the app then judges the new tip, never overwrites.
 import { createHash } from "node:crypto";
 import type { FileChange, FixResult } from "../policy/api.js";
 import type { AppIdentity, CommitInfo, CommitMessage, FollowUpPull, Host } from "./host.js";
@@ -191,35 +193,69 @@ export async function syncFollowUp(
     const read = open?.headSha ?? (await step(`read branch ${branch}`, () => host.branchTip(branch)));
     if (read === null) throw new FollowUpFailure(`create branch ${branch}`, new Error("it exists, then it did not"));
     tip = read;
+    // Bare at the PR head, and no follow-up was ever opened from it: what a run that could not commit leaves when
+    // its clean-up failed too (both need GitHub's GraphQL API). It holds only the PR's own commits, so a commit on
+    // it, made only while it still points there, discards no one's work.
+    if (pulls!.length === 0 && tip === pr.headSha) return commitNewBranch(host, pr, branch, result, message, body);
   }
 
   const tipCommit = await step(`read branch ${branch}`, () => host.readCommit(tip));
+  const edited = async (): Promise<FollowUpOutcome> => {
+    if (open) {
+      const noticed = withEditedNotice(open.body);
+      if (noticed !== open.body) await updateBody(host, open, noticed, pr.number);
+    }
+    return { kind: "edited", branch, pull: open ?? pulls![0] ?? null };
+  };
   if (!isOwnCommit(tipCommit, host.identity)) {
     // Nothing the app ever opened from this branch: someone else's branch of that name.
     if (pulls!.length === 0) return { kind: "squatted", branch };
     if (open && isRecreateTicked(open.body)) {
-      const sha = await step(`update branch ${branch}`, () =>
-        host.replaceBranchCommit(branch, pr.headSha, result.changes, message),
+      // Discards exactly the edits the box was ticked for: a push since then is not thrown away unseen.
+      const written = await step(`update branch ${branch}`, () =>
+        host.replaceBranchCommit(branch, { expectedTip: tip, parent: pr.headSha }, result.changes, message),
       );
+      if ("moved" in written) return edited();
       await updateBody(host, open, body, pr.number);
-      return { kind: "open", pull: { ...open, headSha: sha, body }, recreated: true };
+      return { kind: "open", pull: { ...open, headSha: written.sha, body }, recreated: true };
     }
-    if (open) {
-      const edited = withEditedNotice(open.body);
-      if (edited !== open.body) await updateBody(host, open, edited, pr.number);
-    }
-    return { kind: "edited", branch, pull: open ?? pulls![0] ?? null };
+    return edited();
   }
 
-  let head = tip;
-  if (!isCurrent(tipCommit, pr, message)) {
-    head = await step(`update branch ${branch}`, () =>
-      host.replaceBranchCommit(branch, pr.headSha, result.changes, message),
-    );
-  }
+  const head = await refreshOwnBranch(host, pr, branch, tipCommit, result, message);
+  if (head === null) return edited();
   if (!open) return openPull(host, pr, branch, result, body);
   if (open.body !== body) await updateBody(host, open, body, pr.number);
   return { kind: "open", pull: { ...open, headSha: head, body }, recreated: false };
+}
+
+/**
+ * Puts this change set on the app's branch whose tip is the app's `commit`, moving the branch only if it still
+ * points there. When it moved meanwhile (a person pushed, or the tip came from a listing that lagged), the new tip
+ * is judged again, once: the app's own is updated; someone else's is left as it is (null).
+ */
+async function refreshOwnBranch(
+  host: Host,
+  pr: PullRequestInfo,
+  branch: string,
+  commit: CommitInfo,
+  result: FixResult,
+  message: CommitMessage,
+): Promise<string | null> {
+  let tip = commit;
+  for (let judged = 1; ; judged++) {
+    if (isCurrent(tip, pr, message)) return tip.sha;
+    const expectedTip = tip.sha;
+    const written = await step(`update branch ${branch}`, () =>
+      host.replaceBranchCommit(branch, { expectedTip, parent: pr.headSha }, result.changes, message),
+    );
+    if (!("moved" in written)) return written.sha;
+    const moved = written.moved;
+    if (moved === null) throw new FollowUpFailure(`update branch ${branch}`, new Error("the branch was deleted"));
+    if (judged === 2) return null; // moving under the app again: leave it, the next event looks afresh
+    tip = await step(`read branch ${branch}`, () => host.readCommit(moved));
+    if (!isOwnCommit(tip, host.identity)) return null;
+  }
 }
 
 async function updateBody(host: Host, pull: FollowUpPull, body: string, pullNumber: number): Promise<void> {
@@ -241,8 +277,9 @@ async function commitNewBranch(
   try {
     committed = await host.commitOnBranch(branch, pr.headSha, result.changes, message);
   } catch (error) {
-    // A bare branch at the PR head cannot be told from one a person made there: do not leave one behind.
-    await host.deleteBranch(branch).catch(() => undefined);
+    // A bare branch at the PR head cannot be told from one a person made there: do not leave one behind (unless
+    // something was pushed onto it meanwhile).
+    await host.deleteBranch(branch, pr.headSha).catch(() => undefined);
     throw new FollowUpFailure(`commit to branch ${branch}`, error);
   }
   if (committed === "stale") {
@@ -253,10 +290,8 @@ async function commitNewBranch(
     if (tip === null) throw new FollowUpFailure(`commit to branch ${branch}`, new Error("the branch was deleted"));
     const commit = await step(`read branch ${branch}`, () => host.readCommit(tip));
     if (!isOwnCommit(commit, host.identity)) return { kind: "edited", branch, pull: null };
-    if (!isCurrent(commit, pr, message)) {
-      await step(`update branch ${branch}`, () =>
-        host.replaceBranchCommit(branch, pr.headSha, result.changes, message),
-      );
+    if ((await refreshOwnBranch(host, pr, branch, commit, result, message)) === null) {
+      return { kind: "edited", branch, pull: null };
     }
   }
   return openPull(host, pr, branch, result, body);
@@ -307,13 +342,42 @@ export async function retireFollowUp(
         body: `${open.body.trimEnd()}\n\n${CLOSED_BY_APP_MARKER}\n`,
       }),
     );
-    const kept = ours ? "" : `\n\nIts branch \`${branch}\` holds commits that are not the app's, so it is kept.`;
+  }
+  // Before the comment, so that it says what became of the branch; a failed delete is thrown after the comment.
+  let deleted = false;
+  let failure: FollowUpFailure | null = null;
+  if (ours) {
+    try {
+      deleted = await deleteOwnBranch(host, branch, tip);
+    } catch (error) {
+      failure = error as FollowUpFailure;
+    }
+  }
+  if (open) {
+    const kept =
+      deleted || failure ? "" : `\n\nIts branch \`${branch}\` holds commits that are not the app's, so it is kept.`;
     await step(`comment on the follow-up pull request #${open.number}`, () =>
       host.commentOnPull(open.number, `${reason}${kept}`),
     );
   }
-  if (ours) await step(`delete branch ${branch}`, () => host.deleteBranch(branch));
+  if (failure) throw failure;
   return open ? { kind: "closed", pull: { ...open, state: "closed" } } : { kind: "none" };
+}
+
+/**
+ * Deletes the app's branch only if it still points to `tip`, the app's commit judged before: a push since then
+ * keeps it. A branch that moved is judged again, once, like refreshOwnBranch. Returns whether it is gone.
+ */
+async function deleteOwnBranch(host: Host, branch: string, tip: string): Promise<boolean> {
+  let expectedTip = tip;
+  for (let judged = 1; ; judged++) {
+    const deleted = await step(`delete branch ${branch}`, () => host.deleteBranch(branch, expectedTip));
+    if (deleted === "deleted") return true;
+    const moved = deleted.moved!; // "deleted" when it is gone
+    if (judged === 2) return false;
+    if (!isOwnCommit(await step(`read branch ${branch}`, () => host.readCommit(moved)), host.identity)) return false;
+    expectedTip = moved;
+  }
 }
 
 /** The comment's words for a follow-up that could not be made, was edited, declined, or is squatted. */

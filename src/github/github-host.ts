@@ -5,7 +5,7 @@ import { completeCheckRun, startCheckRun } from "./check-run.js";
 import { upsertComment } from "./comment.js";
 import { loadConfig } from "./config.js";
 import { postSuggestions } from "./fork.js";
-import type { AppIdentity, CommitInfo, CommitMessage, FollowUpPull, Host, NewFollowUp } from "./host.js";
+import type { AppIdentity, BranchMoved, CommitInfo, CommitMessage, FollowUpPull, Host, NewFollowUp } from "./host.js";
 import { listChangedFiles, readDirectories, readSnapshot } from "./snapshot.js";
 import type { GitHub, PullRequestInfo, RepoRef } from "./types.js";
 import { assertOwnBranch, statusOf } from "./types.js";
@@ -19,6 +19,19 @@ const CREATE_COMMIT_ON_BRANCH = `
     }
   }
 `;
+
+// Moves or deletes a ref only if it still points to beforeOid, atomically: the REST API's PATCH and DELETE of a ref
+// take no expected value, so a person's push between the job's look and its write would be thrown away.
+const UPDATE_REFS = `
+  mutation MoveFollowUpBranch($input: UpdateRefsInput!) {
+    updateRefs(input: $input) {
+      clientMutationId
+    }
+  }
+`;
+
+/** The GitObjectID updateRefs reads as "no ref": as afterOid it deletes. */
+const NO_OID = "0".repeat(40);
 
 /** GitHub's answer when the branch no longer points to expectedHeadOid: HTTP 200 with an error of type STALE_DATA. */
 export function isStaleHead(error: unknown): boolean {
@@ -39,11 +52,49 @@ export class GitHubHost implements Host {
   readonly #octokit: GitHub;
   readonly #repo: RepoRef;
   readonly identity: AppIdentity;
+  #repositoryId: string | undefined;
 
-  constructor(octokit: GitHub, repo: RepoRef, identity: AppIdentity) {
+  /** `repositoryId`: the repository's node id, as the webhook gives it; read from GitHub when a write needs it. */
+  constructor(octokit: GitHub, repo: RepoRef, identity: AppIdentity, options: { readonly repositoryId?: string } = {}) {
     this.#octokit = octokit;
     this.#repo = { owner: repo.owner, repo: repo.repo };
     this.identity = identity;
+    this.#repositoryId = options.repositoryId || undefined;
+  }
+
+  async #repositoryNodeId(): Promise<string> {
+    if (this.#repositoryId === undefined) {
+      const { data } = await this.#octokit.rest.repos.get({ ...this.#repo });
+      this.#repositoryId = data.node_id;
+    }
+    return this.#repositoryId;
+  }
+
+  /**
+   * `branch` from `before` to `after` (NO_OID: deleted), forced, only if it points to `before` now. GitHub answers
+   * a beforeOid that does not match with a generic GraphQL error (no type that says so), and a failure can also
+   * come after the write took effect (a lost answer): on any failure the branch is read again, and where it points
+   * tells. Still at `before`: the write failed for another reason, thrown as it came.
+   */
+  async #moveRef(branch: string, before: string, after: string): Promise<"done" | BranchMoved> {
+    const name = `refs/${ownRef(branch)}`;
+    try {
+      const repositoryId = await this.#repositoryNodeId();
+      await this.#octokit.graphql(UPDATE_REFS, {
+        input: { repositoryId, refUpdates: [{ name, beforeOid: before, afterOid: after, force: true }] },
+      });
+      return "done";
+    } catch (error) {
+      let now: string | null;
+      try {
+        now = await this.branchTip(branch);
+      } catch {
+        throw error;
+      }
+      if ((now ?? NO_OID) === after) return "done";
+      if (now !== before) return { moved: now };
+      throw error;
+    }
   }
 
   async pullRequest(number: number): Promise<PullRequestInfo> {
@@ -182,11 +233,11 @@ export class GitHubHost implements Host {
 
   async replaceBranchCommit(
     branch: string,
-    parent: string,
+    { expectedTip, parent }: { readonly expectedTip: string; readonly parent: string },
     changes: readonly FileChange[],
     message: CommitMessage,
-  ): Promise<string> {
-    const ref = ownRef(branch);
+  ): Promise<{ sha: string } | BranchMoved> {
+    ownRef(branch);
     const { data: parentCommit } = await this.#octokit.rest.git.getCommit({ ...this.#repo, commit_sha: parent });
     const { data: tree } = await this.#octokit.rest.git.createTree({
       ...this.#repo,
@@ -204,17 +255,14 @@ export class GitHubHost implements Host {
       tree: tree.sha,
       parents: [parent],
     });
-    await this.#octokit.rest.git.updateRef({ ...this.#repo, ref, sha: commit.sha, force: true });
-    return commit.sha;
+    const moved = await this.#moveRef(branch, expectedTip, commit.sha);
+    return moved === "done" ? { sha: commit.sha } : moved;
   }
 
-  async deleteBranch(branch: string): Promise<void> {
-    try {
-      await this.#octokit.rest.git.deleteRef({ ...this.#repo, ref: ownRef(branch) });
-    } catch (error) {
-      const status = statusOf(error);
-      if (status !== 404 && status !== 422) throw error;
-    }
+  async deleteBranch(branch: string, expectedTip: string): Promise<"deleted" | BranchMoved> {
+    const moved = await this.#moveRef(branch, expectedTip, NO_OID);
+    if (moved === "done" || moved.moved === null) return "deleted";
+    return moved;
   }
 
   async openFollowUp(input: NewFollowUp): Promise<FollowUpPull | "exists"> {

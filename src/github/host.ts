@@ -51,6 +51,14 @@ export interface NewFollowUp {
   readonly draft: boolean;
 }
 
+/**
+ * A conditional ref write refused: the branch no longer pointed to the tip the job judged (a person pushed, or the
+ * listing it came from lagged). `moved`: where it points now; null when it is gone.
+ */
+export interface BranchMoved {
+  readonly moved: string | null;
+}
+
 export interface Host {
   readonly identity: AppIdentity;
   /** Read fresh, never trusted from a possibly stale event. */
@@ -83,14 +91,18 @@ export interface Host {
     changes: readonly FileChange[],
     message: CommitMessage,
   ): Promise<{ readonly sha: string } | "stale">;
-  /** A new commit of `changes` on `parent`, then `branch` moved onto it (forced); returns its sha. */
+  /**
+   * A new commit of `changes` on `parent`, then `branch` moved onto it (forced) only if it still points to
+   * `expectedTip`, the tip the job judged, in one atomic step; otherwise nothing is moved.
+   */
   replaceBranchCommit(
     branch: string,
-    parent: string,
+    target: { readonly expectedTip: string; readonly parent: string },
     changes: readonly FileChange[],
     message: CommitMessage,
-  ): Promise<string>;
-  deleteBranch(branch: string): Promise<void>;
+  ): Promise<{ readonly sha: string } | BranchMoved>;
+  /** Deletes `branch` only if it still points to `expectedTip`; "deleted" also when it is gone already. */
+  deleteBranch(branch: string, expectedTip: string): Promise<"deleted" | BranchMoved>;
   /** "exists" when an open pull request from that branch is there already. */
   openFollowUp(input: NewFollowUp): Promise<FollowUpPull | "exists">;
   updateFollowUp(

@@ -8,6 +8,8 @@ export interface PullRequestJob {
   readonly installationId: number;
   readonly owner: string;
   readonly repo: string;
+  /** The repository's node id from the event (GraphQL ref writes name it); absent in jobs queued before it was kept. */
+  readonly repositoryId?: string;
   readonly pullNumber: number;
   /** The event's head SHA; the worker re-reads the PR and drops work for a SHA that is no longer its head. */
   readonly headSha: string;

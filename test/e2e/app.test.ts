@@ -274,8 +274,9 @@ describe("a pull request adding a toServices+toPorts policy", () => {
   });
 
   test("a later push is analysed again: the follow-up branch is force-updated onto the new head", async () => {
-    const before = standIn.followUpsOf(pr.number)[0]!;
+    const before = { ...standIn.followUpsOf(pr.number)[0]! };
     const writes = standIn.refWrites.length;
+    const start = standIn.requests.length;
     await send(pr, "synchronize");
     const followUp = standIn.followUpsOf(pr.number)[0]!;
     const tip = standIn.git.resolve(`refs/heads/${followUp.headRef}`)!;
@@ -285,6 +286,21 @@ describe("a pull request adding a toServices+toPorts policy", () => {
     // over its base and GitHub would close it for good (the stand-in does the same). It stays the same, open PR.
     expect(standIn.refWrites.slice(writes)).toEqual([
       { op: "update", ref: `refs/heads/cilium-policy-bot/pr-${pr.number}`, sha: tip },
+    ]);
+    // Moved with GraphQL's updateRefs, only from the tip the app judged (REST's PATCH of a ref takes no such
+    // condition): never the unconditional REST write.
+    const requests = standIn.requests.slice(start);
+    expect(requests.some((r) => r.route.startsWith("PATCH /repos/{owner}/{repo}/git/refs"))).toBe(false);
+    const moves = requests.filter((r) => r.route === "POST /graphql" && JSON.stringify(r.body).includes("updateRefs"));
+    expect(moves.map((r) => (r.body as { variables: unknown }).variables)).toEqual([
+      {
+        input: {
+          repositoryId: "R_4242",
+          refUpdates: [
+            { name: `refs/heads/${followUp.headRef}`, beforeOid: before.headSha, afterOid: tip, force: true },
+          ],
+        },
+      },
     ]);
     expect(followUp).toMatchObject({ number: before.number, state: "open", headSha: tip });
     expect(standIn.followUpsOf(pr.number)).toHaveLength(1);
@@ -492,14 +508,15 @@ describe("createCommitOnBranch against a branch that moved (stale expectedHeadOi
     await expectConsistent(pr);
   });
 
-  test("a GraphQL failure that persists: no bare branch is left; the next event makes the follow-up", async () => {
+  test("a GraphQL failure that persists: the bare branch left at the PR head is committed onto by the next event", async () => {
     const pr = openPr({ "apps/shop/policy.yaml": badPolicy("shop") });
     standIn.fail({ method: "POST", route: "/graphql", status: 502, times: 1000 });
     const failedBefore = ((await (await fetch(`${app.url}/health`)).json()) as { failedJobs: number }).failedJobs;
     await send(pr, "opened");
     standIn.faults.length = 0;
     expect(standIn.followUpsOf(pr.number)).toEqual([]);
-    expect(followUpTip(pr)).toBeNull(); // a bare branch at the head could not be told from a person's
+    // Its conditional delete needs GraphQL too: the bare branch stays, at the PR head, holding nothing of anyone's.
+    expect(followUpTip(pr)).toBe(pr.headSha);
     const body = standIn.commentsOn(pr.number)[0]!.body;
     expect(body).toContain(`could not commit to branch cilium-policy-bot/pr-${pr.number}: GitHub failed (502)`);
     expect(checkRunsOn(pr.headSha)).toMatchObject([{ status: "completed", conclusion: "failure" }]);
@@ -580,6 +597,70 @@ describe("the stand-in's GraphQL endpoint", () => {
     } finally {
       standIn.git.run(["update-ref", "-d", `refs/heads/${branch}`]);
     }
+  });
+});
+
+describe("the stand-in's updateRefs", () => {
+  const UPDATE_REFS = `mutation ($input: UpdateRefsInput!) { updateRefs(input: $input) { clientMutationId } }`;
+  const NO_OID = "0".repeat(40);
+  const first = "cilium-policy-bot/pr-999997";
+  const second = "cilium-policy-bot/pr-999998";
+
+  async function updateRefs(refUpdates: unknown[], repositoryId = "R_4242") {
+    const response = await fetch(`${standIn.url}/graphql`, {
+      method: "POST",
+      headers: { "content-type": "application/json", authorization: `token ${standIn.installationToken()}` },
+      body: JSON.stringify({ query: UPDATE_REFS, variables: { input: { repositoryId, refUpdates } } }),
+    });
+    return { status: response.status, json: (await response.json()) as Record<string, unknown> };
+  }
+
+  afterEach(() => {
+    for (const branch of [first, second]) standIn.git.run(["update-ref", "-d", `refs/heads/${branch}`]);
+  });
+
+  test("applies every update only where beforeOid holds, all or none; a refusal is a generic error, answered 200", async () => {
+    const main = standIn.git.resolve("refs/heads/main")!;
+    const other = standIn.git.commit(first, { "x.txt": "x\n" }, "other", "refs/heads/main");
+    standIn.git.run(["update-ref", `refs/heads/${second}`, main]);
+    const writes = standIn.refWrites.length;
+    const at = (branch: string) => standIn.git.resolve(`refs/heads/${branch}`);
+
+    // One stale beforeOid among two: neither ref moves, and the error names no type (GitHub's names none).
+    const stale = await updateRefs([
+      { name: `refs/heads/${first}`, beforeOid: other, afterOid: main, force: true },
+      { name: `refs/heads/${second}`, beforeOid: other, afterOid: other, force: true },
+    ]);
+    expect(stale.status).toBe(200);
+    expect(stale.json.data).toEqual({ updateRefs: null });
+    expect(stale.json.errors).toMatchObject([{ path: ["updateRefs"] }]);
+    expect((stale.json.errors as Array<Record<string, unknown>>)[0]!.type).toBeUndefined();
+    expect([at(first), at(second)]).toEqual([other, main]);
+    // Zeros as beforeOid: only where the ref does not exist. Without force: only a fast-forward.
+    expect(
+      (await updateRefs([{ name: `refs/heads/${first}`, beforeOid: NO_OID, afterOid: main }])).json.errors,
+    ).toBeDefined();
+    expect(
+      (await updateRefs([{ name: `refs/heads/${first}`, beforeOid: other, afterOid: main }])).json.errors,
+    ).toBeDefined();
+    expect((await updateRefs([], "R_1")).json.errors).toMatchObject([{ type: "NOT_FOUND" }]);
+    expect(standIn.refWrites.length).toBe(writes);
+
+    // Matching: both apply at once, a forced move and a delete.
+    const done = await updateRefs([
+      { name: `refs/heads/${first}`, beforeOid: other, afterOid: main, force: true },
+      { name: `refs/heads/${second}`, beforeOid: main, afterOid: NO_OID },
+    ]);
+    expect(done.json).toEqual({ data: { updateRefs: { clientMutationId: null } } });
+    expect([at(first), at(second)]).toEqual([main, null]);
+    expect(standIn.refWrites.slice(writes)).toEqual([
+      { op: "update", ref: `refs/heads/${first}`, sha: main },
+      { op: "delete", ref: `refs/heads/${second}` },
+    ]);
+    // A misfit of GitHub's schema (no afterOid) is a violation, like any other request the stand-in does not know.
+    await updateRefs([{ name: `refs/heads/${first}`, beforeOid: main }]);
+    expect(standIn.violations.join("\n")).toContain("afterOid");
+    standIn.violations.length = 0; // expected here; every other test must leave none
   });
 });
 
@@ -816,6 +897,82 @@ describe("follow-up branches edited by people", () => {
     expect(followUp).toMatchObject({ state: "open", headSha: tip });
     expect(followUp.body).not.toContain("recreate this pull request");
     expect(standIn.commentsOn(pr.number)[0]!.body).not.toContain("holds commits that are not the app's");
+  });
+
+  describe("a person's push between the app's look at the branch and its write", () => {
+    afterEach(() => {
+      standIn.beforeDispatch = null;
+    });
+
+    /** Makes a person push onto `branch` once, just before the app's next request to `route` is served. */
+    function pushBefore(route: string, branch: string): { sha: string } {
+      const pushed = { sha: "" };
+      standIn.beforeDispatch = (served) => {
+        if (served !== route) return;
+        standIn.beforeDispatch = null;
+        pushed.sha = commitAs(branch, { "apps/shop/mine.yaml": "# mine\n" }, "my work");
+      };
+      return pushed;
+    }
+
+    test("on a later push: the person's commit survives, and both PRs say the branch was edited", async () => {
+      const { pr, followUp } = await withFollowUp();
+      push(pr, { "apps/shop/notes.yaml": "# notes\n" });
+      const writes = standIn.refWrites.length;
+      // After the app listed the follow-up (its tip: the app's commit) and made its new commit, before the move.
+      const person = pushBefore("POST /repos/{owner}/{repo}/git/commits", followUp.headRef);
+      await send(pr, "synchronize");
+      expect(person.sha).not.toBe("");
+      expect(followUpTip(pr)).toBe(person.sha);
+      expect(standIn.refWrites.slice(writes)).toEqual([]);
+      expect(followUp.state).toBe("open");
+      expect(followUp.body).toContain("edited by someone other than the app");
+      expect(standIn.commentsOn(pr.number)[0]!.body).toContain("holds commits that are not the app's");
+      expect(checkRunsOn(pr.headSha)).toMatchObject([{ status: "completed", conclusion: "failure" }]);
+      // The refused move was one updateRefs answered with an error; the branch read again told why.
+      const moves = standIn.requests.filter(
+        (r) => r.route === "POST /graphql" && JSON.stringify(r.body).includes("updateRefs"),
+      );
+      expect(moves.at(-1)!.status).toBe(200);
+
+      // The follow-up's listing still shows the app's commit (GitHub's may lag): the next push does not write either.
+      push(pr, { "apps/shop/more-notes.yaml": "# more\n" });
+      await send(pr, "synchronize");
+      expect(followUpTip(pr)).toBe(person.sha);
+      expect(standIn.refWrites.slice(writes)).toEqual([]);
+      expect(followUp.body.split("recreate this pull request").length).toBe(2);
+    });
+
+    test("an event without the repository's node id (a job queued by an older version): read once, then the same", async () => {
+      const { pr, followUp } = await withFollowUp();
+      push(pr, { "apps/shop/notes.yaml": "# notes\n" });
+      const person = pushBefore("POST /repos/{owner}/{repo}/git/commits", followUp.headRef);
+      const payload = pullRequestEvent(standIn, pr, "synchronize");
+      delete (payload.repository as Record<string, unknown>).node_id;
+      const start = standIn.requests.length;
+      await app.deliver("pull_request", payload);
+      await app.queue.idle();
+      expect(followUpTip(pr)).toBe(person.sha);
+      const routes = standIn.requests.slice(start).map((r) => r.route);
+      expect(routes.filter((route) => route === "GET /repos/{owner}/{repo}")).toHaveLength(1);
+      expect(routes.indexOf("GET /repos/{owner}/{repo}")).toBeGreaterThan(
+        routes.indexOf("POST /repos/{owner}/{repo}/git/commits"),
+      );
+    });
+
+    test("on close: the person's commit survives, and the close comment says the branch is kept", async () => {
+      const { pr, followUp } = await withFollowUp();
+      const writes = standIn.refWrites.length;
+      // After the app judged the branch its own, while it closes the follow-up.
+      const person = pushBefore("PATCH /repos/{owner}/{repo}/pulls/{pull_number}", followUp.headRef);
+      pr.state = "closed";
+      await send(pr, "closed");
+      expect(person.sha).not.toBe("");
+      expect(followUp.state).toBe("closed");
+      expect(followUpTip(pr)).toBe(person.sha);
+      expect(standIn.refWrites.slice(writes)).toEqual([]);
+      expect(standIn.commentsOn(followUp.number).at(-1)!.body).toContain("so it is kept");
+    });
   });
 
   test("a branch of that name the app did not create is never touched and nothing is opened", async () => {

@@ -116,6 +116,24 @@ describe("findings first", () => {
     host.fail("commitOnBranch", httpError(500));
     await expect(run(host, "opened")).rejects.toMatchObject({ transient: true });
     expect(host.branches.has(BRANCH)).toBe(false);
+
+    // When the clean-up fails too, the next run commits onto the bare branch at the PR head (it holds nothing else).
+    const leftover = setUp();
+    leftover.fail("commitOnBranch", httpError(502));
+    leftover.fail("deleteBranch", httpError(502));
+    await expect(run(leftover, "opened")).rejects.toMatchObject({ transient: true });
+    expect(leftover.branches.get(BRANCH)).toBe(leftover.pr.headSha);
+    await run(leftover, "opened");
+    expect(leftover.commits.get(leftover.branches.get(BRANCH)!)).toMatchObject({ parents: [leftover.pr.headSha] });
+    expect(leftover.pulls).toMatchObject([{ state: "open", headRef: BRANCH }]);
+
+    // Unless someone pushed onto it meanwhile: then it is theirs, and kept.
+    const pushed = setUp();
+    pushed.fail("commitOnBranch", httpError(500));
+    let person = "";
+    pushed.meanwhile("deleteBranch", () => (person = pushed.pushAs(BRANCH, { "mine.yaml": "# mine\n" })));
+    await expect(run(pushed, "opened")).rejects.toMatchObject({ transient: true });
+    expect(pushed.branches.get(BRANCH)).toBe(person);
   });
 });
 
@@ -151,6 +169,54 @@ describe("edited branches", () => {
     expect(host.commits.get(tip)).toMatchObject({ parents: [host.pr.headSha], authorName: IDENTITY.botLogin });
     expect(pull.body).not.toContain(EDITED_MARKER);
     expect(host.comment).not.toContain("not the app's");
+  });
+
+  test("a person's push between the app's look at the branch and its write survives; the app says it was edited", async () => {
+    const host = await withFollowUp();
+    host.pushToPr({ "apps/shop/notes.yaml": "# notes\n" }); // a new head: the app's commit is to be replaced
+    let person = "";
+    host.meanwhile("replaceBranchCommit", () => (person = host.pushAs(BRANCH, { "apps/shop/mine.yaml": "# mine\n" })));
+    await run(host);
+    expect(host.branches.get(BRANCH)).toBe(person);
+    expect(host.calls.filter((call) => call === "replaceBranchCommit")).toHaveLength(1);
+    expect(host.pulls[0]!).toMatchObject({ state: "open" });
+    expect(host.pulls[0]!.body).toContain(EDITED_MARKER);
+    expect(host.comment).toContain("holds commits that are not the app's");
+    // The next event reads the branch afresh and leaves it as it is.
+    host.calls.length = 0;
+    host.pushToPr({ "apps/shop/more.yaml": "# more\n" });
+    await run(host);
+    expect(host.branches.get(BRANCH)).toBe(person);
+    expect(host.writes()).toEqual([]);
+  });
+
+  test("a tip that moved to another of the app's commits (a listing that lagged) is judged again and updated", async () => {
+    const host = await withFollowUp();
+    host.pushToPr({ "apps/shop/notes.yaml": "# notes\n" });
+    host.meanwhile("replaceBranchCommit", () => {
+      const older = host.branches.get(BRANCH)!;
+      const message = `Rewrite\n\n${CHANGES_TRAILER}: ${"0".repeat(64)}`;
+      host.branches.set(BRANCH, host.commit([older], {}, message, IDENTITY.botLogin, "GitHub"));
+    });
+    await run(host);
+    const tip = host.branches.get(BRANCH)!;
+    expect(host.commits.get(tip)).toMatchObject({ parents: [host.pr.headSha], authorName: IDENTITY.botLogin });
+    expect(host.calls.filter((call) => call === "replaceBranchCommit")).toHaveLength(2);
+    expect(host.pulls[0]!.body).not.toContain(EDITED_MARKER);
+    expect(host.comment).not.toContain("not the app's");
+  });
+
+  test("a push after the recreate box was ticked is not discarded with the edits the box was ticked for", async () => {
+    const host = await withFollowUp();
+    host.pushAs(BRANCH, { "apps/shop/first.yaml": "# first\n" });
+    await run(host);
+    const pull = host.pulls[0]!;
+    pull.body = pull.body.replace(`- [ ] ${RECREATE_LABEL}`, `- [x] ${RECREATE_LABEL}`);
+    let later = "";
+    host.meanwhile("replaceBranchCommit", () => (later = host.pushAs(BRANCH, { "apps/shop/later.yaml": "# later\n" })));
+    await run(host, "recreate");
+    expect(host.branches.get(BRANCH)).toBe(later);
+    expect(host.comment).toContain("holds commits that are not the app's");
   });
 
   test("a branch of that name the app did not create is not touched, and nothing is opened", async () => {
@@ -195,6 +261,17 @@ describe("edited branches", () => {
     expect(edited.pulls[0]!.state).toBe("closed");
     expect(edited.branches.get(BRANCH)).toBe(person);
     expect(edited.prComments.at(-1)!.body).toContain("so it is kept");
+  });
+
+  test("a person's push between the app's look and its delete on close survives, and the close comment says so", async () => {
+    const host = await withFollowUp();
+    host.pr.state = "closed";
+    let person = "";
+    host.meanwhile("deleteBranch", () => (person = host.pushAs(BRANCH, { "apps/shop/mine.yaml": "# mine\n" })));
+    await run(host, "closed");
+    expect(host.pulls[0]!.state).toBe("closed");
+    expect(host.branches.get(BRANCH)).toBe(person);
+    expect(host.prComments.at(-1)!.body).toContain("so it is kept");
   });
 
   test("nothing left to rewrite closes the app's follow-up; when that fails, the all-clear comment says so", async () => {

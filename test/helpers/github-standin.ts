@@ -122,10 +122,24 @@ interface CreateCommitOnBranchInput {
   readonly message: { readonly headline: string; readonly body?: string };
 }
 
+interface UpdateRefsInput {
+  readonly clientMutationId?: string;
+  readonly repositoryId: string;
+  readonly refUpdates: ReadonlyArray<{
+    readonly name: string;
+    readonly afterOid: string;
+    readonly beforeOid?: string | null;
+    readonly force?: boolean | null;
+  }>;
+}
+
+/** updateRefs' "no ref": as beforeOid, the ref must not exist; as afterOid, it is deleted. */
+const NO_OID = "0".repeat(40);
+
 /** A GraphQL field error with GitHub's `type` (STALE_DATA, NOT_FOUND, UNPROCESSABLE…). */
 class GraphqlFailure extends Error {
   constructor(
-    readonly type: string,
+    readonly type: string | null,
     message: string,
   ) {
     super(message);
@@ -542,6 +556,8 @@ export class GitHubStandIn {
     if (key === "POST /graphql") return { json: await this.#graphql(body) };
     this.#checkRepo(params);
     switch (key) {
+      case "GET /repos/{owner}/{repo}":
+        return { json: this.#repoJson() };
       case "GET /repos/{owner}/{repo}/pulls/{pull_number}":
         return { json: this.pullJson(this.#pull(params.pull_number!)) };
       case "GET /repos/{owner}/{repo}/pulls": {
@@ -855,6 +871,7 @@ export class GitHubStandIn {
     }
     const implemented: Record<string, unknown> = {
       createCommitOnBranch: (args: { input: CreateCommitOnBranchInput }) => this.#createCommitOnBranch(args.input),
+      updateRefs: (args: { input: UpdateRefsInput }) => this.#updateRefs(args.input),
     };
     const rootValue = new Proxy(implemented, {
       get: (target, field) => {
@@ -880,7 +897,9 @@ export class GitHubStandIn {
         ? {
             errors: result.errors.map((error) => ({
               ...error.toJSON(),
-              ...(error.originalError instanceof GraphqlFailure ? { type: error.originalError.type } : {}),
+              ...(error.originalError instanceof GraphqlFailure && error.originalError.type !== null
+                ? { type: error.originalError.type }
+                : {}),
             })),
           }
         : {}),
@@ -951,6 +970,56 @@ export class GitHubStandIn {
       commit: { oid: sha, url: `https://github.com/${this.fullName}/commit/${sha}` },
       ref: { name: ref.replace(/^refs\/heads\//, ""), prefix: "refs/heads/" },
     };
+  }
+
+  /**
+   * GitHub's updateRefs: every update is checked first (beforeOid, when given, is where the ref points now, zeros
+   * for "does not exist"; afterOid a commit, or zeros to delete; a non-fast-forward only with force), then all are
+   * applied in one git transaction, or none. A refused update is a generic error without a `type`, as GitHub answers
+   * a stale beforeOid (its wording is not documented: the stand-in's is its own, and the app must not rely on it).
+   */
+  #updateRefs(input: UpdateRefsInput) {
+    const git = this.git;
+    if (input.repositoryId !== this.#repoJson().node_id) {
+      throw new GraphqlFailure(
+        "NOT_FOUND",
+        `Could not resolve to a node with the global id of '${input.repositoryId}'`,
+      );
+    }
+    const oid = /^[0-9a-f]{40}$/;
+    const commands: string[] = [];
+    const applied: RefWrite[] = [];
+    for (const update of input.refUpdates) {
+      const { name, afterOid } = update;
+      const beforeOid = update.beforeOid ?? null;
+      if (!/^refs\/heads\/./.test(name) || !oid.test(afterOid) || (beforeOid !== null && !oid.test(beforeOid))) {
+        throw new GraphqlFailure("UNPROCESSABLE", `invalid ref update for ${JSON.stringify(name)}`);
+      }
+      const current = git.resolve(name) ?? NO_OID;
+      if (beforeOid !== null && beforeOid !== current) {
+        throw new GraphqlFailure(null, `A ref update for ${name} was rejected: it is not at ${beforeOid}.`);
+      }
+      if (afterOid === NO_OID) {
+        if (current === NO_OID) throw new GraphqlFailure(null, `A ref update for ${name} was rejected: no such ref.`);
+        commands.push(`delete ${name} ${current}`);
+        applied.push({ op: "delete", ref: name });
+        continue;
+      }
+      if (git.objectType(afterOid) !== "commit") {
+        throw new GraphqlFailure(null, `A ref update for ${name} was rejected: ${afterOid} is not a commit.`);
+      }
+      if (current !== NO_OID && update.force !== true && !git.isAncestor(current, afterOid)) {
+        throw new GraphqlFailure(null, `A ref update for ${name} was rejected: not a fast-forward.`);
+      }
+      commands.push(`update ${name} ${afterOid} ${current}`);
+      applied.push({ op: current === NO_OID ? "create" : "update", ref: name, sha: afterOid });
+    }
+    git.run(["update-ref", "--stdin"], { input: `${commands.join("\n")}\n` });
+    for (const write of applied) {
+      this.#refWrite(write);
+      if (write.op === "update") this.#movePullHeads(write.ref, write.sha!);
+    }
+    return { clientMutationId: input.clientMutationId ?? null };
   }
 
   #commentJson(c: IssueComment) {

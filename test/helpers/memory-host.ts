@@ -6,7 +6,15 @@ import type { AppSettings, Config, FileChange, SourceFile } from "../../src/poli
 import type { CheckRunOutput, CheckRunRef } from "../../src/github/check-run.js";
 import { checkRunFingerprint } from "../../src/github/check-run.js";
 import type { Suggestion } from "../../src/github/fork.js";
-import type { AppIdentity, CommitInfo, CommitMessage, FollowUpPull, Host, NewFollowUp } from "../../src/github/host.js";
+import type {
+  AppIdentity,
+  BranchMoved,
+  CommitInfo,
+  CommitMessage,
+  FollowUpPull,
+  Host,
+  NewFollowUp,
+} from "../../src/github/host.js";
 import type { ChangedFiles } from "../../src/github/snapshot.js";
 import type { PullRequestInfo } from "../../src/github/types.js";
 import { sources } from "./sources.js";
@@ -42,6 +50,7 @@ export class MemoryHost implements Host {
   readonly identity = IDENTITY;
   readonly calls: Method[] = [];
   readonly faults = new Map<Method, Error[]>();
+  readonly #meanwhile = new Map<Method, Array<() => void>>();
   readonly branches = new Map<string, string>();
   readonly commits = new Map<string, CommitInfo & { files: Record<string, string> }>();
   readonly pulls: MemoryPull[] = [];
@@ -97,6 +106,7 @@ export class MemoryHost implements Host {
 
   #call<T>(method: Method, run: () => T): Promise<T> {
     this.calls.push(method);
+    this.#meanwhile.get(method)?.shift()?.();
     const fault = this.faults.get(method)?.shift();
     if (fault) return Promise.reject(fault);
     try {
@@ -104,6 +114,19 @@ export class MemoryHost implements Host {
     } catch (error) {
       return Promise.reject(error as Error);
     }
+  }
+
+  /** Runs `action` once, just before the next call of `method` takes effect: what someone else does meanwhile. */
+  meanwhile(method: Method, action: () => void): void {
+    this.#meanwhile.set(method, [...(this.#meanwhile.get(method) ?? []), action]);
+  }
+
+  /** A person pushes a commit of `files` onto `branch`; returns its sha. */
+  pushAs(branch: string, files: Record<string, string>, author = "octocat"): string {
+    const parent = this.branches.get(branch)!;
+    const sha = this.commit([parent], { ...this.commits.get(parent)!.files, ...files }, "a person's edit", author);
+    this.branches.set(branch, sha);
+    return sha;
   }
 
   fail(method: Method, ...errors: Error[]): void {
@@ -225,22 +248,33 @@ export class MemoryHost implements Host {
     });
   }
 
-  replaceBranchCommit(branch: string, parent: string, changes: readonly FileChange[], message: CommitMessage) {
-    return this.#call("replaceBranchCommit", () => {
+  replaceBranchCommit(
+    branch: string,
+    { expectedTip, parent }: { expectedTip: string; parent: string },
+    changes: readonly FileChange[],
+    message: CommitMessage,
+  ) {
+    return this.#call("replaceBranchCommit", (): { sha: string } | BranchMoved => {
       const sha = this.commit(
         [parent],
         this.#applied(parent, changes),
         `${message.headline}\n\n${message.body}`,
         IDENTITY.botLogin,
       );
+      // The commit is made either way (as GitHub's Git Data API makes it); the branch moves only from expectedTip.
+      const tip = this.branches.get(branch) ?? null;
+      if (tip !== expectedTip) return { moved: tip };
       this.branches.set(branch, sha);
-      return sha;
+      return { sha };
     });
   }
 
-  deleteBranch(branch: string) {
-    return this.#call("deleteBranch", () => {
+  deleteBranch(branch: string, expectedTip: string) {
+    return this.#call("deleteBranch", (): "deleted" | BranchMoved => {
+      const tip = this.branches.get(branch);
+      if (tip !== undefined && tip !== expectedTip) return { moved: tip };
       this.branches.delete(branch);
+      return "deleted";
     });
   }
 
