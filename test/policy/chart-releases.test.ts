@@ -118,6 +118,45 @@ spec:
     expect(traefik?.uncertain).toEqual(["valuesFrom Secret sealed-elsewhere is not in the repository"]);
   });
 
+  describe("valuesFrom a Secret's data, read as the API server does (Go's base64.StdEncoding)", () => {
+    // "ports: {web: {port: 8001}}\n", base64, split in two lines.
+    const [head, tail] = ["cG9ydHM6IHt3ZWI6IHtwb3J0Oi", "A4MDAxfX0K"];
+    const releaseWith = (data: string) =>
+      installed({
+        "infra/sources.yaml": HELM_REPOSITORY,
+        "infra/secret.yaml": `apiVersion: v1\nkind: Secret\nmetadata: {name: traefik-values, namespace: ingress}\ndata:\n${data}`,
+        "infra/release.yaml": `apiVersion: helm.toolkit.fluxcd.io/v2
+kind: HelmRelease
+metadata: {name: traefik, namespace: ingress}
+spec:
+  chart: {spec: {chart: traefik, sourceRef: {kind: HelmRepository, name: traefik, namespace: flux-system}}}
+  valuesFrom:
+    - {kind: Secret, name: traefik-values}
+`,
+      })[0];
+
+    it("a value wrapped over lines in a literal block decodes (Go ignores line breaks)", () => {
+      const release = releaseWith(`  values.yaml: |\n    ${head}\n    ${tail}\n`);
+      expect(release?.release?.values).toEqual({ ports: { web: { port: 8001 } } });
+      expect(release?.uncertain).toEqual([]);
+    });
+
+    it.each([
+      ["wrapped in a plain scalar (YAML folds the break into a space)", `  values.yaml: ${head}\n    ${tail}\n`],
+      ["with a space", `  values.yaml: "${head} ${tail}"\n`],
+      ["without its padding", `  values.yaml: ${btoa("a: 1")}\n`.replace("=", "")],
+      ["not base64", `  values.yaml: "${head}*${tail}"\n`],
+      ["fine, but another key is not", `  values.yaml: ${head}${tail}\n  other: "not base64"\n`],
+    ])("a value %s: the API server refuses the Secret, and the release says so", (_what, data) => {
+      const release = releaseWith(data);
+      expect(release?.release?.values ?? {}).toEqual({});
+      expect(release?.uncertain).toHaveLength(1);
+      expect(release?.uncertain[0]).toMatch(
+        /^valuesFrom Secret traefik-values: Secret traefik-values key (values\.yaml|other) is not base64 as the API server reads it .*refuses the Secret$/,
+      );
+    });
+  });
+
   it("an OCI HelmRepository (v2beta1), an OCIRepository chartRef, a chart of this repository through a GitRepository", () => {
     const charts = installed({
       "a.yaml": `apiVersion: source.toolkit.fluxcd.io/v1beta2

@@ -191,6 +191,34 @@ describe("SOPS-encrypted Secrets", () => {
   });
 });
 
+describe("a Secret's data, read as the API server does (Go's base64.StdEncoding)", () => {
+  // "payments" is cGF5bWVudHM=; the policy names ${PAYMENTS_NS} from the Secret and ${API_PORT} from its stringData.
+  const withPaymentsNs = (line: string) =>
+    withFile(readSourceFiles(FLUX), "clusters/prod/cluster-secrets.yaml", (text) =>
+      text.replace("  PAYMENTS_NS: cGF5bWVudHM=\n", line),
+    );
+  const policyFindings = async (files: SourceFile[]) =>
+    (await analyse(files, { config })).findings.filter((f) => f.file === "apps/shop/policy.yaml");
+
+  it("a value wrapped over lines in a literal block decodes (Go ignores line breaks): substituted, no finding", async () => {
+    expect(await policyFindings(withPaymentsNs("  PAYMENTS_NS: |\n    cGF5bW\n    VudHM=\n"))).toEqual([]);
+  });
+
+  it.each([
+    ["wrapped in a plain scalar (YAML folds the break into a space)", "  PAYMENTS_NS: cGF5bW\n    VudHM=\n"],
+    ["with a space", '  PAYMENTS_NS: "cGF5bW VudHM="\n'],
+    ["without its padding", "  PAYMENTS_NS: cGF5bWVudHM\n"],
+    ["not base64", '  PAYMENTS_NS: "cGF5*WVudHM="\n'],
+  ])("a value %s: the Secret's variables stay unchecked, and why is said", async (_what, line) => {
+    const findings = await policyFindings(withPaymentsNs(line));
+    expect(findings.map((f) => [f.ruleId, f.severity])).toEqual([["unchecked-variables", "info"]]);
+    expect(findings[0]!.message).toContain("${PAYMENTS_NS}, ${API_PORT} are not checked");
+    expect(findings[0]!.message).toContain(
+      "Secret cluster-secrets key PAYMENTS_NS is not base64 as the API server reads it",
+    );
+  });
+});
+
 describe("nested Flux Kustomizations", () => {
   const files = (parentSubstitute: string) =>
     sources({

@@ -11,6 +11,7 @@ import type { ChartRelease, ChartSource } from "./chart-port.js";
 import { mergeLayers, setValueAt, typedSetValue } from "./helm-values.js";
 import type { Values } from "./helm-values.js";
 import { joinPath } from "./kustomize.js";
+import { refusedSecretReason, secretDataOf, utf8Text } from "./secret-data.js";
 import type { KustomizeLayer } from "./kustomize.js";
 import type { Substitution } from "./flux-substitution.js";
 import { asRecord } from "../records.js";
@@ -228,28 +229,24 @@ function parseValuesText(source: string): unknown {
   }
 }
 
-function base64Text(value: string): string | undefined {
-  try {
-    return new TextDecoder("utf-8", { fatal: true }).decode(Uint8Array.from(atob(value), (c) => c.charCodeAt(0)));
-  } catch {
-    return undefined;
-  }
-}
-
 /** A ConfigMap's or Secret's entry as text: `data` (base64 for Secrets), `stringData`; undefined when absent. */
 function dataEntry(manifest: Manifest, key: string): { text?: string; why?: string } {
   const value = manifest.value;
   if (value.sops !== undefined) return { why: `${manifest.kind} ${manifest.name ?? "?"} is encrypted (SOPS)` };
   const data = asRecord(value.data);
   const stringData = asRecord(value.stringData);
+  if (manifest.kind === "Secret") {
+    const decoded = secretDataOf(data ?? {});
+    if ("refusedKey" in decoded) return { why: refusedSecretReason(manifest.name, decoded.refusedKey) };
+    const written = stringData?.[key];
+    if (typeof written === "string") return { text: written };
+    const bytes = decoded.values.get(key);
+    if (bytes === undefined) return { why: `Secret ${manifest.name ?? "?"} has no key ${key}` };
+    const text = utf8Text(bytes);
+    return text === undefined ? { why: `Secret ${manifest.name ?? "?"} key ${key} is not UTF-8 text` } : { text };
+  }
   const raw = stringData?.[key] ?? data?.[key];
   if (typeof raw !== "string") return { why: `${manifest.kind} ${manifest.name ?? "?"} has no key ${key}` };
-  if (manifest.kind === "Secret" && stringData?.[key] === undefined) {
-    const decoded = base64Text(raw);
-    return decoded === undefined
-      ? { why: `Secret ${manifest.name ?? "?"} key ${key} is not base64` }
-      : { text: decoded };
-  }
   return { text: raw };
 }
 

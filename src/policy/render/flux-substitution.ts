@@ -14,6 +14,7 @@ import type { ScalarRewrite } from "./view.js";
 import { setOwnField } from "../own-fields.js";
 import { namePatternMatches } from "./name-pattern.js";
 import { isRecord } from "../records.js";
+import { refusedSecretReason, secretDataOf, utf8Text } from "./secret-data.js";
 
 export const SUBSTITUTE_KEY = "kustomize.toolkit.fluxcd.io/substitute";
 
@@ -102,8 +103,6 @@ export type VariableSource =
   | { readonly data: Readonly<Record<string, string>> }
   | { readonly unreadable: string; readonly keys?: readonly string[] };
 
-const utf8 = new TextDecoder("utf-8", { fatal: true });
-
 /** A ConfigMap's `data`, a Secret's `data` (base64) and `stringData`; SOPS-encrypted Secrets are unreadable. */
 export function variableSourceOf(kind: string, value: Readonly<Record<string, unknown>>): VariableSource {
   if ("sops" in value) {
@@ -113,19 +112,20 @@ export function variableSourceOf(kind: string, value: Readonly<Record<string, un
   }
   const data: Record<string, string> = {};
   const plainData = isRecord(value.data) ? value.data : {};
-  for (const [key, item] of Object.entries(plainData)) {
-    if (item === null || typeof item === "object") continue;
-    if (kind !== "Secret") {
-      data[key] = String(item);
-      continue;
+  if (kind !== "Secret") {
+    for (const [key, item] of Object.entries(plainData)) {
+      if (item !== null && typeof item !== "object") data[key] = String(item);
     }
-    try {
-      data[key] = utf8.decode(Uint8Array.from(atob(String(item).replace(/\s+/g, "")), (c) => c.charCodeAt(0)));
-    } catch {
-      return { unreadable: `Secret ${String(nameOf(value))} has data that is not base64 UTF-8 text` };
-    }
+    return { data };
   }
-  if (kind === "Secret" && isRecord(value.stringData)) {
+  const decoded = secretDataOf(plainData);
+  if ("refusedKey" in decoded) return { unreadable: refusedSecretReason(nameOf(value), decoded.refusedKey) };
+  for (const [key, bytes] of decoded.values) {
+    const text = utf8Text(bytes);
+    if (text === undefined) return { unreadable: `Secret ${String(nameOf(value))} key ${key} is not UTF-8 text` };
+    data[key] = text;
+  }
+  if (isRecord(value.stringData)) {
     for (const [key, item] of Object.entries(value.stringData)) {
       if (item !== null && typeof item !== "object") data[key] = String(item);
     }
