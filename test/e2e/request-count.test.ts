@@ -29,8 +29,17 @@ function filesUnder(dir: string): Record<string, string> {
   return files;
 }
 
-/** Runs one opened event for a PR touching CHANGED in a repository of `files`; returns the API routes requested. */
-async function routesForOneEvent(files: Record<string, string>): Promise<{ cold: string[]; warm: string[] }> {
+interface EventRoutes {
+  /** The process's first opened event. */
+  readonly cold: string[];
+  /** An opened event of a process that has run one already. */
+  readonly warm: string[];
+  /** A push to that second PR: the follow-up's commit replaced, its branch moved. */
+  readonly push: string[];
+}
+
+/** The API routes requested by events of a PR touching CHANGED in a repository of `files`. */
+async function routesForOneEvent(files: Record<string, string>): Promise<EventRoutes> {
   const keys = generateAppKeys();
   const standIn = await startStandIn({ appId: 99, publicKey: keys.publicKey }, files);
   let app: RunningApp | null = null;
@@ -55,6 +64,16 @@ async function routesForOneEvent(files: Record<string, string>): Promise<{ cold:
           .map((r) => r.route),
       );
     }
+    const second = [...standIn.pulls.values()].find((p) => p.headRef === "second")!;
+    standIn.git.commit("second", { "apps/shop/notes.yaml": "# notes\n" }, "push");
+    standIn.syncPullRequest(second.number);
+    const start = standIn.requests.length;
+    await app.deliver("pull_request", pullRequestEvent(standIn, second, "synchronize"));
+    await app.queue.idle();
+    const push = standIn.requests
+      .slice(start)
+      .filter((r) => !r.route.startsWith("codeload"))
+      .map((r) => r.route);
     expect(standIn.violations).toEqual([]);
     // The follow-up branch holds exactly what the engine's fix makes of the PR head, and nothing else moved.
     const pr = [...standIn.pulls.values()].find((p) => p.headRef === "second")!;
@@ -71,7 +90,7 @@ async function routesForOneEvent(files: Record<string, string>): Promise<{ cold:
     for (const [path, content] of branch) {
       expect(content.toString("utf8"), path).toBe(changed.get(path) ?? head.get(path)!.toString("utf8"));
     }
-    return { cold: runs[0]!, warm: runs[1]! };
+    return { cold: runs[0]!, warm: runs[1]!, push };
   } finally {
     await app?.stop();
     await standIn.stop();
@@ -81,9 +100,9 @@ async function routesForOneEvent(files: Record<string, string>): Promise<{ cold:
 
 describe("GitHub API requests for one pull_request event", () => {
   const example = filesUnder(EXAMPLE);
-  let small: { cold: string[]; warm: string[] };
-  let large: { cold: string[]; warm: string[] };
-  let withoutConfig: { cold: string[]; warm: string[] };
+  let small: EventRoutes;
+  let large: EventRoutes;
+  let withoutConfig: EventRoutes;
 
   beforeAll(async () => {
     small = await routesForOneEvent(example);
@@ -107,7 +126,10 @@ describe("GitHub API requests for one pull_request event", () => {
         small.cold.map((route) => `  ${route}`).join("\n") +
         "\n" +
         `[figure] the same without a configuration file: ${withoutConfig.warm.length} API requests ` +
-        `(${withoutConfig.cold.length} for the process's first event)\n`,
+        `(${withoutConfig.cold.length} for the process's first event)\n` +
+        `[figure] a push to that pull request (the follow-up's commit replaced): ${small.push.length} API requests\n` +
+        small.push.map((route) => `  ${route}`).join("\n") +
+        "\n",
     );
   });
 
@@ -140,7 +162,22 @@ describe("GitHub API requests for one pull_request event", () => {
     expect(small.warm.indexOf("POST /repos/{owner}/{repo}/git/refs")).toBeLessThan(small.warm.indexOf("POST /graphql"));
   });
 
+  test("a push replaces the follow-up's commit and moves its branch with one conditional updateRefs, no REST ref write", () => {
+    const git = small.push.filter((route) => route.includes("/git/"));
+    expect(git).toEqual([
+      "GET /repos/{owner}/{repo}/git/commits/{commit_sha}", // the branch's tip, judged
+      "GET /repos/{owner}/{repo}/git/commits/{commit_sha}", // the PR head, for its tree
+      "POST /repos/{owner}/{repo}/git/trees",
+      "POST /repos/{owner}/{repo}/git/commits",
+    ]);
+    expect(small.push.filter((route) => route === "POST /graphql")).toHaveLength(1);
+    expect(small.push.indexOf("POST /graphql")).toBeGreaterThan(
+      small.push.indexOf("POST /repos/{owner}/{repo}/git/commits"),
+    );
+  });
+
   test("does not grow with the repository's size", () => {
+    expect(large.push).toEqual(small.push);
     expect(large.warm).toEqual(small.warm);
     expect(large.cold).toEqual(small.cold);
   });
