@@ -3,6 +3,7 @@
 // its own temporary directory, so helm never reads outside the chart.
 import { lstatSync, readdirSync, readFileSync, realpathSync } from "node:fs";
 import { join, sep } from "node:path";
+import type { SourceFile } from "../policy/api.js";
 
 export type ChartFiles = ReadonlyMap<string, Uint8Array>;
 
@@ -79,7 +80,7 @@ export function diskRepositoryCharts(root: string): RepositoryCharts {
   };
 }
 
-type LoadedFile = { readonly path: string; readonly content: Uint8Array | null };
+type LoadedFile = Pick<SourceFile, "path" | "content">;
 
 /**
  * Chart directories from files fetched on demand (the app: from the repository's archive at the analysed commit).
@@ -119,17 +120,14 @@ export function filesRepositoryCharts(
         if (!file.path.startsWith(prefix)) continue;
         const inner = file.path.slice(prefix.length);
         if (invalidChartPath(inner)) continue;
-        bytes += file.content?.length ?? Infinity;
-        if (
-          file.content === null ||
-          files.size >= CHART_DIRECTORY_LIMITS.files ||
-          bytes > CHART_DIRECTORY_LIMITS.bytes
-        ) {
+        const content = typeof file.content === "string" ? Buffer.from(file.content) : file.content;
+        bytes += content?.length ?? Infinity;
+        if (content === null || files.size >= CHART_DIRECTORY_LIMITS.files || bytes > CHART_DIRECTORY_LIMITS.bytes) {
           return {
             error: `${relative}: more than ${CHART_DIRECTORY_LIMITS.files} files or ${CHART_DIRECTORY_LIMITS.bytes} bytes`,
           };
         }
-        files.set(inner, file.content);
+        files.set(inner, content);
       }
       return files.size === 0 ? { error: `${relative}: no such directory in the repository` } : files;
     },

@@ -106,6 +106,17 @@ export function readSourceFiles(root: string, progress?: Progress): SourceFile[]
   return files.sort((a, b) => compareStrings(a.path, b.path));
 }
 
+const utf8 = new TextDecoder("utf-8", { fatal: true, ignoreBOM: true });
+
+/** The text of bytes that are UTF-8 (the engine then holds one copy, not the bytes too); else the bytes, for it to say why. */
+function textOf(bytes: Uint8Array): Uint8Array | string {
+  try {
+    return utf8.decode(bytes);
+  } catch {
+    return bytes;
+  }
+}
+
 function readSource(full: string, path: string): SourceFile {
   // Listed as a regular file; opened so that a file swapped for a link or a FIFO meanwhile is still not followed. The
   // size comes from the open file: no separate stat.
@@ -119,7 +130,7 @@ function readSource(full: string, path: string): SourceFile {
         ...(read.holdsPolicy === undefined ? {} : { holdsPolicy: read.holdsPolicy }),
       };
     }
-    return { path, size: read.content.byteLength, content: read.content };
+    return { path, size: read.content.byteLength, content: textOf(read.content) };
   } catch (error) {
     throw error instanceof CliError ? error : ioError(error, full);
   }

@@ -2,7 +2,13 @@
 // resolution per toServices entry. Pure: the shells hand it files (and a chart renderer) and print what it returns.
 import { isPair, isNode, LineCounter } from "yaml";
 import { Minimatch } from "minimatch";
-import { holdsKubernetesManifests, isManifestPath, parseManifestFileIn, positionOf } from "./read/manifests.js";
+import {
+  holdsKubernetesManifests,
+  isManifestPath,
+  isPolicyManifest,
+  parseManifestFileIn,
+  positionOf,
+} from "./read/manifests.js";
 import type { Manifest, ParsedFile } from "./read/manifests.js";
 import { PolicyReader } from "./read/policy.js";
 import type { Policy, PolicyRule as RuleOfPolicy, RenderedPolicy } from "./read/policy.js";
@@ -210,10 +216,6 @@ async function renderLayers(
   return extended;
 }
 
-function ruleKey(policy: Policy, rule: RuleOfPolicy): string {
-  return `${policy.manifest.documentIndex}\0${policy.manifest.path.join("/")}\0${rule.path.join("/")}`;
-}
-
 /**
  * The analysis of a repository: one parse, one index (chart layers included when a renderer is given), then the rules
  * over every file reported on. A fixable rule's report carries the fix plan of the rule it reports; `applyFixes`
@@ -221,7 +223,8 @@ function ruleKey(policy: Policy, rule: RuleOfPolicy): string {
  */
 export async function analyse(sources: readonly SourceFile[], options: AnalyseOptions): Promise<Analysis> {
   const { config } = options;
-  const rules = options.rules ?? RULES;
+  // A rule turned off is not run: it reports nothing and fixes nothing.
+  const rules = (options.rules ?? RULES).filter((rule) => config.rules[rule.meta.id] !== "off");
   const fixableRules = rules.filter((rule) => rule.meta.fixable);
   const failures = new Map<string, unknown>();
   const ordered = [...sources].sort((a, b) => compareStrings(a.path, b.path));
@@ -272,33 +275,27 @@ export async function analyse(sources: readonly SourceFile[], options: AnalyseOp
       otherYamlWithProblems++;
     }
     // Each rule runs on its own: one rule failing on one file or policy costs only that rule's findings there.
-    const failedRules = new Set<string>();
-    const run = (rule: Rule | null, policy: Policy | null, check: () => void, at?: Position) => {
-      try {
-        check();
-      } catch (error) {
-        const key = rule?.meta.id ?? "";
-        if (failedRules.has(key)) return;
-        failedRules.add(key);
-        const { line, column } = at ?? policy?.manifest.location ?? top;
-        const where = { line, column };
-        const what = rule ? `in rule ${rule.meta.id}` : "while reading the policies of this file";
-        emit(internalError(file.path, where, policy?.id ?? null, `${what}: ${describeError(error)}`));
-      }
+    let failedRules: Set<string> | undefined;
+    const failed = (rule: Rule | null, policy: Policy | null, error: unknown, at?: Position) => {
+      const key = rule?.meta.id ?? "";
+      if (failedRules?.has(key)) return;
+      (failedRules ??= new Set()).add(key);
+      const { line, column } = at ?? policy?.manifest.location ?? top;
+      const where = { line, column };
+      const what = rule ? `in rule ${rule.meta.id}` : "while reading the policies of this file";
+      emit(internalError(file.path, where, policy?.id ?? null, `${what}: ${describeError(error)}`));
     };
     // A node reached through several aliases is judged at each use, but its text is one problem: reported once.
-    const reportedHere = new Set<string>();
+    let reportedHere: Set<string> | undefined;
     const reporter = (meta: RuleMeta, policy: Policy | null) => (report: Report) => {
-      const override = config.rules[meta.id];
-      // A rule turned off reports nothing and fixes nothing.
-      if (override === "off") return;
+      const override = config.rules[meta.id] as Exclude<Config["rules"][string], "off">;
       const fix = typeof report.fix === "object" ? report.fix : undefined;
       if (fix) fixes.add(fix);
       if (!reporting) return;
       const position = toPosition(file, report.at);
       const key = `${meta.id}\0${position.line}\0${position.column}\0${policy?.id ?? ""}\0${report.message}`;
-      if (reportedHere.has(key)) return;
-      reportedHere.add(key);
+      if (reportedHere?.has(key)) return;
+      (reportedHere ??= new Set()).add(key);
       findings.push({
         ruleId: meta.id,
         severity: override ?? report.severity ?? meta.defaultSeverity,
@@ -312,38 +309,38 @@ export async function analyse(sources: readonly SourceFile[], options: AnalyseOp
     };
     // Contexts written out, not spread from a common base: this runs for every rule on every file and policy.
     for (const rule of active) {
-      if (rule.scope === "file") {
-        run(rule, null, () =>
-          rule.check({ file, index, lookups, config, versions, report: reporter(rule.meta, null) }),
-        );
+      if (rule.scope !== "file") continue;
+      try {
+        rule.check({ file, index, lookups, config, versions, report: reporter(rule.meta, null) });
+      } catch (error) {
+        failed(rule, null, error);
       }
     }
     const policies: Policy[] = [];
-    const reader = new PolicyReader(file);
+    let reader: PolicyReader | undefined;
     for (const manifest of file.manifests) {
-      run(
-        null,
-        null,
-        () => {
-          const policy = reader.policyOf(manifest, renderedPolicy(index, manifest));
-          if (policy) policies.push(policy);
-        },
-        manifest.location,
-      );
+      if (!isPolicyManifest(manifest)) continue;
+      try {
+        const policy = (reader ??= new PolicyReader(file)).policyOf(manifest, renderedPolicy(index, manifest));
+        if (policy) policies.push(policy);
+      } catch (error) {
+        failed(null, null, error, manifest.location);
+      }
     }
-    const views = new Map<string, RuleRewriteView>();
-    const context = { ...planning, file };
-    for (const policy of policies) {
-      if (reporting) policyCount += policy.specs.length;
-      const rewriteOf = (rule: RuleOfPolicy): RuleRewriteView => {
-        const key = ruleKey(policy, rule);
-        let view = views.get(key);
-        if (!view) views.set(key, (view = planRuleFix(policy, rule, context)));
-        return view;
-      };
-      for (const rule of active) {
-        if (rule.scope === "policy") {
-          run(rule, policy, () =>
+    if (policies.length > 0) {
+      const views = new Map<RuleOfPolicy, RuleRewriteView>();
+      const context = { ...planning, file };
+      for (const policy of policies) {
+        if (reporting) policyCount += policy.specs.length;
+        // Each policy's rules are read once (policy.rules): one plan per rule, whichever rules ask for it.
+        const rewriteOf = (rule: RuleOfPolicy): RuleRewriteView => {
+          let view = views.get(rule);
+          if (!view) views.set(rule, (view = planRuleFix(policy, rule, context)));
+          return view;
+        };
+        for (const rule of active) {
+          if (rule.scope !== "policy") continue;
+          try {
             rule.check({
               file,
               index,
@@ -353,8 +350,10 @@ export async function analyse(sources: readonly SourceFile[], options: AnalyseOp
               policy,
               rewriteOf,
               report: reporter(rule.meta, policy),
-            }),
-          );
+            });
+          } catch (error) {
+            failed(rule, policy, error);
+          }
         }
       }
     }

@@ -10,7 +10,11 @@ export interface SourceFile {
   /** Path relative to the repository root, with forward slashes. */
   readonly path: string;
   readonly size: number;
-  readonly content: Uint8Array | null;
+  /**
+   * The bytes; or the text, when the shell already decoded them as UTF-8 (fatal on invalid bytes, the BOM kept), so that
+   * it need not hold both; null when it declined to read them.
+   */
+  readonly content: Uint8Array | string | null;
   /**
    * For a file whose content the shell did not keep (null): whether its bytes name a Cilium policy kind, when the
    * shell looked (policyScanner); undefined when it did not.

@@ -6,7 +6,8 @@ import { loadConfig } from "../../src/cli/config-file.js";
 import { CliError } from "../../src/cli/errors.js";
 import { readSourceFiles } from "../../src/cli/files.js";
 import { DEFAULT_CONFIG } from "../../src/policy/config.js";
-import { MAX_POLICY_FILE_BYTES } from "../../src/policy/read/manifests.js";
+import { MAX_POLICY_FILE_BYTES, parseManifestFile } from "../../src/policy/read/manifests.js";
+import { textOf } from "../helpers/sources.js";
 
 let root: string;
 
@@ -60,10 +61,26 @@ describe("readSourceFiles", () => {
   it("reads contents, but not of files above the size limit", () => {
     const files = readSourceFiles(root);
     const a = files.find((file) => file.path === "apps/a.yaml")!;
-    expect(Buffer.from(a.content!).toString()).toBe("a: 1\n");
+    expect(textOf(a)).toBe("a: 1\n");
     expect(a.size).toBe(5);
     const big = files.find((file) => file.path === "big.yaml")!;
     expect(big).toEqual({ path: "big.yaml", size: MAX_POLICY_FILE_BYTES + 1, content: null, holdsPolicy: false });
+  });
+
+  it("hands the engine text for UTF-8 files, keeping the byte-order mark, and the bytes of others", () => {
+    const dir = mkdtempSync(join(tmpdir(), "cpb-decode-"));
+    try {
+      writeFileSync(join(dir, "bom.yaml"), "\uFEFFa: 1\n");
+      writeFileSync(join(dir, "latin1.yaml"), Buffer.from([0x61, 0x3a, 0x20, 0xe9, 0x0a]));
+      const [bom, latin1] = readSourceFiles(dir);
+      expect(bom!.content).toBe("\uFEFFa: 1\n");
+      expect(bom!.size).toBe(8); // the three bytes of the mark and five of text
+      expect(latin1!.content).toEqual(new Uint8Array([0x61, 0x3a, 0x20, 0xe9, 0x0a]));
+      const analysed = parseManifestFile(latin1!);
+      expect(analysed.skipped).toBe("not-utf8");
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   it("fails with a CliError naming the path for a missing directory or a file", () => {

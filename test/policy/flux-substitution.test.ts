@@ -9,13 +9,13 @@ import { substituteText, substitutionOf, substituteValue } from "../../src/polic
 import { parse } from "yaml";
 import type { SourceFile } from "../../src/policy/types.js";
 import { fixOf } from "../helpers/analysis.js";
-import { source, sources } from "../helpers/sources.js";
+import { source, sources, textOf } from "../helpers/sources.js";
 
 const FLUX = fileURLToPath(new URL("../fixtures/real-shapes/flux", import.meta.url));
 const config = resolveConfig({});
 
 function withFile(files: SourceFile[], path: string, edit: (text: string) => string): SourceFile[] {
-  return files.map((file) => (file.path === path ? source(path, edit(new TextDecoder().decode(file.content!))) : file));
+  return files.map((file) => (file.path === path ? source(path, edit(textOf(file))) : file));
 }
 
 describe("envsubst as Flux runs it", () => {
@@ -284,7 +284,7 @@ describe("generated sources", () => {
     expect(found).toEqual([]);
     const fromEnv = files.map((file) =>
       file.path === "clusters/prod/kustomization.yaml"
-        ? source(file.path, new TextDecoder().decode(file.content!).replace(/literals: .*/, "envs: [cluster.env]"))
+        ? source(file.path, textOf(file).replace(/literals: .*/, "envs: [cluster.env]"))
         : file,
     );
     const unknown = (await analyse(fromEnv, { config })).findings.filter((f) => f.file === "apps/shop/policy.yaml");

@@ -153,7 +153,7 @@ describe("parser and scan on mangled valid manifests", () => {
         fc.array(mutation, { minLength: 1, maxLength: 6 }),
         async (seedIndex, mutations) => {
           const seed = SEEDS[seedIndex]!;
-          const bytes = mutations.reduce((current, mutate) => mutate(current), seed.content!);
+          const bytes = mutations.reduce((current, mutate) => mutate(current), seed.content as Uint8Array);
           const mangled = source(seed.path, bytes);
           parseManifestFile(mangled);
           // With the rest of the repository, so that cross-file rules see the mangled file too.

@@ -70,6 +70,25 @@ describe("parseManifestFile", () => {
     );
   });
 
+  it("reads a text the shell decoded as it reads the bytes (one copy held, not two)", () => {
+    const texts = [
+      "\uFEFFapiVersion: v1\nkind: Service\nmetadata: {name: x}\n",
+      "a\u0000b",
+      "kind: {{ .Values.kind }}\n",
+    ];
+    for (const text of texts) {
+      const bytes = parseManifestFile(source("f.yaml", text));
+      const decoded = parseManifestFile({ path: "f.yaml", size: Buffer.byteLength(text), content: text });
+      for (const key of ["text", "bom", "skipped", "templated"] as const) expect(decoded[key]).toEqual(bytes[key]);
+      expect(decoded.manifests.map((m) => [m.kind, m.name, m.location])).toEqual(
+        bytes.manifests.map((m) => [m.kind, m.name, m.location]),
+      );
+    }
+    expect(parseManifestFile({ path: "b.yaml", size: 3, content: "a\u0000b" }).skipped).toBe("binary");
+    const large = "a".repeat(MAX_FILE_BYTES + 1);
+    expect(parseManifestFile({ path: "p.yaml", size: large.length, content: large }).skipped).toBe("too-large");
+  });
+
   it("recognises Go templates without parsing them", () => {
     const file = parseManifestFile(source("t.yaml", "kind: {{ .Values.kind }}\n"));
     expect(file.templated).toBe(true);

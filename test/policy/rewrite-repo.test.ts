@@ -11,7 +11,7 @@ import { fixOf } from "../helpers/analysis.js";
 import type { SourceFile } from "../../src/policy/types.js";
 import { PROJECT_ROOT, hasShared } from "../helpers/external.js";
 import { schemaErrors } from "../helpers/schema.js";
-import { source } from "../helpers/sources.js";
+import { source, textOf } from "../helpers/sources.js";
 
 const CASES_DIR = join(PROJECT_ROOT, "test/fixtures/rewrite");
 const cases = readdirSync(CASES_DIR)
@@ -36,7 +36,7 @@ describe.each(cases)("repository %s", (name) => {
   const sources = readTree(input);
   const configPath = join(input, CONFIG_PATH);
   const config = parseConfig(existsSync(configPath) ? readFileSync(configPath, "utf8") : "");
-  const expected = new Map(readTree(expectedDir).map((file) => [file.path, new TextDecoder().decode(file.content!)]));
+  const expected = new Map(readTree(expectedDir).map((file) => [file.path, textOf(file)]));
 
   it("rewrites exactly the files under expected/, byte for byte", async () => {
     const result = await fixOf(sources, { config });

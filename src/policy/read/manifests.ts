@@ -110,9 +110,9 @@ export function positionOf(file: Pick<ParsedFile, "lineCounter">, node: Node | n
   return positionAt(file, node?.range?.[0] ?? 0);
 }
 
-function isBinary(bytes: Uint8Array): boolean {
-  const sample = bytes.subarray(0, 8000);
-  return sample.includes(0);
+/** Git's test: a NUL among the first 8,000 bytes (of a text the shell decoded, among its first 8,000 characters). */
+function isBinary(content: Uint8Array | string): boolean {
+  return typeof content === "string" ? content.slice(0, 8000).includes("\0") : content.subarray(0, 8000).includes(0);
 }
 
 const utf8 = new TextDecoder("utf-8", { fatal: true, ignoreBOM: true });
@@ -123,11 +123,12 @@ function decode(file: SourceFile): { text: string; bom: boolean } | SkipReason {
   if (file.content === null) {
     return file.holdsPolicy === true ? "too-large-policy" : file.holdsPolicy === false ? "too-large" : "not-read";
   }
-  const size = Math.max(file.size, file.content.byteLength);
-  if (isBinary(file.content)) return size > MAX_FILE_BYTES ? "too-large" : "binary";
+  const { content } = file;
+  const size = typeof content === "string" ? file.size : Math.max(file.size, content.byteLength);
+  if (isBinary(content)) return size > MAX_FILE_BYTES ? "too-large" : "binary";
   let text: string;
   try {
-    text = utf8.decode(file.content);
+    text = typeof content === "string" ? content : utf8.decode(content);
   } catch {
     return size > MAX_FILE_BYTES ? "too-large" : "not-utf8";
   }
@@ -286,19 +287,22 @@ export function parseManifestFileIn(source: SourceFile, options: { chartTemplate
     };
   }
   const fileRef = { path: source.path, lineCounter };
-  // A file the quick reader reads keeps only its text and its manifests' identities (read from an outline, which
-  // checks the whole file but builds only the top of each document): its values are read when the index asks, its
-  // nodes when a rule or the rewrite asks, and `release` drops both. Keeping every file's values from the parse to
-  // the index held a large repository's values all at once (about three times its text).
-  const values = quickOutline(text);
+  // A file the quick reader reads keeps its text, its manifests' identities and, until `release`, its values: the
+  // index reads every manifest's value, so they are read at once, in the pass that identifies the manifests. A file
+  // that may hold a policy is only outlined (the top of each document) and valued on demand: the rules read each
+  // policy's value and nodes one file at a time and release them, where values read here would all be held until
+  // then (10,000 policies: about 60 MB). Either read checks the whole file and accepts exactly the same texts.
+  const mayHoldPolicy = text.includes(POLICY_API_VERSION);
+  const values = mayHoldPolicy ? quickOutline(text) : quickValues(text);
   if (values && values.documents.every(({ value }) => !isListKind(value.kind))) {
     for (const start of values.lineStarts) lineCounter.addNewLine(start);
     const found = values.documents.flatMap(({ value, start }, documentIndex) => {
       const identity = identityFromOutline(fileRef, documentIndex, value, start);
       return identity ? [{ identity }] : [];
     });
+    const read = mayHoldPolicy ? {} : { values: values.documents.map(({ value }) => value) };
     // The line starts served the locations above; they are counted again if a finding needs a position.
-    return new OnDemandFile(source, text, bom, [], found, { quick: true });
+    return new OnDemandFile(source, text, bom, [], found, { quick: true, ...read });
   }
   // Every mode of the quick reader accepts the same texts: only a List the outline read is worth reading as nodes.
   const quick = values ? quickParse(text) : undefined;
@@ -405,12 +409,16 @@ class OnDemandFile implements ParsedFile {
     readonly problems: readonly YamlProblem[],
     /** Each manifest's identity, and its value unless the quick reader reads it again on demand. */
     found: ReadonlyArray<{ identity: ManifestIdentity; value?: Readonly<Record<string, unknown>> }>,
-    read: { readonly quick: true } | { readonly lineCounter: LineCounter },
+    /** From the quick reader, with the documents' values when they were read whole; else the parser's line starts. */
+    read:
+      | { readonly quick: true; readonly values?: readonly Record<string, unknown>[] }
+      | { readonly lineCounter: LineCounter },
   ) {
     this.path = source.path;
     this.size = source.size;
     this.quick = "quick" in read;
     if ("lineCounter" in read) this.lines = read.lineCounter;
+    else this.values = read.values;
     this.manifests = found.map(({ identity, value }) => new OnDemandManifest(this, identity, value));
   }
 

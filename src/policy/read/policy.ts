@@ -67,6 +67,8 @@ export interface Policy {
   /** "namespace/name", or "name" when clusterwide or the namespace is unknown; null without a name. */
   readonly id: string | null;
   readonly specs: readonly PolicySpec[];
+  /** Its specs' ingress and egress rules, in spec and DIRECTIONS order: read once, for every rule that walks them. */
+  readonly rules: readonly PolicyRule[];
   /** The Flux substitution its view applies, when its text holds `${…}` (render/flux-substitution.ts). */
   readonly substitution?: Substitution;
 }
@@ -157,21 +159,27 @@ function policyAt(
     namespace,
     id,
     specs,
+    rules: specs.flatMap(rulesOfSpec),
     ...(substitution ? { substitution } : {}),
   };
 }
 
-export function* rulesOf(policy: Policy, directions: readonly Direction[] = DIRECTIONS): Generator<PolicyRule> {
-  for (const spec of policy.specs) {
-    for (const direction of directions) {
-      const seq = spec.node.get(direction, true);
-      if (!isSeq(seq)) continue;
-      for (let index = 0; index < seq.items.length; index++) {
-        const node = seq.items[index];
-        if (isMap(node)) yield { direction, node, spec, index, path: [...spec.path, direction, index] };
-      }
+function rulesOfSpec(spec: PolicySpec): PolicyRule[] {
+  const rules: PolicyRule[] = [];
+  for (const direction of DIRECTIONS) {
+    const seq = spec.node.get(direction, true);
+    if (!isSeq(seq)) continue;
+    for (let index = 0; index < seq.items.length; index++) {
+      const node = seq.items[index];
+      if (isMap(node)) rules.push({ direction, node, spec, index, path: [...spec.path, direction, index] });
     }
   }
+  return rules;
+}
+
+/** The policy's rules of the given directions (all by default), in spec and DIRECTIONS order. */
+export function rulesOf(policy: Policy, directions: readonly Direction[] = DIRECTIONS): readonly PolicyRule[] {
+  return directions === DIRECTIONS ? policy.rules : policy.rules.filter((rule) => directions.includes(rule.direction));
 }
 
 /**
