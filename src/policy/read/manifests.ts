@@ -1,7 +1,7 @@
 // A file → its YAML documents and the Kubernetes objects in them, with source positions on every node.
 import { Composer, isMap, isSeq, Lexer, LineCounter, Parser } from "yaml";
 import type { CST, Document, Node, YAMLMap } from "yaml";
-import { quickOutline, quickParse, quickValues } from "./quick-yaml.js";
+import { quickParse, quickValues } from "./quick-yaml.js";
 import type { Position, SourceFile, SourceLocation } from "../types.js";
 
 /** Files above this size are not read (GitHub's own limit for blobs shown in diffs is of the same order)... */
@@ -200,8 +200,8 @@ function isListKind(kind: unknown): boolean {
 /** What identifies a manifest and where it sits: all but its node and value, which may be read on demand. */
 type ManifestIdentity = Omit<Manifest, "node" | "value">;
 
-/** A document root's identity from its outline, for files whose values and nodes are read on demand. */
-function identityFromOutline(
+/** A document root's identity from its value, for files whose nodes are read on demand. */
+function identityFromValue(
   file: Pick<ParsedFile, "path" | "lineCounter">,
   documentIndex: number,
   value: Record<string, unknown>,
@@ -288,23 +288,22 @@ export function parseManifestFileIn(source: SourceFile, options: { chartTemplate
   }
   const fileRef = { path: source.path, lineCounter };
   // A file the quick reader reads keeps its text, its manifests' identities and, until `release`, its values: the
-  // index reads every manifest's value, so they are read at once, in the pass that identifies the manifests. A file
-  // that may hold a policy is only outlined (the top of each document) and valued on demand: the rules read each
-  // policy's value and nodes one file at a time and release them, where values read here would all be held until
-  // then (10,000 policies: about 60 MB). Either read checks the whole file and accepts exactly the same texts.
-  const mayHoldPolicy = text.includes(POLICY_API_VERSION);
-  const values = mayHoldPolicy ? quickOutline(text) : quickValues(text);
+  // index reads every manifest's value, so they are read here, in the pass that identifies the manifests. Its nodes are
+  // read when a rule or the rewrite asks; `release` drops both, and they are read again from the text if asked.
+  const values = quickValues(text);
   if (values && values.documents.every(({ value }) => !isListKind(value.kind))) {
     for (const start of values.lineStarts) lineCounter.addNewLine(start);
     const found = values.documents.flatMap(({ value, start }, documentIndex) => {
-      const identity = identityFromOutline(fileRef, documentIndex, value, start);
+      const identity = identityFromValue(fileRef, documentIndex, value, start);
       return identity ? [{ identity }] : [];
     });
-    const read = mayHoldPolicy ? {} : { values: values.documents.map(({ value }) => value) };
     // The line starts served the locations above; they are counted again if a finding needs a position.
-    return new OnDemandFile(source, text, bom, [], found, { quick: true, ...read });
+    return new OnDemandFile(source, text, bom, [], found, {
+      quick: true,
+      values: values.documents.map((d) => d.value),
+    });
   }
-  // Every mode of the quick reader accepts the same texts: only a List the outline read is worth reading as nodes.
+  // Both modes of the quick reader accept the same texts: only a List the values read is worth reading as nodes.
   const quick = values ? quickParse(text) : undefined;
   if (quick) for (const start of quick.lineStarts) lineCounter.addNewLine(start);
   // The CST parser is iterative: measure the nesting on its tokens before anything recursive sees them.
