@@ -82,6 +82,9 @@ export class GitHubHost implements Host {
       const repositoryId = await this.#repositoryNodeId();
       await this.#octokit.graphql(UPDATE_REFS, {
         input: { repositoryId, refUpdates: [{ name, beforeOid: before, afterOid: after, force: true }] },
+        // GitHub's docs still list updateRefs as a schema preview (GitHub Enterprise Server may need the media
+        // type); where it is generally available the header changes nothing.
+        mediaType: { previews: ["update-refs"] },
       });
       return "done";
     } catch (error) {

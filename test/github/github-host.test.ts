@@ -60,6 +60,8 @@ describe("replaceBranchCommit", () => {
     expect(written).toEqual({ sha: standIn.git.resolve(REF) });
     expect(standIn.git.parentsOf(standIn.git.resolve(REF)!)).toEqual([main]);
     expect(updateRefsRequests().slice(before)).toHaveLength(1);
+    const [move] = updateRefsRequests().slice(before);
+    expect(move!.accept).toBe("application/vnd.github.update-refs-preview+json");
     expect(standIn.requests.some((r) => r.route.startsWith("PATCH /repos/{owner}/{repo}/git/refs"))).toBe(false);
   });
 

@@ -17,6 +17,8 @@ export interface LoggedRequest {
   readonly route: string;
   readonly status: number;
   readonly body?: unknown;
+  /** The Accept header, where the request sent one. */
+  readonly accept?: string;
   /** Milliseconds since the stand-in started, when the answer was sent. */
   readonly at: number;
 }
@@ -398,6 +400,7 @@ export class GitHubStandIn {
         status,
         at: Date.now() - this.#started,
         ...(body !== undefined ? { body } : {}),
+        ...(req.headers.accept ? { accept: req.headers.accept } : {}),
       });
     }
   }
