@@ -4,7 +4,7 @@ import { join, resolve } from "node:path";
 import { createTwoFilesPatch, FILE_HEADERS_ONLY } from "diff";
 import { Option } from "commander";
 import type { Command } from "commander";
-import { analyse, applyFixes, resolvedFrom } from "../policy/api.js";
+import { analyse, applyFixes, resolvedFrom, REWRITE } from "../policy/api.js";
 import type { FileChange, FixResult, RuleRewrite } from "../policy/api.js";
 import { loadConfig } from "./config-file.js";
 import { CliError, EXIT } from "./errors.js";
@@ -165,7 +165,7 @@ export async function runFix(
 export function registerFixCommand(program: Command): void {
   const command = program
     .command("fix")
-    .description("rewrite toServices + toPorts rules under DIR into toEndpoints (byte-preserving)")
+    .description(`${REWRITE.title} in the policies under DIR (byte-preserving)`)
     .argument("[dir]", "directory to fix", ".")
     .option("--dry-run", "print a unified diff instead of writing files")
     .addOption(new Option("--format <format>", "summary format").choices(FIX_FORMATS).default("text"));

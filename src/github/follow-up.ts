@@ -14,6 +14,7 @@
 // tip the app judges may be stale (a listing lags, a person pushes meanwhile), so every move or delete of the branch
 // names that tip and is refused when the branch points elsewhere: the app then judges the new tip, never overwrites.
 import { createHash } from "node:crypto";
+import { REWRITE } from "../policy/api.js";
 import type { FileChange, FixResult } from "../policy/api.js";
 import type { AppIdentity, CommitInfo, CommitMessage, FollowUpPull, Host } from "./host.js";
 import { anyGuessed, followUpBody, followUpTitle } from "./render.js";
@@ -85,7 +86,7 @@ export function isOwnCommit(commit: CommitInfo, identity: AppIdentity): boolean 
 export function commitMessage(pullNumber: number, result: FixResult): CommitMessage {
   const digest = changeSetDigest(result.changes);
   return {
-    headline: "Rewrite toServices+toPorts to toEndpoints",
+    headline: REWRITE.title,
     body:
       `Follow-up for #${pullNumber}: rewrites ${result.rewrites.length} egress rule(s) in ${result.changes.length} file(s).\n\n` +
       `${CHANGES_TRAILER}: ${digest}`,

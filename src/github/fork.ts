@@ -1,7 +1,7 @@
 // PRs from forks: the app cannot push a branch there, so the rewrite of the PR's own files goes on the PR itself,
 // as `suggestion` review comments on the changed lines, and as a `git apply` patch for what a suggestion cannot say.
 import { structuredPatch } from "diff";
-import { fencedBlock } from "../policy/api.js";
+import { fencedBlock, REWRITE } from "../policy/api.js";
 import type { FileChange } from "../policy/api.js";
 import { gitPatch } from "./render.js";
 import type { ChangedFile } from "./snapshot.js";
@@ -70,7 +70,7 @@ export function planForkRewrite(changes: readonly FileChange[], changedFiles: re
         expressible = false;
         break;
       }
-      const body = `${COMMENT_MARKER}\nRewrite \`toServices\` + \`toPorts\` to \`toEndpoints\`:\n${fencedBlock(added.map((l) => `${l}\n`).join(""), "suggestion")}\n`;
+      const body = `${COMMENT_MARKER}\n${REWRITE.title}:\n${fencedBlock(added.map((l) => `${l}\n`).join(""), "suggestion")}\n`;
       if (body.length > MAX_SUGGESTION_CHARS) {
         expressible = false;
         break;
@@ -110,7 +110,7 @@ export async function postSuggestions(
       pull_number: pullNumber,
       commit_id: headSha,
       event: "COMMENT",
-      body: `${COMMENT_MARKER}\nSuggested rewrite of \`toServices\` + \`toPorts\` to \`toEndpoints\` (this pull request comes from a fork, so no follow-up branch can be pushed).`,
+      body: `${COMMENT_MARKER}\nSuggested: ${REWRITE.title} (this pull request comes from a fork, so no follow-up branch can be pushed).`,
       comments: fresh.map((s) => ({
         path: s.path,
         line: s.line,

@@ -12,6 +12,8 @@ import {
   inlineText,
   renderMarkdown,
   resolvedFrom,
+  REWRITE,
+  rewrittenRules,
   SEVERITIES,
 } from "../policy/api.js";
 import { COMMENT_MARKER } from "./types.js";
@@ -169,7 +171,7 @@ export function commentBody(input: CommentInput): string {
   }
   if (input.followUp) {
     parts.push(
-      `The follow-up pull request #${input.followUp.number} rewrites \`toServices\` + \`toPorts\` to \`toEndpoints\` in every affected file of the repository: <${input.followUp.url.replace(/[<>\s]/g, encodeURIComponent)}>`,
+      `The follow-up pull request #${input.followUp.number}, **${REWRITE.title}**, makes the rewrite in every affected file of the repository: <${input.followUp.url.replace(/[<>\s]/g, encodeURIComponent)}>`,
     );
   }
   if (input.followUpNote) parts.push(input.followUpNote);
@@ -232,7 +234,7 @@ export function isGuessed(service: ServiceRewrite): boolean {
 }
 
 export function followUpTitle(pullNumber: number): string {
-  return `Rewrite toServices+toPorts to toEndpoints (#${pullNumber})`;
+  return `${REWRITE.title} (#${pullNumber})`;
 }
 
 function plural(count: number, singular: string, pluralForm = `${singular}s`): string {
@@ -242,11 +244,11 @@ function plural(count: number, singular: string, pluralForm = `${singular}s`): s
 export function followUpBody(pullNumber: number, result: FixResult): string {
   const parts: string[] = [
     COMMENT_MARKER,
-    `Follow-up for #${pullNumber}.`,
-    "Cilium 1.14 to 1.16 reject any egress rule that combines `toServices` with `toPorts`, which drops the whole " +
-      "policy; up to 1.13 such a rule allowed egress to **any** destination on those ports. This pull request " +
-      "rewrites each such rule to `toEndpoints`, selecting the Service's pods by their labels and namespace, and " +
-      "keeps `toPorts` (with the Services' target ports). Nothing else in the files changes.",
+    `Follow-up for #${pullNumber}. This pull request rewrites the egress rules these rules report:`,
+    rewrittenRules()
+      .map((rule) => `- \`${rule.id}\`: ${rule.description}`)
+      .join("\n"),
+    REWRITE.effect,
   ];
   const header = [
     "| File | Line | Policy | Service | Now selects | Resolved from |",

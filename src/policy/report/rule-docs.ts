@@ -37,6 +37,22 @@ export function ruleMeta(id: string, extra: readonly RuleMeta[] = []): RuleMeta 
   return known ?? { id, defaultSeverity: "warning", description: id, fixable: false };
 }
 
+/**
+ * The rewrite that the fixable rules' reports carry, in words, said once for every shell: its name (the follow-up pull
+ * request's title and commit, the suggestions on a fork's pull request, the CLI's `fix`) and what it does to a rule.
+ */
+export const REWRITE = {
+  title: "Rewrite toServices+toPorts to toEndpoints",
+  effect:
+    "Each rule is rewritten to `toEndpoints`, selecting the Service's pods by their labels and namespace, and keeps " +
+    "`toPorts` (with the Services' target ports). Nothing else in the files changes.",
+} as const;
+
+/** The metadata of the rules whose reports carry the rewrite: what it fixes, each rule's description saying why. */
+export function rewrittenRules(): readonly RuleMeta[] {
+  return RULES.filter((rule) => rule.meta.fixable).map((rule) => rule.meta);
+}
+
 export function ruleDocsUrl(id: string, docsBaseUrl: string = DEFAULT_DOCS_BASE_URL): string {
   return `${docsBaseUrl}#${id}`;
 }
