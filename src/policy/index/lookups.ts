@@ -37,6 +37,7 @@ export class IndexLookups {
   #workloadsByLabel?: ReadonlyMap<string, readonly WorkloadInfo[]>;
   /** Large repositories repeat selectors in many policies ("everything of the shop"): matched once each. */
   readonly #matches = new Map<string, readonly WorkloadInfo[]>();
+  readonly #namespacesOfMatches = new Map<string, ReadonlyMap<string | undefined, WorkloadInfo>>();
   #endpointsByService?: ReadonlyMap<string, readonly EndpointsInfo[]>;
   #notesByFile?: ReadonlyMap<string, readonly KustomizeNote[]>;
 
@@ -86,6 +87,22 @@ export class IndexLookups {
     const matching = candidates.filter((workload) => matchesLabels(selector, workload.podLabels));
     this.#matches.set(key, matching);
     return matching;
+  }
+
+  /**
+   * The namespaces of the workloads `selector` matches (undefined: a workload whose namespace is unknown), each with
+   * its first match in index order.
+   */
+  namespacesMatching(selector: LabelSelector): ReadonlyMap<string | undefined, WorkloadInfo> {
+    const key = JSON.stringify(selector);
+    const known = this.#namespacesOfMatches.get(key);
+    if (known) return known;
+    const namespaces = new Map<string | undefined, WorkloadInfo>();
+    for (const workload of this.workloadsMatching(selector)) {
+      if (!namespaces.has(workload.namespace)) namespaces.set(workload.namespace, workload);
+    }
+    this.#namespacesOfMatches.set(key, namespaces);
+    return namespaces;
   }
 
   /** The Endpoints objects of the Service `namespace/name`. */

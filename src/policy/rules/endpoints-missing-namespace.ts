@@ -2,17 +2,8 @@
 import { isMap } from "yaml";
 import { rulesOf } from "../read/policy.js";
 import { hasNamespaceConstraint, isEmptySelector, isPodLabelSelector, labelSelectorFrom } from "../selectors.js";
-import type { WorkloadInfo } from "../types.js";
 import type { PolicyRule } from "./rule.js";
 import { documentOf, plain, seqItems } from "./yaml-access.js";
-
-/** The namespaces of the workloads a selector matches (undefined: no namespace known), each with its first match. */
-function namespacesOf(workloads: readonly WorkloadInfo[]): Map<string | undefined, WorkloadInfo> {
-  const namespaces = new Map<string | undefined, WorkloadInfo>();
-  for (const workload of workloads)
-    if (!namespaces.has(workload.namespace)) namespaces.set(workload.namespace, workload);
-  return namespaces;
-}
 
 export const endpointsMissingNamespace: PolicyRule = {
   meta: {
@@ -42,10 +33,10 @@ export const endpointsMissingNamespace: PolicyRule = {
         ) {
           continue;
         }
-        const matching = lookups.workloadsMatching(selector);
-        const example = matching[0];
+        // Large repositories repeat selectors in many policies: their namespaces are looked up once per analysis.
+        const byNamespace = lookups.namespacesMatching(selector);
+        const example = byNamespace.values().next().value;
         if (!example) continue;
-        const byNamespace = namespacesOf(matching);
         if (byNamespace.has(undefined) || byNamespace.has(own)) continue;
         const namespaces = [...byNamespace.keys()].map((namespace) => namespace as string).sort();
         const where = `${example.kind} ${example.name} at ${example.location.file}:${example.location.line}`;
