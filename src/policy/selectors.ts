@@ -65,10 +65,18 @@ export function isPodLabelSelector(selector: LabelSelector): boolean {
   return selectorKeys(selector).every((raw) => {
     const { source, key } = parseSelectorKey(raw);
     if (source !== undefined && !POD_SOURCES.has(source)) return false;
-    return (
-      key !== NAMESPACE_LABEL && !key.startsWith(NAMESPACE_LABELS_PREFIX) && !key.startsWith(CILIUM_POD_LABEL_PREFIX)
-    );
+    return key !== NAMESPACE_LABEL && !isCiliumDerivedKey(raw);
   });
+}
+
+/**
+ * Whether a key names a label Cilium derives for an endpoint rather than one of the pod's own: its namespace's labels,
+ * its service account, its cluster's name. A pod template or another pod selector says nothing about them.
+ */
+export function isCiliumDerivedKey(raw: string): boolean {
+  const { source, key } = parseSelectorKey(raw);
+  if (source !== undefined && !POD_SOURCES.has(source)) return false;
+  return key.startsWith(NAMESPACE_LABELS_PREFIX) || key.startsWith(CILIUM_POD_LABEL_PREFIX);
 }
 
 /** The namespaces a selector pins through the namespace label (matchLabels or an `In` expression), if any. */

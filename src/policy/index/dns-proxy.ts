@@ -4,6 +4,7 @@
 import type { Manifest } from "../read/manifests.js";
 import { isPolicyManifest } from "../read/manifests.js";
 import {
+  isCiliumDerivedKey,
   isNamespaceKey,
   labelSelectorFrom,
   matchesLabels,
@@ -65,11 +66,15 @@ export function dnsProxyScopesOf(
   return scopes;
 }
 
-/** A selector's pod-label requirements (namespace keys apart), keyed without their `k8s:`/`any:` source. */
+/**
+ * A selector's pod-label requirements, keyed without their `k8s:`/`any:` source. Namespace keys are judged apart;
+ * labels Cilium derives (cluster name, namespace labels, service account) are left out, as no pod selector can
+ * contradict them: the selector gets the benefit of the doubt on them.
+ */
 function podLabels(selector: LabelSelector): Map<string, string> | undefined {
   const labels = new Map<string, string>();
   for (const [raw, value] of Object.entries(selector.matchLabels ?? {})) {
-    if (isNamespaceKey(raw)) continue;
+    if (isNamespaceKey(raw) || isCiliumDerivedKey(raw)) continue;
     const { source, key } = parseSelectorKey(raw);
     if (source !== undefined && source !== "k8s" && source !== "any") return undefined;
     labels.set(key, value);

@@ -124,6 +124,35 @@ describe(`${RULE} across policies (Cilium unions every policy selecting a pod)`,
     ).toHaveLength(1);
   });
 
+  it("gives a selector on labels Cilium derives (cluster name, namespace labels, service account) the benefit of the doubt", async () => {
+    const { readFileSync } = await import("node:fs");
+    const read = (name: string) =>
+      readFileSync(new URL(`../../fixtures/real-shapes/dns-cluster-label/${name}`, import.meta.url), "utf8");
+    expect(await findings(RULE, { "fqdn.yaml": read("fqdn-egress.yaml") })).toHaveLength(1);
+    expect(
+      await findings(RULE, { "fqdn.yaml": read("fqdn-egress.yaml"), "dns.yaml": read("clusterwide-dns.yaml") }),
+    ).toEqual([]);
+    for (const derived of [
+      "{matchLabels: {io.cilium.k8s.namespace.labels.team: payments}}",
+      "{matchLabels: {k8s:io.cilium.k8s.policy.serviceaccount: client}}",
+    ]) {
+      expect(
+        await findings(RULE, { "p.yaml": fqdn, "dns.yaml": dns("CiliumClusterwideNetworkPolicy", undefined, derived) }),
+      ).toEqual([]);
+    }
+    // A pod label the subject's selector contradicts still counts against it.
+    expect(
+      await findings(RULE, {
+        "p.yaml": fqdn,
+        "dns.yaml": dns(
+          "CiliumClusterwideNetworkPolicy",
+          undefined,
+          "{matchLabels: {io.cilium.k8s.policy.cluster: default, app: web}}",
+        ),
+      }),
+    ).toHaveLength(1);
+  });
+
   it("gives a selector it cannot compare (matchExpressions) the benefit of the doubt", async () => {
     const expressions = "{matchExpressions: [{key: tier, operator: NotIn, values: [db]}]}";
     expect(
