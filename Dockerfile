@@ -37,5 +37,6 @@ EXPOSE 3000
 # Node's fetch: the slim image has no curl. GET /health also reports the job queue (Redis when REDIS_URL is set).
 HEALTHCHECK --interval=30s --timeout=5s --start-period=20s --retries=3 \
   CMD ["node", "-e", "fetch('http://127.0.0.1:'+(process.env.PORT||3000)+'/health').then(r=>process.exit(r.ok?0:1),()=>process.exit(1))"]
-# Probot's CLI directly (not `npm start`), so the process gets SIGTERM and stops gracefully.
-CMD ["node", "node_modules/probot/bin/probot.js", "run", "./dist/index.js"]
+# Node directly (not `npm start`), so the process gets SIGTERM and stops gracefully. dist/server.js is Probot's `run`
+# with the app's logger (src/github/request-log.ts: no unverified header in the request log).
+CMD ["node", "dist/server.js"]

@@ -2,9 +2,10 @@
 // body before it checks the signature and then logs the unverified payload, so one large unsigned request could
 // exhaust the process. Here a body over GitHub's maximum is refused before it is buffered (by its content-length,
 // and by counting the stream when there is none or it lies), the signature is checked before anything else sees the
-// body, and a refused delivery is logged by its id and the reason only.
+// body, and a refused delivery is logged by its id (when GitHub-shaped) and the reason only.
 import type { IncomingMessage, ServerResponse } from "node:http";
 import type { ApplicationFunction, Probot } from "probot";
+import { deliveryIdOf } from "./request-log.js";
 
 /** GitHub caps webhook payloads at 25 MB and does not deliver larger ones. */
 export const MAX_WEBHOOK_BYTES = 25 * 1024 * 1024;
@@ -84,7 +85,8 @@ export function withBoundedIntake(appFn: ApplicationFunction, options: IntakeOpt
       const inner = (await probotMiddleware(middlewareOptions)) as Middleware;
       const guarded: Middleware = async (req, res, next) => {
         if (req.method !== "POST" || !header(req, "x-github-event")) return inner(req, res, next);
-        const delivery = header(req, "x-github-delivery") ?? "(none)";
+        // Unverified: said only when GitHub-shaped (a refused delivery is anyone's request).
+        const delivery = deliveryIdOf(header(req, "x-github-delivery"));
         const refused = (refusal: Refusal) => {
           app.log.warn({ delivery, status: refusal.status, reason: refusal.reason }, "webhook delivery refused");
           refuse(res, req, refusal);

@@ -180,7 +180,7 @@ describe.runIf(hasProcStatus() && hasDist())(
   () => {
     test("the app answers 413 and lives, its peak RSS well under the container limit", async () => {
       const port = await freePort();
-      const app = spawnLimited(["node_modules/probot/bin/probot.js", "run", "./dist/index.js"], {
+      const app = spawnLimited(["dist/server.js"], {
         APP_ID: "1",
         PRIVATE_KEY: generateAppKeys().privateKeyPem,
         WEBHOOK_SECRET: SECRET,
