@@ -2,21 +2,14 @@
 // cycles. Type-only imports (`import type`, `export type`) count: the compiler erases them, but two modules that need
 // each other's types are still one concept split in two, and the shared type belongs in one place both import.
 // Dynamic `import()` counts too: loading a module lazily does not make the dependency go away.
-import { readdirSync, readFileSync } from "node:fs";
+import { readFileSync } from "node:fs";
 import { dirname, join, relative, resolve } from "node:path";
 import ts from "typescript";
 import { describe, expect, it } from "vitest";
+import { typeScriptFilesUnder } from "./helpers/source-tree.js";
 import { PROJECT_ROOT } from "./helpers/external.js";
 
 const SRC = join(PROJECT_ROOT, "src");
-
-function sourceFiles(dir: string): string[] {
-  return readdirSync(dir, { withFileTypes: true }).flatMap((entry) => {
-    const path = join(dir, entry.name);
-    if (entry.isDirectory()) return sourceFiles(path);
-    return entry.name.endsWith(".ts") ? [path] : [];
-  });
-}
 
 /** The relative module specifiers `source` imports, statically (type-only included) or with `import()`. */
 function specifiersOf(source: ts.SourceFile): string[] {
@@ -117,7 +110,7 @@ describe("imports of src/", () => {
   });
 
   it("form no cycle", () => {
-    const files = sourceFiles(SRC);
+    const files = typeScriptFilesUnder(SRC);
     expect(files.length).toBeGreaterThan(50);
     const graph = importGraph(files);
     expect([...graph.values()].flat().length).toBeGreaterThan(100);

@@ -2,24 +2,17 @@
 // TypeScript parser), and two analyses of different repositories, run interleaved, each see only their own
 // Services, workloads and kustomize notes. Per-repository lookups live with the analysis (index/lookups.ts) and the
 // views of a document with its reader (read/policy.ts), not in module-level caches.
-import { readdirSync, readFileSync } from "node:fs";
+import { readFileSync } from "node:fs";
 import { join, relative } from "node:path";
 import ts from "typescript";
 import { describe, expect, it } from "vitest";
 import { analyse, resolveConfig } from "../../src/policy/api.js";
 import type { Analysis, ChartRelease, ChartRender, ChartRenderer } from "../../src/policy/api.js";
+import { typeScriptFilesUnder } from "../helpers/source-tree.js";
 import { PROJECT_ROOT } from "../helpers/external.js";
 import { sources } from "../helpers/sources.js";
 
 const POLICY_SRC = join(PROJECT_ROOT, "src/policy");
-
-function sourceFiles(dir: string): string[] {
-  return readdirSync(dir, { withFileTypes: true }).flatMap((entry) => {
-    const path = join(dir, entry.name);
-    if (entry.isDirectory()) return sourceFiles(path);
-    return entry.name.endsWith(".ts") ? [path] : [];
-  });
-}
 
 const MUTABLE_CONSTRUCTORS = new Set(["Map", "Set", "WeakMap", "WeakSet", "Array"]);
 
@@ -83,7 +76,7 @@ describe("module-level state in src/policy", () => {
   });
 
   it("is none: no let, no mutable collection at module scope", () => {
-    const files = sourceFiles(POLICY_SRC);
+    const files = typeScriptFilesUnder(POLICY_SRC);
     expect(files.length).toBeGreaterThan(40);
     expect(files.flatMap((file) => moduleStateOf(file))).toEqual([]);
   });

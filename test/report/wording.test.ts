@@ -1,7 +1,7 @@
 // A rule's description and the rewrite's name live once, in the engine (rule metadata, report/rule-docs.ts), and the
 // shells say them from there: the follow-up pull request (title, body, commit), the suggestions on a fork's pull
 // request, the CLI's `fix`. No shell source restates them.
-import { readdirSync, readFileSync } from "node:fs";
+import { readFileSync } from "node:fs";
 import { join, relative } from "node:path";
 import { Command } from "commander";
 import { describe, expect, it } from "vitest";
@@ -13,6 +13,7 @@ import { planForkRewrite } from "../../src/github/fork.js";
 import { commentBody, followUpBody, followUpTitle } from "../../src/github/render.js";
 import { registerFixCommand } from "../../src/cli/fix-command.js";
 import { PROJECT_ROOT } from "../helpers/external.js";
+import { typeScriptFilesUnder } from "../helpers/source-tree.js";
 
 const change = { path: "p.yaml", before: "a: 1\n", after: "a: 2\n" };
 const result: FixResult = { changes: [change], rewrites: [] };
@@ -42,13 +43,10 @@ describe("the shells' wording of rules and the rewrite", () => {
   });
 
   it("is not restated in the shells' sources", () => {
-    const shellSources = (dir: string): string[] =>
-      readdirSync(dir, { withFileTypes: true }).flatMap((entry) => {
-        const path = join(dir, entry.name);
-        if (entry.isDirectory()) return shellSources(path);
-        return entry.name.endsWith(".ts") ? [path] : [];
-      });
-    const files = [...shellSources(join(PROJECT_ROOT, "src/github")), ...shellSources(join(PROJECT_ROOT, "src/cli"))];
+    const files = [
+      ...typeScriptFilesUnder(join(PROJECT_ROOT, "src/github")),
+      ...typeScriptFilesUnder(join(PROJECT_ROOT, "src/cli")),
+    ];
     expect(files.length).toBeGreaterThan(10);
     // The first 40 characters of each: a sentence copied into a shell, even reworded at its end, is found.
     const phrases = [
