@@ -157,3 +157,52 @@ export function labelSelectorFrom(value: unknown): LabelSelector | undefined {
   }
   return { matchLabels, matchExpressions };
 }
+
+const SELECTOR_REQUIREMENT =
+  /^\s*(?:(!)\s*([^\s!=(),]+)|([^\s!=(),]+)\s*(?:(==?|!=)\s*([^\s!=(),]*)|\s(in|notin)\s*\(([^()]*)\))?)\s*$/;
+
+/**
+ * A label selector written as text, as Kubernetes reads `-l` and kustomize a patch target's `labelSelector`:
+ * `a=b`, `a==b`, `a!=b`, `a in (x,y)`, `a notin (x)`, `a`, `!a`, joined by commas. Undefined when it is not one.
+ */
+export function parseLabelSelectorText(text: string): LabelSelector | undefined {
+  const requirements: string[] = [];
+  let depth = 0;
+  let start = 0;
+  for (let index = 0; index < text.length; index++) {
+    const char = text[index];
+    if (char === "(") depth++;
+    else if (char === ")") depth--;
+    else if (char === "," && depth === 0) {
+      requirements.push(text.slice(start, index));
+      start = index + 1;
+    }
+    if (depth < 0 || depth > 1) return undefined;
+  }
+  if (depth !== 0) return undefined;
+  requirements.push(text.slice(start));
+  if (requirements.length === 1 && requirements[0]!.trim() === "") return { matchLabels: {}, matchExpressions: [] };
+  const matchLabels: Record<string, string> = {};
+  const matchExpressions: NonNullable<LabelSelector["matchExpressions"]>[number][] = [];
+  for (const requirement of requirements) {
+    const match = SELECTOR_REQUIREMENT.exec(requirement);
+    if (!match) return undefined;
+    const [, not, absentKey, key, equality, value, setOperator, set] = match;
+    if (not !== undefined) {
+      matchExpressions.push({ key: absentKey!, operator: "DoesNotExist" });
+    } else if (equality === "!=") {
+      matchExpressions.push({ key: key!, operator: "NotIn", values: [value ?? ""] });
+    } else if (equality !== undefined) {
+      if (Object.hasOwn(matchLabels, key!) && matchLabels[key!] !== value) {
+        matchExpressions.push({ key: key!, operator: "In", values: [value ?? ""] });
+      } else matchLabels[key!] = value ?? "";
+    } else if (setOperator !== undefined) {
+      const values = set!.split(",").map((item) => item.trim());
+      if (values.some((item) => item === "" || /\s/.test(item))) return undefined;
+      matchExpressions.push({ key: key!, operator: setOperator === "in" ? "In" : "NotIn", values });
+    } else {
+      matchExpressions.push({ key: key!, operator: "Exists" });
+    }
+  }
+  return { matchLabels, matchExpressions };
+}

@@ -90,6 +90,18 @@ describe("the app and the CLI on real repository shapes", () => {
     expect(fromApp.filter((line) => line.startsWith("apps/shop/policy.yaml"))).toEqual([]);
   });
 
+  test("the Flux cluster templates' layout (patches chosen by a label selector on the Flux Kustomizations): the same in both", async () => {
+    const { fromApp, fromCli } = await bothShells(filesUnder(join(SHAPES, "flux-template")));
+    expect(fromApp).toEqual(fromCli);
+    expect(fromApp).toEqual(["kubernetes/apps/kube-system/legacy/app/networkpolicy.yaml:12 notice"]);
+  });
+
+  test("a clusterwide DNS policy selecting every pod by the cluster's name: no to-fqdns warning from either", async () => {
+    const { fromApp, fromCli } = await bothShells(filesUnder(join(SHAPES, "dns-cluster-label")));
+    expect(fromApp).toEqual(fromCli);
+    expect(fromApp).toEqual([]);
+  });
+
   test("a clusterwide DNS policy for all pods: no to-fqdns warning from either", async () => {
     const { fromApp, fromCli } = await bothShells(filesUnder(join(SHAPES, "dns")));
     expect(fromApp).toEqual(fromCli);

@@ -292,3 +292,31 @@ describe("generated sources", () => {
     expect(unknown[0]!.message).toContain("generated from env file cluster.env, not read");
   });
 });
+
+describe("a Flux Kustomization's own patches on the Flux Kustomizations it applies (the cluster templates' layout)", () => {
+  const TEMPLATE = fileURLToPath(new URL("../fixtures/real-shapes/flux-template", import.meta.url));
+  const policyOf = (app: string) => `kubernetes/apps/kube-system/${app}/app/networkpolicy.yaml`;
+  const findingsIn = async (files: SourceFile[], app: string) =>
+    (await analyse(files, { config })).findings
+      .filter((f) => f.file === policyOf(app))
+      .map((f) => [f.ruleId, f.severity, f.line]);
+
+  it("substitutes into the Flux Kustomizations its label selector chooses, and judges the values", async () => {
+    expect(await findingsIn(readSourceFiles(TEMPLATE), "coredns")).toEqual([]);
+    const badPort = withFile(readSourceFiles(TEMPLATE), "kubernetes/flux/meta/settings/cluster-settings.yaml", (text) =>
+      text.replace('DNS_PORT: "53"', 'DNS_PORT: "99999"'),
+    );
+    expect(await findingsIn(badPort, "coredns")).toEqual([["invalid-port", "error", 15]]);
+  });
+
+  it("leaves a Flux Kustomization the selector does not choose unsubstituted: its variables stay unchecked", async () => {
+    expect(await findingsIn(readSourceFiles(TEMPLATE), "legacy")).toEqual([["unchecked-variables", "info", 12]]);
+  });
+
+  it("an unreadable label selector chooses nothing it can vouch for: the variables stay unchecked", async () => {
+    const files = withFile(readSourceFiles(TEMPLATE), "kubernetes/flux/cluster/ks.yaml", (text) =>
+      text.replace("notin (true)", "notin (true"),
+    );
+    expect(await findingsIn(files, "coredns")).toEqual([["unchecked-variables", "info", 12]]);
+  });
+});

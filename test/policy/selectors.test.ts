@@ -7,6 +7,7 @@ import {
   isPodLabelSelector,
   labelSelectorFrom,
   matchesLabels,
+  parseLabelSelectorText,
   parseSelectorKey,
   selectorNamespaces,
 } from "../../src/policy/selectors.js";
@@ -82,5 +83,40 @@ describe("selectors", () => {
     });
     expect(labelSelectorFrom("x")).toBeUndefined();
     expect(labelSelectorFrom(null)).toBeUndefined();
+  });
+});
+
+describe("label selectors written as text (kubectl -l, kustomize patch targets)", () => {
+  it.each([
+    ["a=b,c!=d", { matchLabels: { a: "b" }, matchExpressions: [{ key: "c", operator: "NotIn", values: ["d"] }] }],
+    ["a==b", { matchLabels: { a: "b" }, matchExpressions: [] }],
+    [
+      "env in (prod, staging),!legacy,tier",
+      {
+        matchLabels: {},
+        matchExpressions: [
+          { key: "env", operator: "In", values: ["prod", "staging"] },
+          { key: "legacy", operator: "DoesNotExist" },
+          { key: "tier", operator: "Exists" },
+        ],
+      },
+    ],
+    ["", { matchLabels: {}, matchExpressions: [] }],
+  ])("%s", (text, expected) => {
+    expect(parseLabelSelectorText(text)).toEqual(expected);
+  });
+
+  it.each(["a notin (true", "a b", "a in ()", "a in (x y)", "=b", "a=b=c", "a in ((x))"])(
+    "%s is not a selector",
+    (text) => {
+      expect(parseLabelSelectorText(text)).toBeUndefined();
+    },
+  );
+
+  it("notin matches objects without the label, as Kubernetes does", () => {
+    const selector = parseLabelSelectorText("substitution.flux.home.arpa/disabled notin (true)")!;
+    expect(matchesLabels(selector, {})).toBe(true);
+    expect(matchesLabels(selector, { "substitution.flux.home.arpa/disabled": "false" })).toBe(true);
+    expect(matchesLabels(selector, { "substitution.flux.home.arpa/disabled": "true" })).toBe(false);
   });
 });

@@ -14,6 +14,8 @@ import type { ScalarRewrite } from "./view.js";
 import { setOwnField } from "../own-fields.js";
 import { namePatternMatches } from "./name-pattern.js";
 import { isRecord } from "../records.js";
+import { matchesLabels, parseLabelSelectorText } from "../selectors.js";
+import type { LabelSelector } from "../types.js";
 import { refusedSecretReason, secretDataOf, utf8Text } from "./secret-data.js";
 
 export const SUBSTITUTE_KEY = "kustomize.toolkit.fluxcd.io/substitute";
@@ -376,6 +378,9 @@ export const NO_SUBSTITUTION: Substitution = { from: [], values: new Map(), unkn
 export interface PostBuildPatch {
   /** Target name (a regular expression, as kustomize reads it); undefined: any. */
   readonly name?: string;
+  /** The target's `labelSelector` and `annotationSelector`, read; undefined: any. */
+  readonly labelSelector?: LabelSelector;
+  readonly annotationSelector?: LabelSelector;
   readonly postBuild: PostBuild;
   /** A strategic merge patch replaces the substituteFrom list; a JSON patch adding to `/-` appends. */
   readonly replaceSubstituteFrom: boolean;
@@ -436,11 +441,17 @@ export function postBuildPatchesOf(
 ): PostBuildPatch[] {
   const patches: PostBuildPatch[] = [];
   const add = (content: unknown, target: Record<string, unknown> | undefined) => {
-    if (target && (target.labelSelector !== undefined || target.annotationSelector !== undefined)) {
-      if (JSON.stringify(content ?? "").includes("postBuild")) {
-        skipped("a patch setting postBuild on targets chosen by label or annotation is not applied");
+    const selectors: { labelSelector?: LabelSelector; annotationSelector?: LabelSelector } = {};
+    for (const field of ["labelSelector", "annotationSelector"] as const) {
+      if (target?.[field] === undefined) continue;
+      const selector = typeof target[field] === "string" ? parseLabelSelectorText(target[field]) : undefined;
+      if (selector === undefined) {
+        if (JSON.stringify(content ?? "").includes("postBuild")) {
+          skipped(`a patch setting postBuild on targets chosen by an unreadable ${field} is not applied`);
+        }
+        return;
       }
-      return;
+      selectors[field] = selector;
     }
     const targetKind = typeof target?.kind === "string" ? target.kind : undefined;
     const targetGroup = typeof target?.group === "string" ? target.group : undefined;
@@ -450,7 +461,14 @@ export function postBuildPatchesOf(
         return;
       }
       const json = fromJsonPatch(content);
-      if (json) patches.push({ name: targetName, postBuild: json.postBuild, replaceSubstituteFrom: json.replace });
+      if (json) {
+        patches.push({
+          name: targetName,
+          ...selectors,
+          postBuild: json.postBuild,
+          replaceSubstituteFrom: json.replace,
+        });
+      }
       return;
     }
     if (!isRecord(content)) return;
@@ -468,19 +486,23 @@ export function postBuildPatchesOf(
     const name = targetName ?? (target === undefined && isRecord(content.metadata) ? content.metadata.name : undefined);
     patches.push({
       ...(typeof name === "string" ? { name: target === undefined ? escapeRegExp(name) : name } : {}),
+      ...selectors,
       postBuild,
       replaceSubstituteFrom: isRecord(raw) && "substituteFrom" in raw,
     });
   };
+  // A Flux Kustomization writes its patches inline: JSON patch operations as a list, strategic merges as objects.
   const contentOf = (entry: Record<string, unknown>): unknown =>
-    typeof entry.patch === "string"
-      ? readYaml(entry.patch)
-      : typeof entry.path === "string"
-        ? (() => {
-            const text = read(entry.path);
-            return text === undefined ? undefined : readYaml(text);
-          })()
-        : undefined;
+    Array.isArray(entry.patch)
+      ? entry.patch
+      : typeof entry.patch === "string"
+        ? readYaml(entry.patch)
+        : typeof entry.path === "string"
+          ? (() => {
+              const text = read(entry.path);
+              return text === undefined ? undefined : readYaml(text);
+            })()
+          : undefined;
   for (const raw of Array.isArray(value.patches) ? value.patches : []) {
     if (!isRecord(raw)) continue;
     add(contentOf(raw), isRecord(raw.target) ? raw.target : undefined);
@@ -490,6 +512,7 @@ export function postBuildPatchesOf(
     add(contentOf(raw), isRecord(raw.target) ? raw.target : undefined);
   }
   for (const raw of Array.isArray(value.patchesStrategicMerge) ? value.patchesStrategicMerge : []) {
+    if (isRecord(raw)) add(raw, undefined);
     if (typeof raw !== "string") continue;
     add(
       raw.includes("\n") ? readYaml(raw) : ((text) => (text === undefined ? undefined : readYaml(text)))(read(raw)),
@@ -501,6 +524,20 @@ export function postBuildPatchesOf(
 
 function escapeRegExp(text: string): string {
   return text.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
+}
+
+/** Whether a postBuild patch's target selects a Flux Kustomization with these labels and annotations. */
+export function patchSelects(
+  patch: PostBuildPatch,
+  name: string | undefined,
+  labels: Readonly<Record<string, string>>,
+  annotations: Readonly<Record<string, string>>,
+): boolean {
+  return (
+    patchNameMatches(patch.name, name) &&
+    (patch.labelSelector === undefined || matchesLabels(patch.labelSelector, labels)) &&
+    (patch.annotationSelector === undefined || matchesLabels(patch.annotationSelector, annotations))
+  );
 }
 
 /** Whether a kustomize patch target name (a regular expression) selects a name. */

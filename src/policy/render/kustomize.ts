@@ -10,7 +10,7 @@ import { namePatternMatches } from "./name-pattern.js";
 import {
   combineSubstitutions,
   mergePostBuild,
-  patchNameMatches,
+  patchSelects,
   postBuildPatchesOf,
   readPostBuild,
   SUBSTITUTE_KEY,
@@ -663,6 +663,12 @@ function fluxKustomizations(
             ...(unapplied.includes("postBuild") ? [{ field: "postBuild" }] : []),
           ],
           flux: { manifest, postBuild: readPostBuild(spec.postBuild) },
+          // Flux adds its own patches to the kustomization it builds: they reach the Flux Kustomizations it applies.
+          postBuildPatches: postBuildPatchesOf(
+            spec,
+            () => undefined,
+            (why) => notes.push({ file: file.path, message: why }),
+          ),
         },
       });
     }
@@ -916,13 +922,18 @@ function fluxSubstitutions(
     const substitutions: Substitution[] = [];
     // In progress: a Flux Kustomization applied (through others) by itself substitutes nothing into itself.
     memo.set(flux.manifest, undefined);
+    const metadata = asRecord(flux.manifest.value.metadata);
+    const annotations = labelPairs(metadata?.annotations);
     for (const { layers } of ways) {
       let postBuild = flux.postBuild;
+      // The labels a layer's patches see: the manifest's own, with those of the layers inside it.
+      let labels: Labels = labelPairs(metadata?.labels);
       for (const layer of layers) {
         for (const patch of layer.postBuildPatches ?? []) {
-          if (!patchNameMatches(patch.name, flux.manifest.name)) continue;
+          if (!patchSelects(patch, flux.manifest.name, labels, annotations)) continue;
           postBuild = mergePostBuild(postBuild, patch.postBuild, patch.replaceSubstituteFrom);
         }
+        for (const transform of layer.labels) labels = { ...labels, ...transform.pairs };
       }
       if (!postBuild) continue;
       // The Flux Kustomization that applies this one substitutes its variables into it too (its postBuild included).
