@@ -7,7 +7,7 @@ import { join } from "node:path";
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { isMap, isScalar, isSeq, LineCounter, parseAllDocuments, Parser } from "yaml";
-import { quickParse, quickValues } from "../../src/policy/read/quick-yaml.js";
+import { quickOutline, quickParse, quickValues } from "../../src/policy/read/quick-yaml.js";
 import {
   CILIUM_EXAMPLES_DIR,
   HELM_BIN,
@@ -46,11 +46,20 @@ function lineStartsByYaml(text: string): number[] {
   return counter.lineStarts;
 }
 
+/** A value cut as quickOutline reads it: collections below the root's direct ones are left out. */
+function outlineOf(value: unknown, depth: number): unknown {
+  if (value === null || typeof value !== "object") return value;
+  if (depth > 2) return undefined;
+  if (Array.isArray(value)) return value.map((item) => outlineOf(item, depth + 1));
+  return Object.fromEntries(Object.entries(value).map(([key, item]) => [key, outlineOf(item, depth + 1)]));
+}
+
 /** Fails unless `text` is either declined, or read exactly as the yaml package reads it. */
 function expectSameAsYaml(text: string): boolean {
   const quick = quickParse(text);
   if (!quick) {
     expect(quickValues(text)).toBeUndefined();
+    expect(quickOutline(text)).toBeUndefined();
     return false;
   }
   const documents = parseAllDocuments(text);
@@ -71,6 +80,12 @@ function expectSameAsYaml(text: string): boolean {
     documents.map((document) => document.contents!.range[0]),
   );
   expect(values!.lineStarts).toEqual(quick.lineStarts);
+  // So does the outline reader, building the values down to the root's direct collections only.
+  const outline = quickOutline(text);
+  expect(outline).toBeDefined();
+  expect(outline!.documents).toEqual(
+    values!.documents.map(({ value, start }) => ({ value: outlineOf(value, 1), start })),
+  );
   return true;
 }
 
@@ -358,6 +373,7 @@ describe("quickParse", () => {
     ]) {
       expect(quickParse(text), JSON.stringify(text)).toBeUndefined();
       expect(quickValues(text), JSON.stringify(text)).toBeUndefined();
+      expect(quickOutline(text), JSON.stringify(text)).toBeUndefined();
     }
   });
 });

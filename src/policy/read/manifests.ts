@@ -1,7 +1,7 @@
 // A file → its YAML documents and the Kubernetes objects in them, with source positions on every node.
 import { Composer, isMap, isSeq, Lexer, LineCounter, Parser } from "yaml";
 import type { CST, Document, Node, YAMLMap } from "yaml";
-import { quickParse, quickValues } from "./quick-yaml.js";
+import { quickOutline, quickParse, quickValues } from "./quick-yaml.js";
 import type { Position, SourceFile, SourceLocation } from "../types.js";
 
 /** Files above this size are not read (GitHub's own limit for blobs shown in diffs is of the same order)... */
@@ -200,8 +200,8 @@ function isListKind(kind: unknown): boolean {
 /** What identifies a manifest and where it sits: all but its node and value, which may be read on demand. */
 type ManifestIdentity = Omit<Manifest, "node" | "value">;
 
-/** A document root's identity from its value, for files whose nodes are read on demand. */
-function identityFromValue(
+/** A document root's identity from its outline, for files whose values and nodes are read on demand. */
+function identityFromOutline(
   file: Pick<ParsedFile, "path" | "lineCounter">,
   documentIndex: number,
   value: Record<string, unknown>,
@@ -287,23 +287,22 @@ export function parseManifestFileIn(source: SourceFile, options: { chartTemplate
     };
   }
   const fileRef = { path: source.path, lineCounter };
-  // A file the quick reader reads keeps its text, its manifests' identities and, until `release`, its values: the
-  // index reads every manifest's value, so they are read here, in the pass that identifies the manifests. Its nodes are
-  // read when a rule or the rewrite asks; `release` drops both, and they are read again from the text if asked.
-  const values = quickValues(text);
+  // A file the quick reader reads keeps only its text and its manifests' identities (read from an outline, which
+  // checks the whole file but builds only the top of each document): its values are read when the index asks, its
+  // nodes when a rule or the rewrite asks, and `release` drops both. Keeping every file's values from the parse to
+  // the index held a large repository's values all at once (about three times its text; a pull request of 200 files
+  // of 1 MiB went past the app's memory budget).
+  const values = quickOutline(text);
   if (values && values.documents.every(({ value }) => !isListKind(value.kind))) {
     for (const start of values.lineStarts) lineCounter.addNewLine(start);
     const found = values.documents.flatMap(({ value, start }, documentIndex) => {
-      const identity = identityFromValue(fileRef, documentIndex, value, start);
+      const identity = identityFromOutline(fileRef, documentIndex, value, start);
       return identity ? [{ identity }] : [];
     });
     // The line starts served the locations above; they are counted again if a finding needs a position.
-    return new OnDemandFile(source, text, bom, [], found, {
-      quick: true,
-      values: values.documents.map((d) => d.value),
-    });
+    return new OnDemandFile(source, text, bom, [], found, { quick: true });
   }
-  // Both modes of the quick reader accept the same texts: only a List the values read is worth reading as nodes.
+  // Every mode of the quick reader accepts the same texts: only a List the outline read is worth reading as nodes.
   const quick = values ? quickParse(text) : undefined;
   if (quick) for (const start of quick.lineStarts) lineCounter.addNewLine(start);
   // The CST parser is iterative: measure the nesting on its tokens before anything recursive sees them.
@@ -408,16 +407,12 @@ class OnDemandFile implements ParsedFile {
     readonly problems: readonly YamlProblem[],
     /** Each manifest's identity, and its value unless the quick reader reads it again on demand. */
     found: ReadonlyArray<{ identity: ManifestIdentity; value?: Readonly<Record<string, unknown>> }>,
-    /** From the quick reader, with the documents' values when they were read whole; else the parser's line starts. */
-    read:
-      | { readonly quick: true; readonly values?: readonly Record<string, unknown>[] }
-      | { readonly lineCounter: LineCounter },
+    read: { readonly quick: true } | { readonly lineCounter: LineCounter },
   ) {
     this.path = source.path;
     this.size = source.size;
     this.quick = "quick" in read;
     if ("lineCounter" in read) this.lines = read.lineCounter;
-    else this.values = read.values;
     this.manifests = found.map(({ identity, value }) => new OnDemandManifest(this, identity, value));
   }
 

@@ -133,8 +133,12 @@ function keyName(value: unknown): string {
   return value === null ? "" : String(value);
 }
 
-/** What a read builds: yaml nodes, or the plain values `document.toJS()` gives. */
-type ReadMode = "nodes" | "values";
+/**
+ * What a read builds: yaml nodes; the plain values `document.toJS()` gives; or an outline, the values of the root
+ * mapping and of the collections directly in it (where apiVersion, kind and metadata are), deeper ones left out.
+ */
+type ReadMode = "nodes" | "values" | "outline";
+const OUTLINE_DEPTH = 2;
 
 /** Reads one document's lines, building what its ReadMode says; every mode accepts and declines the same texts. */
 class Reader {
@@ -144,6 +148,8 @@ class Reader {
   private resolvedNode: Scalar | undefined;
 
   private readonly nodes: boolean;
+  /** Collections deeper than this are read (and checked) but not built. */
+  private readonly builtDepth: number;
 
   constructor(
     private readonly text: string,
@@ -151,6 +157,7 @@ class Reader {
     mode: ReadMode,
   ) {
     this.nodes = mode === "nodes";
+    this.builtDepth = mode === "outline" ? OUTLINE_DEPTH : Infinity;
   }
 
   document(): unknown {
@@ -218,13 +225,13 @@ class Reader {
    * A null value: nothing after its indicator but spaces. With a comment after it, on its line or the next ones, the
    * composer's range of it runs on over the comment: declined.
    */
-  private nullScalar(at: number, line: Line): unknown {
+  private nullScalar(at: number, line: Line, build: boolean): unknown {
     if (at !== line.end || line.commentsAfter !== -1) throw new Declined();
-    return this.plainScalar("", at, at, at);
+    return build ? this.plainScalar("", at, at, at) : undefined;
   }
 
-  /** The scalar written from `at` to the end of `line` (a comment aside). */
-  private inlineScalar(at: number, line: Line): unknown {
+  /** The scalar written from `at` to the end of `line` (a comment aside); checked only, unless `build`. */
+  private inlineScalar(at: number, line: Line, build: boolean): unknown {
     const { text } = this;
     const { end } = line;
     const code = text.charCodeAt(at);
@@ -246,7 +253,7 @@ class Reader {
       const valueEnd = close + 1;
       const after = this.skipSpaces(valueEnd, end);
       if (after < end && !(text.charCodeAt(after) === 35 && after > valueEnd)) throw new Declined();
-      if (!this.nodes) return value;
+      if (!this.nodes || !build) return value;
       const scalar = newScalar(value);
       scalar.type = code === 39 ? Scalar.QUOTE_SINGLE : Scalar.QUOTE_DOUBLE;
       scalar.source = value;
@@ -270,13 +277,15 @@ class Reader {
     while (valueEnd > at && text.charCodeAt(valueEnd - 1) === 32) valueEnd--;
     const source = text.slice(at, valueEnd);
     if (source.includes(": ") || source.endsWith(":")) throw new Declined();
-    return this.plainScalar(source, at, valueEnd, this.nodeEndAtLineEnd(line));
+    return build ? this.plainScalar(source, at, valueEnd, this.nodeEndAtLineEnd(line)) : undefined;
   }
 
   /** A value written from `at` to the end of `line`: an empty flow collection or a scalar. */
-  private inlineValue(at: number, line: Line): unknown {
+  private inlineValue(at: number, line: Line, build: boolean, buildCollection: boolean): unknown {
     const code = this.text.charCodeAt(at);
-    return code === 123 || code === 91 ? this.emptyFlowCollection(at, line) : this.inlineScalar(at, line);
+    return code === 123 || code === 91
+      ? this.emptyFlowCollection(at, line, buildCollection)
+      : this.inlineScalar(at, line, build);
   }
 
   /**
@@ -284,13 +293,14 @@ class Reader {
    * collection without items whose range ends after the bracket, its node at the line's end. Anything inside the
    * brackets, spaces included, is left to the yaml package.
    */
-  private emptyFlowCollection(at: number, line: Line): unknown {
+  private emptyFlowCollection(at: number, line: Line, build: boolean): unknown {
     const { text } = this;
     const isMap = text.charCodeAt(at) === 123;
     if (text.charCodeAt(at + 1) !== (isMap ? 125 : 93) || at + 1 >= line.end) throw new Declined();
     const valueEnd = at + 2;
     const after = this.skipSpaces(valueEnd, line.end);
     if (after < line.end && !(text.charCodeAt(after) === 35 && after > valueEnd)) throw new Declined();
+    if (!build) return undefined;
     if (!this.nodes) return isMap ? {} : [];
     const collection = isMap ? newCollection<YAMLMap>(MAP_PROTOTYPE) : newCollection<YAMLSeq>(SEQ_PROTOTYPE);
     collection.flow = true;
@@ -315,7 +325,7 @@ class Reader {
   }
 
   /** A value after a `key:` or `- ` indicator that ended its line (`at`: where the indicator's spaces end). */
-  private valueOnNextLines(at: number, column: number, depth: number, inMap: boolean): unknown {
+  private valueOnNextLines(at: number, column: number, depth: number, inMap: boolean, build: boolean): unknown {
     const line = this.lines[this.index]!;
     const next = this.lines[this.index + 1];
     if (next && (next.indent > column || (inMap && next.indent === column && this.isDash(next)))) {
@@ -323,13 +333,13 @@ class Reader {
       const first = this.text.charCodeAt(next.start + next.indent);
       if (first !== 123 && first !== 91) return this.block(next.indent, depth + 1);
       // `resources:` with `{}` on the next line, as Helm's toYaml of an empty value writes it
-      const value = this.emptyFlowCollection(next.start + next.indent, next);
+      const value = this.emptyFlowCollection(next.start + next.indent, next, depth + 1 <= this.builtDepth);
       this.afterInlineValue(column);
       return value;
     }
     // An empty sequence item's range depends on the comments before it in ways not worth following.
     if (!inMap) throw new Declined();
-    const value = this.nullScalar(at, line);
+    const value = this.nullScalar(at, line, build);
     this.afterInlineValue(column);
     return value;
   }
@@ -337,8 +347,9 @@ class Reader {
   private map(column: number, firstKey: number, depth: number): unknown {
     if (depth > MAX_DEPTH) throw new Declined();
     const { text, nodes } = this;
+    const build = depth <= this.builtDepth;
     const map = nodes ? newCollection<YAMLMap>(MAP_PROTOTYPE) : undefined;
-    const object: Record<string, unknown> | undefined = map ? undefined : {};
+    const object: Record<string, unknown> | undefined = !map && build ? {} : undefined;
     const names = new KeyNames();
     let keyAt = firstKey;
     let last: unknown;
@@ -357,9 +368,9 @@ class Reader {
       let value: unknown;
       if (at === line.end || text.charCodeAt(at) === 35) {
         if (at === colon + 1 && at < line.end) throw new Declined(); // "key:#…"
-        value = this.valueOnNextLines(at, column, depth, true);
+        value = this.valueOnNextLines(at, column, depth, true, build);
       } else {
-        value = this.inlineValue(at, line);
+        value = this.inlineValue(at, line, build, depth + 1 <= this.builtDepth);
         this.afterInlineValue(column);
       }
       if (map) map.items.push(newPair(key, value));
@@ -375,7 +386,7 @@ class Reader {
       if (next.indent > column || this.isDash(next)) throw new Declined();
       keyAt = next.start + column;
     }
-    if (!map) return object;
+    if (!map) return object; // undefined beyond an outline's depth
     const end = (last as Node).range![2];
     map.range = [firstKey, end, end];
     return map;
@@ -384,8 +395,9 @@ class Reader {
   private seq(column: number, depth: number): unknown {
     if (depth > MAX_DEPTH) throw new Declined();
     const { text, nodes } = this;
+    const build = depth <= this.builtDepth;
     const seq = nodes ? newCollection<YAMLSeq>(SEQ_PROTOTYPE) : undefined;
-    const array: unknown[] | undefined = seq ? undefined : [];
+    const array: unknown[] | undefined = !seq && build ? [] : undefined;
     const start = this.lines[this.index]!.start + column;
     for (;;) {
       const line = this.lines[this.index]!;
@@ -394,13 +406,13 @@ class Reader {
       let item: unknown;
       if (at === line.end || text.charCodeAt(at) === 35) {
         if (at === dash + 1 && at < line.end) throw new Declined(); // "-#…"
-        item = this.valueOnNextLines(at, column, depth, false);
+        item = this.valueOnNextLines(at, column, depth, false, build);
       } else if (text.charCodeAt(at) === 45 && (at + 1 === line.end || text.charCodeAt(at + 1) === 32)) {
         throw new Declined();
       } else if (this.keyEnd(at, line.end) !== -1) {
         item = this.map(at - line.start, at, depth + 1);
       } else {
-        item = this.inlineValue(at, line);
+        item = this.inlineValue(at, line, build, depth + 1 <= this.builtDepth);
         this.afterInlineValue(column);
       }
       if (seq) seq.items.push(item);
@@ -412,7 +424,7 @@ class Reader {
     // A comment line after the last item, as deep as the dashes (a key at their indent comes next), is the
     // composer's part of the sequence.
     if (column > 0 && this.lines[this.index - 1]!.commentsAfter >= column) throw new Declined();
-    if (!seq) return array;
+    if (!seq) return array; // undefined beyond an outline's depth
     const end = (seq.items.at(-1) as Node).range![2];
     seq.range = [start, end, end];
     return seq;
@@ -509,7 +521,19 @@ export interface QuickValues {
 
 /** The plain values of the documents of `text`, without building nodes; undefined when outside the subset. */
 export function quickValues(text: string): QuickValues | undefined {
-  const read = readDocuments(text, "values");
+  return valuesRead(text, "values");
+}
+
+/**
+ * The outline of the documents of `text` (root mappings with their direct collections; what identifies a manifest),
+ * accepting exactly the texts quickValues accepts, for less work; undefined when outside the subset.
+ */
+export function quickOutline(text: string): QuickValues | undefined {
+  return valuesRead(text, "outline");
+}
+
+function valuesRead(text: string, mode: "values" | "outline"): QuickValues | undefined {
+  const read = readDocuments(text, mode);
   if (!read) return undefined;
   const documents = read.roots.map((root, i) => ({ value: root as Record<string, unknown>, start: read.starts[i]! }));
   return { documents, lineStarts: read.lineStarts };
