@@ -411,6 +411,27 @@ spec:
     expect(plain?.note).toContain("guessed the conventional label app.kubernetes.io/name");
   });
 
+  it("never guesses pods for the Services Cilium makes for the Gateways and Ingresses it implements: manual", () => {
+    // Shape of a home-lab plan found in public GitHub code: egress to cilium-gateway-<gateway> with toPorts 80/443.
+    for (const name of ["cilium-gateway-homelab-gateway", "cilium-ingress-shop", "cilium-ingress"]) {
+      const [resolved] = resolveServices(byName(name, "default"), context({}));
+      expect([resolved?.service, resolved?.resolution, resolved?.selector]).toEqual([
+        `default/${name}`,
+        "manual",
+        undefined,
+      ]);
+      expect(resolved?.note).toContain("made by Cilium");
+    }
+    // A Service of the repository with such a name is read like any other.
+    const own = `apiVersion: v1
+kind: Service
+metadata: {name: cilium-gateway-mine, namespace: default}
+spec: {selector: {app: mine}, ports: [{port: 80}]}
+`;
+    const [repo] = resolveServices(byName("cilium-gateway-mine", "default"), context({ "s.yaml": own }));
+    expect([repo?.resolution, repo?.selector]).toEqual(["repo", { app: "mine" }]);
+  });
+
   it("guesses in the policy's namespace when the entry names none, never in a clusterwide policy", () => {
     const [namespaced] = resolveServices(byName("minio"), context({}, { namespace: "storage" }));
     expect([namespaced?.service, namespaced?.resolution]).toEqual(["storage/minio", "guessed"]);

@@ -91,6 +91,9 @@ export const BUILTIN_SERVICES: Readonly<Record<string, BuiltinService>> = {
   },
 };
 
+/** The Services Cilium's operator creates for the Gateways and Ingresses it implements (dedicated and shared). */
+const CILIUM_MADE_SERVICE = /^cilium-(?:gateway-.|ingress(?:$|-.))/;
+
 // ---- reading the entry ----
 
 function nonEmptyString(value: unknown): string | undefined {
@@ -479,6 +482,18 @@ function byName(entry: Extract<ServiceEntry, { by: "name" }>, context: ResolveCo
     namespace === undefined ? key.endsWith(`/${name}`) : key === `${namespace}/${name}`,
   );
   if (builtins.length > 0) return builtins.map(([key, builtin]) => fromBuiltin(key, builtin));
+  // Services Cilium itself makes have no pods to guess: it serves them from its Envoy proxy.
+  if (CILIUM_MADE_SERVICE.test(name)) {
+    return [
+      manual(
+        name,
+        namespace ?? (policy.clusterwide ? undefined : policy.namespace),
+        "a Service made by Cilium for a Gateway or an Ingress it implements (cilium-gateway-<gateway>, " +
+          "cilium-ingress[-<ingress>]): it has no selector and no pods, as Cilium's Envoy proxy serves it, so no " +
+          "toEndpoints can stand for it: rewrite this rule by hand",
+      ),
+    ];
+  }
   // guessed or manual
   if (config.unresolved !== "guess") {
     return [

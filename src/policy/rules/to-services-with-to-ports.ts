@@ -48,17 +48,22 @@ export const toServicesWithToPorts: PolicyRule = {
       const { severity, consequence } = toServicesWithToPortsConsequence(context.versions);
       const named = references.map(describeReference).join(", ");
       const shared = sharedTextReason(context.policy, rule);
+      const { fix } = context.rewriteOf(rule);
+      // What the rewrite itself says it cannot do (a Service with no pods to select, another peer kind, …).
+      const unplanned = fix?.plan.kind === "manual" || fix?.plan.kind === "error" ? fix.plan.reason : undefined;
       const action =
         severity === "info"
           ? ""
-          : shared === undefined
-            ? "; rewrite toServices as toEndpoints selecting the Service's pods (`cilium-policy-bot fix`)"
-            : `; \`cilium-policy-bot fix\` does not rewrite it: ${shared}`;
+          : shared !== undefined
+            ? `; \`cilium-policy-bot fix\` does not rewrite it: ${shared}`
+            : unplanned !== undefined
+              ? `; \`cilium-policy-bot fix\` cannot rewrite it: ${unplanned}`
+              : "; rewrite toServices as toEndpoints selecting the Service's pods (`cilium-policy-bot fix`)";
       context.report({
         at,
         severity,
         // The rewrite acts on every egress rule with toServices and toPorts; when it cannot, a person must.
-        fix: context.rewriteOf(rule).fix ?? "manual",
+        fix: fix ?? "manual",
         message: `toServices (${named}) is combined with toPorts: ${consequence}${action}.`,
       });
     }

@@ -37,6 +37,18 @@ describe(RULE, () => {
     expect(finding?.message).toContain("the whole policy is rejected at load time and enforces nothing");
   });
 
+  it("says why the rewrite cannot act when it cannot (a Service Cilium makes for its Gateway has no pods)", async () => {
+    const { readFileSync } = await import("node:fs");
+    const text = readFileSync(new URL("../../fixtures/real-shapes/cilium-gateway/front.yaml", import.meta.url), "utf8");
+    const [finding, ...rest] = await findings(RULE, { "edge/front.yaml": text });
+    expect(rest).toEqual([]);
+    expect(finding).toMatchObject({ severity: "error", line: 26, fix: "manual" });
+    expect(finding?.message).toContain(
+      "`cilium-policy-bot fix` cannot rewrite it: edge/cilium-gateway-lan: a Service made by Cilium",
+    );
+    expect(finding?.message).not.toContain("rewrite toServices as toEndpoints");
+  });
+
   it("gives only the ≤1.13 consequence for an old range", async () => {
     const [finding] = await findings(RULE, { "p.yaml": vaultPolicy }, { ciliumVersion: "~1.12.0 || ~1.13.0" });
     expect(finding?.severity).toBe("error");
