@@ -3,6 +3,7 @@
 // policy, and the answers are per repository: the engine builds one IndexLookups with the index of an analysis and
 // carries it in the contexts of resolution and rules, so each table is built once per analysis, when first asked,
 // and two analyses share nothing.
+import type { Manifest } from "../read/manifests.js";
 import type { KustomizeNote } from "../render/kustomize.js";
 import { matchesLabels, parseSelectorKey } from "../selectors.js";
 import type { EndpointsInfo, LabelSelector, ServiceInfo, WorkloadInfo } from "../types.js";
@@ -40,6 +41,7 @@ export class IndexLookups {
   readonly #namespacesOfMatches = new Map<string, ReadonlyMap<string | undefined, WorkloadInfo>>();
   #endpointsByService?: ReadonlyMap<string, readonly EndpointsInfo[]>;
   #notesByFile?: ReadonlyMap<string, readonly KustomizeNote[]>;
+  #notesByPolicy?: ReadonlyMap<Manifest, KustomizeNote>;
 
   constructor(readonly index: IndexedRepository) {}
 
@@ -113,9 +115,21 @@ export class IndexLookups {
     return this.#endpointsByService.get(`${namespace ?? ""}/${serviceName}`) ?? NONE;
   }
 
-  /** What kustomize rendering could not follow or apply, said about one file. */
+  /** What kustomize rendering could not follow or apply, said about one file (policies it may change apart). */
   notesOf(file: string): readonly KustomizeNote[] {
-    this.#notesByFile ??= groupBy(this.index.notes ?? NONE, (note) => [note.file]);
+    this.#notesByFile ??= groupBy(
+      (this.index.notes ?? NONE).filter((note) => note.mayChange === undefined),
+      (note) => [note.file],
+    );
     return this.#notesByFile.get(file) ?? NONE;
+  }
+
+  /** The kustomize fields this engine does not apply that may change a policy in every rendering of it. */
+  unappliedOn(manifest: Manifest): readonly KustomizeNote[] {
+    this.#notesByPolicy ??= new Map(
+      (this.index.notes ?? NONE).flatMap((note) => (note.mayChange ? [[note.mayChange, note] as const] : [])),
+    );
+    const note = this.#notesByPolicy.get(manifest);
+    return note ? [note] : NONE;
   }
 }

@@ -3,7 +3,7 @@
 // `commonLabels` and `labels` make of them. Patches, generators, replacements and remote resources are not applied:
 // `notes` says where they were met.
 import type { Manifest, ParsedFile } from "../read/manifests.js";
-import { isKustomizationPath, KUSTOMIZATION_FILE_NAMES, MAX_ALIAS_COUNT } from "../read/manifests.js";
+import { isKustomizationPath, isPolicyManifest, KUSTOMIZATION_FILE_NAMES, MAX_ALIAS_COUNT } from "../read/manifests.js";
 import type { Labels } from "../types.js";
 import { ownField, setOwnField } from "../own-fields.js";
 import { namePatternMatches } from "./name-pattern.js";
@@ -164,6 +164,11 @@ export interface KustomizeRendering {
 export interface KustomizeNote {
   readonly file: string;
   readonly message: string;
+  /**
+   * A Cilium policy that a field this engine does not apply (a patch, a replacement…) may change in every rendering
+   * of it: what the cluster receives may differ from the text its findings are about.
+   */
+  readonly mayChange?: Manifest;
 }
 
 export interface KustomizeView {
@@ -381,13 +386,23 @@ function nameMatches(pattern: string, name: string | undefined): boolean {
  * renames).
  */
 export function unappliedChanges(rendering: KustomizeRendering, manifest: Manifest): string[] {
+  // postBuild changes only what still holds `${…}` once the substitutions this engine knows are applied.
+  const substituted = !JSON.stringify(rendering.value).includes("${");
+  return unappliedTargetsOn(rendering.layers, manifest, (target) => !(target.field === "postBuild" && substituted));
+}
+
+/** The `kustomization: field` of the unapplied fields on a manifest's way whose targets may select it. */
+function unappliedTargetsOn(
+  layers: readonly KustomizeLayer[],
+  manifest: Manifest,
+  counts: (target: UnappliedTarget) => boolean,
+): string[] {
   const found = new Set<string>();
   let name = manifest.name;
   const group = groupVersion(manifest.apiVersion).group;
-  for (const layer of rendering.layers) {
+  for (const layer of layers) {
     for (const target of layer.unappliedTargets) {
-      // postBuild changes only what still holds `${…}` once the substitutions this engine knows are applied.
-      if (target.field === "postBuild" && !JSON.stringify(rendering.value).includes("${")) continue;
+      if (!counts(target)) continue;
       const kindMatches = target.kind === undefined || target.kind === manifest.kind;
       if (kindMatches && (target.name === undefined || nameMatches(target.name, name))) {
         found.add(`${layer.kustomization}: ${target.field}`);
@@ -812,6 +827,21 @@ export function renderKustomizations(files: readonly ParsedFile[]): KustomizeVie
       if (list) list.push({ root: root.path, layers });
       else inclusions.set(manifest, [{ root: root.path, layers }]);
     }
+  }
+  // A Cilium policy that a field not applied here may change in every rendering: its findings are about text the
+  // cluster may never receive. (postBuild is applied; the policy view leaves unknown variables unchecked itself.)
+  for (const [manifest, ways] of inclusions) {
+    if (!isPolicyManifest(manifest)) continue;
+    const changes = ways.map(({ layers }) =>
+      unappliedTargetsOn(layers, manifest, (target) => target.field !== "postBuild"),
+    );
+    if (changes.some((fields) => fields.length === 0)) continue;
+    const fields = [...new Set(changes.flat())].sort();
+    notes.push({
+      file: manifest.file,
+      message: `${fields.join(", ")}, not applied by this scan, may change ${manifest.kind} ${manifest.name ?? "?"}`,
+      mayChange: manifest,
+    });
   }
   const substitutionOfFlux = fluxSubstitutions(files, inclusions, [...kustomizations.values()]);
   const render = (manifest: Manifest, root: string, layers: readonly KustomizeLayer[]): KustomizeRendering => {

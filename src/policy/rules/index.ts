@@ -16,9 +16,10 @@ import { templatedFile } from "./templated-file.js";
 import { toFqdnsWithoutDnsRule } from "./to-fqdns-without-dns-rule.js";
 import { toServicesSelectorBacked } from "./to-services-selector-backed.js";
 import { toServicesWithToPorts } from "./to-services-with-to-ports.js";
+import { caveatedByUnappliedPatches } from "./unapplied-patches.js";
 import { uncheckedVariables } from "./unchecked-variables.js";
 
-export const RULES: readonly Rule[] = [
+const POLICY_AND_FILE_RULES: readonly Rule[] = [
   toServicesWithToPorts,
   toServicesSelectorBacked,
   combinedPeerTypes,
@@ -37,6 +38,10 @@ export const RULES: readonly Rule[] = [
   skippedFile,
   chartNotRendered,
 ];
+
+export const RULES: readonly Rule[] = POLICY_AND_FILE_RULES.map((rule) =>
+  rule.scope === "policy" ? caveatedByUnappliedPatches(rule) : rule,
+);
 
 /** Not a rule: the engine's own report that something went wrong inside it for one file. */
 export const INTERNAL_ERROR: RuleMeta = {

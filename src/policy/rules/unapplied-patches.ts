@@ -1,0 +1,32 @@
+// A policy that a kustomize field this engine does not apply (patches, replacements, transformers) may change in
+// every rendering of it: the cluster may never receive the text a finding is about. Such a finding is not an error
+// this scan can vouch for: it says so and is a warning, pointing at the kustomization to check.
+import type { PolicyRule, PolicyRuleContext, Report } from "./rule.js";
+
+/** `rule`, whose error reports on a policy that unapplied kustomize fields may change become caveated warnings. */
+export function caveatedByUnappliedPatches(rule: PolicyRule): PolicyRule {
+  return {
+    ...rule,
+    check(context) {
+      const unapplied = context.lookups.unappliedOn(context.policy.manifest);
+      if (unapplied.length === 0) return rule.check(context);
+      const why = unapplied.map((note) => note.message).join("; ");
+      const caveated: PolicyRuleContext = Object.create(context, {
+        report: {
+          value(report: Report) {
+            const severity = report.severity ?? rule.meta.defaultSeverity;
+            if (severity !== "error") return context.report(report);
+            context.report({
+              ...report,
+              severity: "warning",
+              message:
+                `${report.message} Not checked as the cluster receives it: ${why}, so this may not reach the ` +
+                "cluster as written; check what `kubectl kustomize` renders.",
+            });
+          },
+        },
+      }) as PolicyRuleContext;
+      return rule.check(caveated);
+    },
+  };
+}
