@@ -26,12 +26,14 @@ describe.skipIf(!hasRedis)("two app instances on one Redis queue", () => {
   const prefix = `cpb-app-test-${randomUUID()}`;
   const keys = generateAppKeys();
   const errors: string[] = [];
+  /** What the queues warned of (retries, superseded jobs): shown when an assertion on the outcome fails. */
+  const warnings: string[] = [];
   let standIn: GitHubStandIn;
   let apps: RunningApp[] = [];
 
   const logger: QueueLogger = {
     info: () => undefined,
-    warn: () => undefined,
+    warn: (object, message) => void warnings.push(`${message ?? ""} ${JSON.stringify(object)}`),
     error: (object, message) => void errors.push(`${message ?? ""} ${JSON.stringify(object)}`),
   };
 
@@ -135,7 +137,8 @@ describe.skipIf(!hasRedis)("two app instances on one Redis queue", () => {
     expect((await Promise.all(deliveries)).map((answer) => answer.status)).toEqual(Array(9).fill(200));
     await idle();
 
-    expect(standIn.commentsOn(pr.number)).toHaveLength(1);
+    const logged = [...errors, ...warnings].join("\n");
+    expect(standIn.commentsOn(pr.number), logged).toHaveLength(1);
     const followUps = standIn.followUpsOf(pr.number);
     expect(followUps).toHaveLength(1);
     // The follow-up branch is one commit on the PR's last head, rewriting the last push's policy too: nothing lost.
