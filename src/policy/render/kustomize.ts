@@ -165,8 +165,9 @@ export interface KustomizeNote {
   readonly file: string;
   readonly message: string;
   /**
-   * A Cilium policy that a field this engine does not apply (a patch, a replacement…) may change in every rendering
-   * of it: what the cluster receives may differ from the text its findings are about.
+   * A Cilium policy the cluster may not receive as written: a field this engine does not apply (a patch, a
+   * replacement…) may change it in every rendering of it, or no kustomization includes it though one beside it
+   * lists the directory's resources. Its findings are about text the cluster may never receive.
    */
   readonly mayChange?: Manifest;
 }
@@ -859,6 +860,19 @@ export function renderKustomizations(files: readonly ParsedFile[]): KustomizeVie
       ...(substitution ? { substitution } : {}),
     };
   };
+  // A policy file beside a kustomization that does not list it (nor does any other): kustomize and Flux do not
+  // apply it, whatever its text says.
+  for (const file of files) {
+    if (referencedFiles.has(file.path) || !kustomizationOfDir.has(dirname(file.path))) continue;
+    for (const manifest of file.manifests) {
+      if (!isPolicyManifest(manifest) || inclusions.has(manifest)) continue;
+      notes.push({
+        file: file.path,
+        message: `no kustomization includes this file, though ${kustomizationOfDir.get(dirname(file.path))!.path} lists the resources of its directory`,
+        mayChange: manifest,
+      });
+    }
+  }
   for (const kustomization of kustomizations.values()) {
     if (!reached.has(kustomization.path)) {
       notes.push({

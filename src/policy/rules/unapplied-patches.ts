@@ -1,6 +1,7 @@
-// A policy that a kustomize field this engine does not apply (patches, replacements, transformers) may change in
-// every rendering of it: the cluster may never receive the text a finding is about. Such a finding is not an error
-// this scan can vouch for: it says so and is a warning, pointing at the kustomization to check.
+// A policy the cluster may not receive as written: a kustomize field this engine does not apply (patches,
+// replacements, transformers) may change it in every rendering of it, or no kustomization includes it though one
+// beside it lists its directory's resources. Such a finding is not an error this scan can vouch for: it says so and
+// is a warning, pointing at the kustomization to check.
 import type { PolicyRule, PolicyRuleContext, Report } from "./rule.js";
 
 /** `rule`, whose error reports on a policy that unapplied kustomize fields may change become caveated warnings. */

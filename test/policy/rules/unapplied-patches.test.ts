@@ -44,3 +44,23 @@ describe("findings on a policy that kustomize patches this scan does not apply m
     ]);
   });
 });
+
+describe("findings on a policy file that the kustomization beside it does not list", () => {
+  const UNLISTED = fileURLToPath(new URL("../../fixtures/real-shapes/unlisted", import.meta.url));
+
+  it("are warnings saying that kustomize never applies it", async () => {
+    const found = await findings(RULE, filesUnder(UNLISTED));
+    expect(found.map((f) => [f.file, f.line, f.severity])).toEqual([
+      ["network/traefik/networkpolicy.yaml", 11, "warning"],
+    ]);
+    expect(found[0]?.message).toContain(
+      "no kustomization includes this file, though network/traefik/kustomization.yaml lists the resources of its directory",
+    );
+  });
+
+  it("are errors again once the kustomization lists it", async () => {
+    const files = filesUnder(UNLISTED);
+    files["network/traefik/kustomization.yaml"] += "  - ./networkpolicy.yaml\n";
+    expect((await findings(RULE, files)).map((f) => f.severity)).toEqual(["error"]);
+  });
+});
