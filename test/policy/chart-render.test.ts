@@ -321,3 +321,76 @@ spec: {selector: {app: b}, ports: [{port: 80}]}
     expect(index.services).toEqual([]);
   });
 });
+
+describe("Cilium policies a chart makes", () => {
+  // A chart that installs the cluster's clusterwide DNS policy (values' extraObjects and a chart of the repository's
+  // own policies both do this in public home-lab repositories): Cilium unions it with the repository's policies.
+  const stream = `---
+apiVersion: cilium.io/v2
+kind: CiliumClusterwideNetworkPolicy
+metadata: {name: dns-for-all}
+spec:
+  endpointSelector: {}
+  egress:
+    - toEndpoints: [{matchLabels: {k8s:io.kubernetes.pod.namespace: kube-system, k8s-app: kube-dns}}]
+      toPorts: [{ports: [{port: "53", protocol: ANY}], rules: {dns: [{matchPattern: "*"}]}}]
+`;
+  const renderer: ChartRenderer = {
+    render: (releases) =>
+      Promise.resolve(
+        releases.map((r) => ({
+          key: r.key,
+          ok: true as const,
+          chart: "policies",
+          version: "1.0.0",
+          from: "x",
+          manifests: stream,
+        })),
+      ),
+  };
+  const files = {
+    "apps/release.yaml": fluxRelease("policies", "1.0.0"),
+    "apps/fqdn.yaml": `apiVersion: cilium.io/v2
+kind: CiliumNetworkPolicy
+metadata: {name: fqdn, namespace: app}
+spec:
+  endpointSelector: {matchLabels: {app: client}}
+  egress:
+    - toFQDNs: [{matchName: api.example.com}]
+      toPorts: [{ports: [{port: "443", protocol: TCP}]}]
+`,
+  };
+  const fqdnWarnings = async (charts?: ChartRenderer) =>
+    (await analyse(sources(files), { config, ...(charts ? { charts } : {}) })).findings.filter(
+      (f) => f.ruleId === "to-fqdns-without-dns-rule",
+    );
+
+  it("a chart's DNS policy serves the repository's toFQDNs rules: no to-fqdns warning once it is rendered", async () => {
+    expect(await fqdnWarnings()).toHaveLength(1);
+    expect(await fqdnWarnings(renderer)).toEqual([]);
+  });
+
+  it("are not reported on: no repository text holds them", async () => {
+    const broken = stream.replace(
+      "- toEndpoints: [{matchLabels: {k8s:io.kubernetes.pod.namespace: kube-system, k8s-app: kube-dns}}]",
+      "- toServices: [{k8sService: {serviceName: kube-dns, namespace: kube-system}}]",
+    );
+    const result = await analyse(sources(files), {
+      config,
+      charts: {
+        render: (releases) =>
+          Promise.resolve(
+            releases.map((r) => ({
+              key: r.key,
+              ok: true as const,
+              chart: "policies",
+              version: "1.0.0",
+              from: "x",
+              manifests: broken,
+            })),
+          ),
+      },
+    });
+    expect(result.findings.filter((f) => f.ruleId === "to-services-with-to-ports")).toEqual([]);
+  });
+});

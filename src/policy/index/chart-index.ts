@@ -10,6 +10,7 @@ import type { InstalledChart } from "../render/chart-releases.js";
 import { applyLayer, unappliedChanges } from "../render/kustomize.js";
 import type { ChartOrigin, ServiceInfo } from "../types.js";
 import { annotateReleases, describeChart } from "./chart-outcomes.js";
+import { dnsProxyScopesOf } from "./dns-proxy.js";
 import type { ChartOutcome } from "./chart-outcomes.js";
 import { endpointsFrom, manifestOfValue, serviceFrom, workloadFrom } from "./repo-index.js";
 import type { ManifestView, RepoIndex } from "./repo-index.js";
@@ -35,7 +36,7 @@ export function chartReleasesOf(index: Pick<RepoIndex, "charts">, files: readonl
 }
 
 const INDEXED_KIND =
-  /^kind:[ \t]*["']?(Service|Endpoints|EndpointSlice|Deployment|StatefulSet|DaemonSet|ReplicaSet|ReplicationController|Job|CronJob|Pod|Rollout|List)["']?[ \t]*$/m;
+  /^kind:[ \t]*["']?(Service|Endpoints|EndpointSlice|Deployment|StatefulSet|DaemonSet|ReplicaSet|ReplicationController|Job|CronJob|Pod|Rollout|List|CiliumNetworkPolicy|CiliumClusterwideNetworkPolicy)["']?[ \t]*$/m;
 
 /** The documents of a `helm template` stream that can hold what the index reads. */
 function indexedDocuments(manifests: string): string[] {
@@ -117,6 +118,9 @@ export function withRenderedCharts(index: RepoIndex, renders: readonly ChartRend
   const services: ServiceInfo[] = [...index.services];
   const workloads = [...index.workloads];
   const endpoints = [...index.endpoints];
+  // A chart's own Cilium policies are not judged (no text of the repository holds them), but Cilium unions them
+  // with the repository's: the DNS proxy they set up serves the repository's toFQDNs rules too.
+  const dnsProxyScopes = [...(index.dnsProxyScopes ?? [])];
   const outcomes: ChartOutcome[] = (index.charts ?? []).map((outcome) => {
     const { installed } = outcome;
     if (!installed.release) return outcome;
@@ -151,6 +155,7 @@ export function withRenderedCharts(index: RepoIndex, renders: readonly ChartRend
       const workload = workloadFrom(view);
       if (workload) workloads.push(withChart(workload, origin));
       for (const entry of endpointsFrom(view)) endpoints.push(withChart(entry, origin));
+      dnsProxyScopes.push(...dnsProxyScopesOf(view.manifest, view.value));
     }
     return { installed, rendered: origin };
   });
@@ -159,6 +164,7 @@ export function withRenderedCharts(index: RepoIndex, renders: readonly ChartRend
     services,
     workloads,
     endpoints,
+    dnsProxyScopes,
     releases: annotateReleases(index.releases, outcomes),
     charts: outcomes,
   };
