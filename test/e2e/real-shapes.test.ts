@@ -102,6 +102,24 @@ describe("the app and the CLI on real repository shapes", () => {
     expect(fromApp).toEqual([]);
   });
 
+  test.each([
+    [
+      "an overlay's patch replacing a base's rule",
+      "overlay-patch",
+      ["base/policy.yaml:10 warning", "base/policy.yaml:27 failure", "overlays/prod/kustomization.yaml:1 notice"],
+    ],
+    [
+      "a policy file its directory's kustomization does not list",
+      "unlisted",
+      ["network/traefik/networkpolicy.yaml:11 warning"],
+    ],
+    ["egress to the Service Cilium makes for its Gateway", "cilium-gateway", ["front.yaml:26 failure"]],
+  ])("%s: the same annotations from both", async (_name, dir, expected) => {
+    const { fromApp, fromCli } = await bothShells(filesUnder(join(SHAPES, dir)));
+    expect(fromApp).toEqual(fromCli);
+    expect(fromApp).toEqual(expected);
+  });
+
   test("a clusterwide DNS policy for all pods: no to-fqdns warning from either", async () => {
     const { fromApp, fromCli } = await bothShells(filesUnder(join(SHAPES, "dns")));
     expect(fromApp).toEqual(fromCli);
