@@ -158,14 +158,21 @@ export function labelSelectorFrom(value: unknown): LabelSelector | undefined {
   return { matchLabels, matchExpressions };
 }
 
-const SELECTOR_REQUIREMENT =
-  /^\s*(?:(!)\s*([^\s!=(),]+)|([^\s!=(),]+)\s*(?:(==?|!=)\s*([^\s!=(),]*)|\s(in|notin)\s*\(([^()]*)\))?)\s*$/;
+// One requirement each, trimmed; the key's class excludes whitespace, so no two parts compete for the same characters
+// (linear time on any input).
+const ABSENT = /^!\s*([^\s!=(),]+)$/;
+const EQUALITY = /^([^\s!=(),]+)\s*(==?|!=)\s*([^\s!=(),]*)$/;
+const SET = /^([^\s!=(),]+)\s+(in|notin)\s*\(([^()]*)\)$/;
+const EXISTS = /^[^\s!=(),]+$/;
+/** Far above any real selector; a longer text is not read. */
+const MAX_SELECTOR_TEXT = 16_384;
 
 /**
  * A label selector written as text, as Kubernetes reads `-l` and kustomize a patch target's `labelSelector`:
  * `a=b`, `a==b`, `a!=b`, `a in (x,y)`, `a notin (x)`, `a`, `!a`, joined by commas. Undefined when it is not one.
  */
 export function parseLabelSelectorText(text: string): LabelSelector | undefined {
+  if (text.length > MAX_SELECTOR_TEXT) return undefined;
   const requirements: string[] = [];
   let depth = 0;
   let start = 0;
@@ -184,24 +191,25 @@ export function parseLabelSelectorText(text: string): LabelSelector | undefined 
   if (requirements.length === 1 && requirements[0]!.trim() === "") return { matchLabels: {}, matchExpressions: [] };
   const matchLabels: Record<string, string> = {};
   const matchExpressions: NonNullable<LabelSelector["matchExpressions"]>[number][] = [];
-  for (const requirement of requirements) {
-    const match = SELECTOR_REQUIREMENT.exec(requirement);
-    if (!match) return undefined;
-    const [, not, absentKey, key, equality, value, setOperator, set] = match;
-    if (not !== undefined) {
-      matchExpressions.push({ key: absentKey!, operator: "DoesNotExist" });
-    } else if (equality === "!=") {
-      matchExpressions.push({ key: key!, operator: "NotIn", values: [value ?? ""] });
-    } else if (equality !== undefined) {
-      if (Object.hasOwn(matchLabels, key!) && matchLabels[key!] !== value) {
-        matchExpressions.push({ key: key!, operator: "In", values: [value ?? ""] });
-      } else matchLabels[key!] = value ?? "";
-    } else if (setOperator !== undefined) {
-      const values = set!.split(",").map((item) => item.trim());
+  for (const raw of requirements) {
+    const requirement = raw.trim();
+    let match: RegExpExecArray | null;
+    if ((match = ABSENT.exec(requirement))) {
+      matchExpressions.push({ key: match[1]!, operator: "DoesNotExist" });
+    } else if ((match = EQUALITY.exec(requirement))) {
+      const [, key, operator, value] = match as unknown as [string, string, string, string];
+      if (operator === "!=") matchExpressions.push({ key, operator: "NotIn", values: [value] });
+      else if (Object.hasOwn(matchLabels, key) && matchLabels[key] !== value) {
+        matchExpressions.push({ key, operator: "In", values: [value] });
+      } else matchLabels[key] = value;
+    } else if ((match = SET.exec(requirement))) {
+      const values = match[3]!.split(",").map((item) => item.trim());
       if (values.some((item) => item === "" || /\s/.test(item))) return undefined;
-      matchExpressions.push({ key: key!, operator: setOperator === "in" ? "In" : "NotIn", values });
+      matchExpressions.push({ key: match[1]!, operator: match[2] === "in" ? "In" : "NotIn", values });
+    } else if (EXISTS.test(requirement)) {
+      matchExpressions.push({ key: requirement, operator: "Exists" });
     } else {
-      matchExpressions.push({ key: key!, operator: "Exists" });
+      return undefined;
     }
   }
   return { matchLabels, matchExpressions };

@@ -113,6 +113,13 @@ describe("label selectors written as text (kubectl -l, kustomize patch targets)"
     },
   );
 
+  it("reads adversarial text from a pull request in linear time, and refuses what is too long to be real", () => {
+    const spaces = " ".repeat(8_000);
+    expect(parseLabelSelectorText(`a${spaces}x`)).toBeUndefined();
+    expect(parseLabelSelectorText(`a${spaces}=${spaces}b`)).toEqual({ matchLabels: { a: "b" }, matchExpressions: [] });
+    expect(parseLabelSelectorText(`a=b,${"c".repeat(20_000)}`)).toBeUndefined();
+  });
+
   it("notin matches objects without the label, as Kubernetes does", () => {
     const selector = parseLabelSelectorText("substitution.flux.home.arpa/disabled notin (true)")!;
     expect(matchesLabels(selector, {})).toBe(true);
