@@ -15,6 +15,9 @@ import type { Progress } from "./progress.js";
  * reads the .gitignore files under it.
  */
 function trackedFiles(root: string): ReadonlySet<string> | undefined {
+  // Asked first: outside a work tree (or without git) this one call is all it costs.
+  const prefix = spawnSync("git", ["-C", root, "rev-parse", "--show-prefix"], { encoding: "utf8", timeout: 10_000 });
+  if (prefix.status !== 0 || typeof prefix.stdout !== "string") return undefined;
   // A directory git ignores as a whole (rendered output, say) is scanned for itself, its own .gitignore files applying.
   const ignored = spawnSync("git", ["-C", root, "check-ignore", "-q", "."], { stdio: "ignore", timeout: 10_000 });
   if (ignored.status === 0) return undefined;
@@ -28,8 +31,6 @@ function trackedFiles(root: string): ReadonlySet<string> | undefined {
     },
   );
   if (run.status !== 0 || typeof run.stdout !== "string") return undefined;
-  const prefix = spawnSync("git", ["-C", root, "rev-parse", "--show-prefix"], { encoding: "utf8", timeout: 10_000 });
-  if (prefix.status !== 0) return undefined;
   const base = prefix.stdout.trim();
   return new Set(
     run.stdout
