@@ -13,6 +13,7 @@ import { MAX_ALIAS_COUNT } from "../read/manifests.js";
 import type { ScalarRewrite } from "./view.js";
 import { setOwnField } from "../own-fields.js";
 import { namePatternMatches } from "./name-pattern.js";
+import { readPatchYaml } from "./patch-paths.js";
 import { isRecord } from "../records.js";
 import { matchesLabels, parseLabelSelectorText } from "../selectors.js";
 import type { LabelSelector } from "../types.js";
@@ -388,15 +389,6 @@ export interface PostBuildPatch {
 
 const FLUX_KUSTOMIZATION_GROUP = "kustomize.toolkit.fluxcd.io";
 
-function readYaml(text: string): unknown {
-  try {
-    const document = parseDocument(text, { merge: true });
-    return document.errors.length > 0 ? undefined : document.toJS({ maxAliasCount: MAX_ALIAS_COUNT });
-  } catch {
-    return undefined;
-  }
-}
-
 /** A JSON patch's operations on `/spec/postBuild…` as a postBuild patch. */
 function fromJsonPatch(operations: readonly unknown[]): { postBuild: PostBuild; replace: boolean } | undefined {
   let postBuild: PostBuild | undefined;
@@ -496,11 +488,11 @@ export function postBuildPatchesOf(
     Array.isArray(entry.patch)
       ? entry.patch
       : typeof entry.patch === "string"
-        ? readYaml(entry.patch)
+        ? readPatchYaml(entry.patch)
         : typeof entry.path === "string"
           ? (() => {
               const text = read(entry.path);
-              return text === undefined ? undefined : readYaml(text);
+              return text === undefined ? undefined : readPatchYaml(text);
             })()
           : undefined;
   for (const raw of Array.isArray(value.patches) ? value.patches : []) {
@@ -515,7 +507,9 @@ export function postBuildPatchesOf(
     if (isRecord(raw)) add(raw, undefined);
     if (typeof raw !== "string") continue;
     add(
-      raw.includes("\n") ? readYaml(raw) : ((text) => (text === undefined ? undefined : readYaml(text)))(read(raw)),
+      raw.includes("\n")
+        ? readPatchYaml(raw)
+        : ((text) => (text === undefined ? undefined : readPatchYaml(text)))(read(raw)),
       undefined,
     );
   }

@@ -7,6 +7,8 @@ import { isKustomizationPath, isPolicyManifest, KUSTOMIZATION_FILE_NAMES, MAX_AL
 import type { Labels } from "../types.js";
 import { ownField, setOwnField } from "../own-fields.js";
 import { namePatternMatches } from "./name-pattern.js";
+import { changedPaths, readPatchYaml } from "./patch-paths.js";
+import type { ObjectPath } from "./patch-paths.js";
 import {
   combineSubstitutions,
   mergePostBuild,
@@ -143,6 +145,8 @@ export interface UnappliedTarget {
   readonly field: string;
   readonly kind?: string;
   readonly name?: string;
+  /** What it changes in its targets (render/patch-paths.ts), when its content says; undefined: anything. */
+  readonly paths?: readonly ObjectPath[];
 }
 
 /** One manifest as one top-level kustomization renders it. */
@@ -170,6 +174,11 @@ export interface KustomizeNote {
    * lists the directory's resources. Its findings are about text the cluster may never receive.
    */
   readonly mayChange?: Manifest;
+  /**
+   * For a policy patches may change: per rendering of it, the paths they change in it (render/patch-paths.ts), or
+   * undefined where some patch's content does not say. Absent: anything may change.
+   */
+  readonly changedPaths?: readonly (readonly ObjectPath[] | undefined)[];
 }
 
 export interface KustomizeView {
@@ -341,19 +350,38 @@ function unappliedTargetsOf(
   fileAt: (path: string) => ParsedFile | undefined,
 ): UnappliedTarget[] {
   const targets: UnappliedTarget[] = [];
-  const fromFile = (field: string, reference: string) => {
-    const path = isRemote(reference) ? undefined : joinPath(dir, reference);
-    const file = path === undefined ? undefined : fileAt(path);
-    if (!file || file.manifests.length === 0) targets.push({ field });
-    else for (const m of file.manifests) targets.push({ field, kind: m.kind, ...(m.name ? { name: m.name } : {}) });
+  const withPaths = (content: unknown): { paths?: readonly ObjectPath[] } => {
+    const paths = content === undefined ? undefined : changedPaths(content);
+    return paths === undefined ? {} : { paths };
   };
-  const fromTarget = (field: string, raw: unknown): boolean => {
+  const fileOf = (reference: string) => {
+    const path = isRemote(reference) ? undefined : joinPath(dir, reference);
+    return path === undefined ? undefined : fileAt(path);
+  };
+  // A patch's content: inline (text, or a JSON patch's operations), or the file it names.
+  const contentOf = (entry: Record<string, unknown> | undefined): unknown => {
+    if (Array.isArray(entry?.patch)) return entry.patch;
+    if (typeof entry?.patch === "string") return readPatchYaml(entry.patch);
+    const text = typeof entry?.path === "string" ? fileOf(entry.path)?.text : undefined;
+    return text === undefined ? undefined : readPatchYaml(text);
+  };
+  const fromFile = (field: string, reference: string) => {
+    const file = fileOf(reference);
+    if (!file || file.manifests.length === 0) targets.push({ field });
+    else {
+      for (const m of file.manifests) {
+        targets.push({ field, kind: m.kind, ...(m.name ? { name: m.name } : {}), ...withPaths(m.value) });
+      }
+    }
+  };
+  const fromTarget = (field: string, raw: unknown, content: () => unknown): boolean => {
     const target = asRecord(raw);
     if (!target) return false;
     targets.push({
       field,
       ...(typeof target.kind === "string" ? { kind: target.kind } : {}),
       ...(typeof target.name === "string" ? { name: target.name } : {}),
+      ...withPaths(content()),
     });
     return true;
   };
@@ -363,12 +391,14 @@ function unappliedTargetsOf(
   }
   for (const raw of Array.isArray(value.patches) ? value.patches : []) {
     const entry = asRecord(raw);
-    if (fromTarget("patches", entry?.target)) continue;
+    if (fromTarget("patches", entry?.target, () => contentOf(entry))) continue;
     if (typeof entry?.path === "string") fromFile("patches", entry.path);
     else targets.push({ field: "patches" });
   }
   for (const raw of Array.isArray(value.patchesJson6902) ? value.patchesJson6902 : []) {
-    if (!fromTarget("patchesJson6902", asRecord(raw)?.target)) targets.push({ field: "patchesJson6902" });
+    const entry = asRecord(raw);
+    if (!fromTarget("patchesJson6902", entry?.target, () => contentOf(entry)))
+      targets.push({ field: "patchesJson6902" });
   }
   for (const field of ["replacements", "transformers"]) {
     if (Array.isArray(value[field]) && value[field].length > 0) targets.push({ field });
@@ -398,7 +428,18 @@ function unappliedTargetsOn(
   manifest: Manifest,
   counts: (target: UnappliedTarget) => boolean,
 ): string[] {
-  const found = new Set<string>();
+  return [
+    ...new Set(matchingTargets(layers, manifest, counts).map(({ layer, target }) => `${layer}: ${target.field}`)),
+  ];
+}
+
+/** The unapplied fields on a manifest's way whose targets (kind, name as the way renames it) may select it. */
+function matchingTargets(
+  layers: readonly KustomizeLayer[],
+  manifest: Manifest,
+  counts: (target: UnappliedTarget) => boolean,
+): Array<{ layer: string; target: UnappliedTarget }> {
+  const found: Array<{ layer: string; target: UnappliedTarget }> = [];
   let name = manifest.name;
   const group = groupVersion(manifest.apiVersion).group;
   for (const layer of layers) {
@@ -406,12 +447,12 @@ function unappliedTargetsOn(
       if (!counts(target)) continue;
       const kindMatches = target.kind === undefined || target.kind === manifest.kind;
       if (kindMatches && (target.name === undefined || nameMatches(target.name, name))) {
-        found.add(`${layer.kustomization}: ${target.field}`);
+        found.push({ layer: layer.kustomization, target });
       }
     }
     if (name !== undefined && !keepsName(group, manifest.kind)) name = `${layer.namePrefix}${name}${layer.nameSuffix}`;
   }
-  return [...found];
+  return found;
 }
 
 /**
@@ -834,14 +875,19 @@ export function renderKustomizations(files: readonly ParsedFile[]): KustomizeVie
   for (const [manifest, ways] of inclusions) {
     if (!isPolicyManifest(manifest)) continue;
     const changes = ways.map(({ layers }) =>
-      unappliedTargetsOn(layers, manifest, (target) => target.field !== "postBuild"),
+      matchingTargets(layers, manifest, (target) => target.field !== "postBuild"),
     );
-    if (changes.some((fields) => fields.length === 0)) continue;
-    const fields = [...new Set(changes.flat())].sort();
+    if (changes.some((matches) => matches.length === 0)) continue;
+    const fields = [...new Set(changes.flat().map(({ layer, target }) => `${layer}: ${target.field}`))].sort();
     notes.push({
       file: manifest.file,
       message: `${fields.join(", ")}, not applied by this scan, may change ${manifest.kind} ${manifest.name ?? "?"}`,
       mayChange: manifest,
+      changedPaths: changes.map((matches) =>
+        matches.some(({ target }) => target.paths === undefined)
+          ? undefined
+          : matches.flatMap(({ target }) => target.paths ?? []),
+      ),
     });
   }
   const substitutionOfFlux = fluxSubstitutions(files, inclusions, [...kustomizations.values()]);

@@ -34,6 +34,50 @@ describe("findings on a policy that kustomize patches this scan does not apply m
     expect(found.filter((f) => f.policy?.endsWith("/web-egress")).map((f) => f.severity)).toEqual(["error"]);
   });
 
+  const withPatch = (patch: string) => {
+    const files = filesUnder(SHAPE);
+    const kustomization = files["overlays/prod/kustomization.yaml"]!;
+    files["overlays/prod/kustomization.yaml"] = kustomization.slice(0, kustomization.indexOf("patches:")) + patch;
+    return files;
+  };
+  const webSeverity = async (patch: string) =>
+    (await findings(RULE, withPatch(patch))).filter((f) => f.policy === "shop/web-egress").map((f) => f.severity);
+
+  const target = "  - target: {kind: CiliumNetworkPolicy, name: web-egress}\n";
+  /** A JSON patch of web-egress, its operations as JSON. */
+  const json = (operations: string) => `patches:\n${target}    patch: '${operations}'\n`;
+  /** A strategic merge patch of web-egress, its lines below the object's name (indented by 2). */
+  const merge = (...lines: string[]) =>
+    [
+      "patches:",
+      target.trimEnd(),
+      "    patch: |-",
+      "      apiVersion: cilium.io/v2",
+      "      kind: CiliumNetworkPolicy",
+      "      metadata: {name: web-egress}",
+      ...lines.map((line) => `      ${line}`),
+      "",
+    ].join("\n");
+
+  it("stay errors when what the patch says it changes is elsewhere than the rule", async () => {
+    expect(await webSeverity(json('[{"op": "add", "path": "/metadata/labels", "value": {"tier": "web"}}]'))).toEqual([
+      "error",
+    ]);
+    expect(await webSeverity(merge("spec: {description: patched}"))).toEqual(["error"]);
+    // Inserting a rule before it moves it along, unchanged.
+    expect(
+      await webSeverity(json('[{"op": "add", "path": "/spec/egress/0", "value": {"toEntities": ["host"]}}]')),
+    ).toEqual(["error"]);
+  });
+
+  it("are warnings when the patch replaces the rule's list, or its content cannot be followed", async () => {
+    expect(await webSeverity(merge("spec:", "  egress:", "    - toEntities: [kube-apiserver]"))).toEqual(["warning"]);
+    const shifting =
+      '[{"op": "add", "path": "/spec/egress/0", "value": {}}, {"op": "remove", "path": "/spec/egress/1"}]';
+    expect(await webSeverity(json(shifting))).toEqual(["warning"]);
+    expect(await webSeverity(merge("$patch: delete"))).toEqual(["warning"]);
+  });
+
   it("leave the kustomization's own note as it was", async () => {
     const notes = await findings("kustomize-not-applied", filesUnder(SHAPE));
     expect(notes.map((f) => [f.file, f.message])).toEqual([
