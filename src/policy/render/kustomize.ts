@@ -179,6 +179,8 @@ export interface KustomizeNote {
    * undefined where some patch's content does not say. Absent: anything may change.
    */
   readonly changedPaths?: readonly (readonly ObjectPath[] | undefined)[];
+  /** The policy is a patch's content: only what it writes reaches its target, what it leaves out is the target's. */
+  readonly partial?: boolean;
 }
 
 export interface KustomizeView {
@@ -906,6 +908,21 @@ export function renderKustomizations(files: readonly ParsedFile[]): KustomizeVie
       ...(substitution ? { substitution } : {}),
     };
   };
+  // A policy in a kustomization's patch (or other input) file: kustomize merges it into what it targets, the cluster
+  // never receives it as written (a partial policy, without the fields its target has, is no error of its own).
+  for (const kustomization of kustomizations.values()) {
+    for (const path of kustomization.auxiliary) {
+      for (const manifest of byPath.get(path)?.manifests ?? []) {
+        if (!isPolicyManifest(manifest) || inclusions.has(manifest)) continue;
+        notes.push({
+          file: path,
+          message: `this file is a patch or input of ${kustomization.path}, merged into what it targets rather than applied as written`,
+          mayChange: manifest,
+          partial: true,
+        });
+      }
+    }
+  }
   // A policy file beside a kustomization that does not list it (nor does any other): kustomize and Flux do not
   // apply it, whatever its text says.
   for (const file of files) {

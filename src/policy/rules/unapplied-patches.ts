@@ -1,7 +1,8 @@
 // A policy the cluster may not receive as written: a kustomize field this engine does not apply (patches,
 // replacements, transformers) may change it in every rendering of it, or no kustomization includes it though one
 // beside it lists its directory's resources. Such a finding is not an error this scan can vouch for: it says so and
-// is a warning, pointing at the kustomization to check.
+// is a warning, pointing at the kustomization to check. A policy that is a patch's content is judged on the rules it
+// writes only: the rest of its target is not in it.
 import { isNode, isPair } from "yaml";
 import { rulesOf } from "../read/policy.js";
 import type { Policy } from "../read/policy.js";
@@ -40,9 +41,11 @@ export function caveatedByUnappliedPatches(rule: PolicyRule): PolicyRule {
       if (unapplied.length === 0) return rule.check(context);
       const why = unapplied.map((note) => note.message).join("; ");
       const report = (original: Report): void => {
+        const path = rulePathOf(context.policy, original.at);
+        // A patch's spec as a whole (what it lacks, its selectors) is its target's business: nothing to say on it.
+        if (path === undefined && unapplied.some((note) => note.partial)) return;
         const severity = original.severity ?? rule.meta.defaultSeverity;
         if (severity !== "error") return context.report(original);
-        const path = rulePathOf(context.policy, original.at);
         if (unapplied.every((note) => deployedAsWritten(note, path))) return context.report(original);
         context.report({
           ...original,

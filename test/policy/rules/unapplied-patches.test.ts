@@ -3,6 +3,9 @@ import { fileURLToPath } from "node:url";
 import { describe, expect, it } from "vitest";
 import { readSourceFiles } from "../../../src/cli/files.js";
 import { textOf } from "../../helpers/sources.js";
+import { resolveConfig } from "../../../src/policy/config.js";
+import { analyse } from "../../../src/policy/api.js";
+import { sources } from "../../helpers/sources.js";
 import { findings } from "./scan.js";
 
 const SHAPE = fileURLToPath(new URL("../../fixtures/real-shapes/overlay-patch", import.meta.url));
@@ -76,6 +79,24 @@ describe("findings on a policy that kustomize patches this scan does not apply m
       '[{"op": "add", "path": "/spec/egress/0", "value": {}}, {"op": "remove", "path": "/spec/egress/1"}]';
     expect(await webSeverity(json(shifting))).toEqual(["warning"]);
     expect(await webSeverity(merge("$patch: delete"))).toEqual(["warning"]);
+  });
+
+  it("a patch file's partial policy: nothing on what its target provides, caveated warnings on the rules it writes", async () => {
+    const files = withPatch("patches:\n  - path: policy-patch.yaml\n");
+    files["overlays/prod/policy-patch.yaml"] = [
+      "apiVersion: cilium.io/v2",
+      "kind: CiliumNetworkPolicy",
+      "metadata: {name: web-egress}",
+      "spec:",
+      "  egress:",
+      "    - toServices: [{k8sService: {serviceName: api, namespace: shop}}]",
+      '      toPorts: [{ports: [{port: "8080", protocol: TCP}]}]',
+      "",
+    ].join("\n");
+    const analysis = await analyse(sources(files), { config: resolveConfig({}) });
+    const onPatch = analysis.findings.filter((f) => f.file === "overlays/prod/policy-patch.yaml");
+    expect(onPatch.map((f) => [f.ruleId, f.line, f.severity])).toEqual([["to-services-with-to-ports", 6, "warning"]]);
+    expect(onPatch[0]?.message).toContain("this file is a patch or input of overlays/prod/kustomization.yaml");
   });
 
   it("leave the kustomization's own note as it was", async () => {
