@@ -52,7 +52,7 @@ export function caveatedByUnappliedPatches(rule: PolicyRule): PolicyRule {
           severity: "warning",
           message:
             `${original.message} Not checked as the cluster receives it: ${why}, so this may not reach the ` +
-            "cluster as written; check what `kubectl kustomize` renders.",
+            "cluster as written; check the rendered output (`kubectl kustomize`, `flux build kustomization`).",
         });
       };
       // Everything else is the engine's context itself, its methods called on it.
