@@ -58,7 +58,11 @@ function jsonPatchPaths(operations: readonly unknown[]): ObjectPath[] | undefine
   return shifts && operations.length > 1 ? undefined : paths;
 }
 
+/** Far deeper than any policy's fields; a deeper patch is not followed (and cannot exhaust the stack). */
+const MAX_PATCH_DEPTH = 64;
+
 function mergePatchPaths(content: Record<string, unknown>, at: ObjectPath, paths: ObjectPath[]): boolean {
+  if (at.length > MAX_PATCH_DEPTH) return false;
   for (const [key, value] of Object.entries(content)) {
     // $patch, $setElementOrder… directives: not followed.
     if (key.startsWith("$")) return false;
