@@ -41,7 +41,7 @@ export class IndexLookups {
   readonly #namespacesOfMatches = new Map<string, ReadonlyMap<string | undefined, WorkloadInfo>>();
   #endpointsByService?: ReadonlyMap<string, readonly EndpointsInfo[]>;
   #notesByFile?: ReadonlyMap<string, readonly KustomizeNote[]>;
-  #notesByPolicy?: ReadonlyMap<Manifest, KustomizeNote>;
+  #notesByPolicy?: ReadonlyMap<Manifest, readonly KustomizeNote[]>;
 
   constructor(readonly index: IndexedRepository) {}
 
@@ -126,10 +126,16 @@ export class IndexLookups {
 
   /** The kustomize fields this engine does not apply that may change a policy in every rendering of it. */
   unappliedOn(manifest: Manifest): readonly KustomizeNote[] {
-    this.#notesByPolicy ??= new Map(
-      (this.index.notes ?? NONE).flatMap((note) => (note.mayChange ? [[note.mayChange, note] as const] : [])),
-    );
-    const note = this.#notesByPolicy.get(manifest);
-    return note ? [note] : NONE;
+    if (!this.#notesByPolicy) {
+      const byPolicy = new Map<Manifest, KustomizeNote[]>();
+      for (const note of this.index.notes ?? NONE) {
+        if (!note.mayChange) continue;
+        const notes = byPolicy.get(note.mayChange);
+        if (notes) notes.push(note);
+        else byPolicy.set(note.mayChange, [note]);
+      }
+      this.#notesByPolicy = byPolicy;
+    }
+    return this.#notesByPolicy.get(manifest) ?? NONE;
   }
 }
