@@ -419,9 +419,14 @@ function nameMatches(pattern: string, name: string | undefined): boolean {
  * renames).
  */
 export function unappliedChanges(rendering: KustomizeRendering, manifest: Manifest): string[] {
-  // postBuild changes only what still holds `${…}` once the substitutions this engine knows are applied.
-  const substituted = !JSON.stringify(rendering.value).includes("${");
-  return unappliedTargetsOn(rendering.layers, manifest, (target) => !(target.field === "postBuild" && substituted));
+  // postBuild changes only what still holds `${…}` once the substitutions this engine knows are applied. Looked for
+  // only when a postBuild is on the way: this runs for every rendering of every manifest.
+  let holdsVariables: boolean | undefined;
+  return unappliedTargetsOn(
+    rendering.layers,
+    manifest,
+    (target) => target.field !== "postBuild" || (holdsVariables ??= JSON.stringify(rendering.value).includes("${")),
+  );
 }
 
 /** The `kustomization: field` of the unapplied fields on a manifest's way whose targets may select it. */
