@@ -411,6 +411,40 @@ spec:
     expect(plain?.note).toContain("guessed the conventional label app.kubernetes.io/name");
   });
 
+  it("guessed: a Flux release naming its chart through chartRef explains the name as one naming it in spec.chart", () => {
+    const ctx = context({
+      "media/release.yaml": `apiVersion: helm.toolkit.fluxcd.io/v2
+kind: HelmRelease
+metadata: {name: jellyfin, namespace: media}
+spec:
+  chartRef: {kind: OCIRepository, name: app-template}
+---
+apiVersion: source.toolkit.fluxcd.io/v1beta2
+kind: OCIRepository
+metadata: {name: app-template, namespace: media}
+spec:
+  url: oci://ghcr.io/bjw-s/helm/app-template
+  ref: {tag: 3.5.1}
+`,
+    });
+    const [resolved] = resolveServices(byName("jellyfin", "media"), ctx);
+    expect([resolved?.resolution, resolved?.selector]).toEqual([
+      "guessed",
+      { "app.kubernetes.io/name": "app-template", "app.kubernetes.io/instance": "jellyfin" },
+    ]);
+    expect(resolved?.note).toContain("guessed from the Helm release jellyfin (chart app-template, HelmRelease at");
+    expect(resolved?.note).toContain("verify");
+    // An OCIRepository that is not in the repository names no chart: the Service's own name is guessed, as before.
+    const [unknown] = resolveServices(
+      byName("jellyfin", "media"),
+      context({
+        "media/release.yaml":
+          "apiVersion: helm.toolkit.fluxcd.io/v2\nkind: HelmRelease\nmetadata: {name: jellyfin, namespace: media}\nspec:\n  chartRef: {kind: OCIRepository, name: app-template}\n",
+      }),
+    );
+    expect(unknown?.selector).toEqual({ "app.kubernetes.io/name": "jellyfin" });
+  });
+
   it("never guesses pods for the Services Cilium makes for the Gateways and Ingresses it implements: manual", () => {
     // Shape of a home-lab plan found in public GitHub code: egress to cilium-gateway-<gateway> with toPorts 80/443.
     for (const name of ["cilium-gateway-homelab-gateway", "cilium-ingress-shop", "cilium-ingress"]) {

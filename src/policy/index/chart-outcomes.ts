@@ -48,7 +48,14 @@ export function annotateReleases(releases: readonly ReleaseInfo[], outcomes: rea
               candidate.installed.releaseName === release.releaseName &&
               candidate.installed.namespace === release.namespace,
           ) ?? here.find((candidate) => candidate.installed.releaseName === release.releaseName));
-    return outcome ? withOutcome({ ...release, releaseName: outcome.installed.releaseName }, outcome) : release;
+    if (!outcome) return release;
+    // The chart as its installation names it, where the release does not say (a Flux chartRef to an OCIRepository or
+    // a HelmChart): the guess reads the chart's conventional labels from it.
+    const chart = release.chart ?? outcome.installed.chartName;
+    return withOutcome(
+      { ...release, releaseName: outcome.installed.releaseName, ...(chart !== undefined ? { chart } : {}) },
+      outcome,
+    );
   });
   // kustomize helmCharts explain Service names as HelmReleases do.
   for (const outcome of outcomes) {
