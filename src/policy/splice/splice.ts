@@ -73,32 +73,35 @@ export function detectStyle(text: string, documents: readonly Document.Parsed[])
   const padding: number[] = [];
   let single = 0;
   let double = 0;
-  for (const document of documents) {
-    visit(document, {
-      Pair(_, pair) {
-        if (!isScalar(pair.key) || !pair.key.range) return;
-        const keyColumn = columnOf(text, pair.key.range[0]);
-        const value = pair.value;
-        if (isMap(value) && !value.flow) {
-          const first = value.items[0]?.key;
-          if (isScalar(first) && first.range) steps.push(columnOf(text, first.range[0]) - keyColumn);
-        } else if (isSeq(value) && !value.flow && value.range) {
-          const dash = columnOf(text, value.range[0]);
-          seqIndented.push(dash > keyColumn ? 1 : 0);
-          if (dash > keyColumn) steps.push(dash - keyColumn);
-        }
-      },
-      Scalar(_, scalar) {
-        if (scalar.type === "QUOTE_SINGLE") single++;
-        else if (scalar.type === "QUOTE_DOUBLE") double++;
-      },
-      Collection(_, collection) {
-        if (collection.flow && collection.range && collection.items.length > 0) {
-          padding.push(text[collection.range[0] + 1] === " " ? 1 : 0);
-        }
-      },
-    });
-  }
+  const pair = (item: Pair) => {
+    if (!isScalar(item.key) || !item.key.range) return;
+    const keyColumn = columnOf(text, item.key.range[0]);
+    const value = item.value;
+    if (isMap(value) && !value.flow) {
+      const first = value.items[0]?.key;
+      if (isScalar(first) && first.range) steps.push(columnOf(text, first.range[0]) - keyColumn);
+    } else if (isSeq(value) && !value.flow && value.range) {
+      const dash = columnOf(text, value.range[0]);
+      seqIndented.push(dash > keyColumn ? 1 : 0);
+      if (dash > keyColumn) steps.push(dash - keyColumn);
+    }
+  };
+  // Depth first, each pair before its key and value, as yaml's visit goes (majority breaks ties by first vote);
+  // walked by hand, without visit's generic machinery: the rewrite reads the style of every file it changes.
+  const walk = (node: unknown): void => {
+    if (isScalar(node)) {
+      if (node.type === "QUOTE_SINGLE") single++;
+      else if (node.type === "QUOTE_DOUBLE") double++;
+    } else if (isPair(node)) {
+      pair(node);
+      walk(node.key);
+      walk(node.value);
+    } else if (isMap(node) || isSeq(node)) {
+      if (node.flow && node.range && node.items.length > 0) padding.push(text[node.range[0] + 1] === " " ? 1 : 0);
+      for (const item of node.items) walk(item);
+    }
+  };
+  for (const document of documents) walk(document.contents);
   const newline = text.indexOf("\n");
   return {
     indent: Math.max(
