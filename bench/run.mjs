@@ -113,7 +113,9 @@ async function githubTables() {
         `| ${row.files} | ${row.requests} | ${row.comments} | ${row.checkRuns} | ${row.followUps} | ${row.filesRewritten} | ${row.violations} |`,
       );
     }
-    console.log("\nGoal: the same count for both sizes, at most 13 (an opened event, no configuration file). Requests, in order:\n");
+    console.log(
+      "\nGoal: the same count for both sizes, at most 13 (an opened event, no configuration file). Requests, in order:\n",
+    );
     for (const row of rows) console.log(`- ${row.files} files: ${row.routes.join(", ")}`);
   }
   if (only.has("latency")) {
