@@ -335,7 +335,8 @@ spec:
     - toEndpoints: [{matchLabels: {k8s:io.kubernetes.pod.namespace: kube-system, k8s-app: kube-dns}}]
       toPorts: [{ports: [{port: "53", protocol: ANY}], rules: {dns: [{matchPattern: "*"}]}}]
 `;
-  const renderer: ChartRenderer = {
+  /** A renderer giving every release the chart "policies" 1.0.0 with these manifests. */
+  const rendering = (manifests: string): ChartRenderer => ({
     render: (releases) =>
       Promise.resolve(
         releases.map((r) => ({
@@ -344,10 +345,11 @@ spec:
           chart: "policies",
           version: "1.0.0",
           from: "x",
-          manifests: stream,
+          manifests,
         })),
       ),
-  };
+  });
+  const renderer = rendering(stream);
   const files = {
     "apps/release.yaml": fluxRelease("policies", "1.0.0"),
     "apps/fqdn.yaml": `apiVersion: cilium.io/v2
@@ -375,22 +377,7 @@ spec:
       "- toEndpoints: [{matchLabels: {k8s:io.kubernetes.pod.namespace: kube-system, k8s-app: kube-dns}}]",
       "- toServices: [{k8sService: {serviceName: kube-dns, namespace: kube-system}}]",
     );
-    const result = await analyse(sources(files), {
-      config,
-      charts: {
-        render: (releases) =>
-          Promise.resolve(
-            releases.map((r) => ({
-              key: r.key,
-              ok: true as const,
-              chart: "policies",
-              version: "1.0.0",
-              from: "x",
-              manifests: broken,
-            })),
-          ),
-      },
-    });
+    const result = await analyse(sources(files), { config, charts: rendering(broken) });
     expect(result.findings.filter((f) => f.ruleId === "to-services-with-to-ports")).toEqual([]);
   });
 });
