@@ -1,9 +1,11 @@
 // The splice's own guarantees: style detection, and refusing (never half-applying) edits it cannot prove.
 import { readdirSync, readFileSync } from "node:fs";
 import { join, relative } from "node:path";
+import { fileURLToPath } from "node:url";
 import { parseAllDocuments } from "yaml";
 import { describe, expect, it } from "vitest";
 import { resolveConfig } from "../../src/policy/config.js";
+import { analyse, applyFixes } from "../../src/policy/api.js";
 import { fixOf } from "../helpers/analysis.js";
 import type { PlannedRule } from "../../src/policy/plan/rewrite.js";
 import { detectStyle, spliceRule } from "../../src/policy/splice/splice.js";
@@ -14,6 +16,7 @@ import { source } from "../helpers/sources.js";
 import type { ServiceResolver } from "../../src/policy/plan/fix.js";
 
 const config = resolveConfig({});
+const REAL_SHAPES = fileURLToPath(new URL("../fixtures/real-shapes", import.meta.url));
 
 function styleOf(text: string) {
   const documents = parseAllDocuments(text);
@@ -111,6 +114,19 @@ spec:
     expect(result.rewrites.map((r) => [r.status, r.message])).toEqual([
       ["error", expect.stringContaining("the rewritten file does not parse")],
     ]);
+    expect(result.changes).toEqual([]);
+  });
+
+  it("leaves to a person a rule whose anchor a deny rule reads, and says so in the finding and the fix", async () => {
+    // The alias sits in egressDeny, which the rewrite never changes: removing the anchor would leave it naming nothing.
+    const text = readFileSync(join(REAL_SHAPES, "anchor-read-by-deny.yaml"), "utf8");
+    const options = { config, resolve: api };
+    const analysis = await analyse([source("p.yaml", text)], options);
+    expect(analysis.findings.map((f) => [f.ruleId, f.fix, f.message.includes("anchor &pg")])).toEqual([
+      ["to-services-with-to-ports", "manual", true],
+    ]);
+    const result = applyFixes(analysis);
+    expect(result.rewrites.map((r) => [r.status, r.message?.includes("alias (*pg)")])).toEqual([["manual", true]]);
     expect(result.changes).toEqual([]);
   });
 

@@ -1,7 +1,8 @@
 // Fix plans and their application. The analysis plans each rule a fixable rule reports, once (`planRuleFix`); the
 // report carries the plan, so a finding's fix kind and the fix are the same object. `applyFixes` turns the plans into
 // file changes: text edits spliced into the original bytes, re-parsed and proven. Pure, like the analysis.
-import { isScalar } from "yaml";
+import { isNode, isPair, isScalar, visit } from "yaml";
+import type { Document } from "yaml";
 import { positionOf } from "../read/manifests.js";
 import type { ParsedFile } from "../read/manifests.js";
 import { ruleValue, sharedTextReason } from "../read/policy.js";
@@ -102,13 +103,52 @@ export function planRuleFix(policy: Policy, rule: PolicyRule, context: PlanConte
     const plan = planRule(value, entries, context.plan);
     if (plan.kind === "unchanged") return { entries, fix: undefined };
     // A rule whose text other places share (anchors, aliases, merge keys) is left to a person.
-    const shared = plan.kind === "rewrite" ? sharedTextReason(policy, rule) : undefined;
+    const shared =
+      plan.kind === "rewrite"
+        ? (sharedTextReason(policy, rule) ??
+          anchorReadOutsideEgress(context.file.documents[base.target.documentIndex], base.target.path))
+        : undefined;
     const planned = shared === undefined ? plan : { kind: "manual" as const, reason: shared, services: plan.services };
     return { entries, fix: { ...base, plan: planned } };
   } catch (error) {
     const reason = `the rewrite could not be planned: ${(error as Error)?.message ?? String(error)}`;
     return { entries, fix: rule.direction === "egress" ? { ...base, plan: { kind: "error", reason } } : undefined };
   }
+}
+
+/**
+ * An anchor the rule sets that an alias outside every egress rule reads (an ingress or deny rule, another spec field):
+ * the rewrite replaces the rule's text, anchor included, and never touches that alias, which would be left naming
+ * nothing. Said when planning, so the finding and `fix` agree (a person must rewrite it). Aliases inside egress rules
+ * are left to the splice, which rewrites a rule aliasing a rewritten one together with it, or refuses the edit.
+ */
+function anchorReadOutsideEgress(
+  document: Document.Parsed | undefined,
+  path: readonly (string | number)[],
+): string | undefined {
+  // The rule as written: the analysis reads it from the rendered view, where aliases are already followed.
+  const written = document?.getIn(path, true);
+  if (document === undefined || !isNode(written)) return undefined;
+  const anchors = new Set<string>();
+  visit(written, {
+    Node(_key, node) {
+      if (node.anchor) anchors.add(node.anchor);
+    },
+  });
+  if (anchors.size === 0) return undefined;
+  let read: string | undefined;
+  visit(document, {
+    Alias(_key, alias, ancestors) {
+      if (!anchors.has(alias.source) || ancestors.includes(written)) return undefined;
+      const inEgress = ancestors.some((step) => isPair(step) && isScalar(step.key) && step.key.value === "egress");
+      if (inEgress) return undefined;
+      read = alias.source;
+      return visit.BREAK;
+    },
+  });
+  return read === undefined
+    ? undefined
+    : `this rule sets the YAML anchor &${read}, which an alias (*${read}) outside the egress rules reads; the rewrite would remove the anchor and leave that alias naming nothing, so rewrite the rule by hand and keep the anchor's value where the alias needs it`;
 }
 
 // ---- applying the plans ----
