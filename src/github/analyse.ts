@@ -38,7 +38,7 @@ export interface JobContext {
   readonly finalAttempt?: boolean;
 }
 
-export type JobOutcome = "dropped-stale" | "dropped-not-open" | "closed-follow-up" | "invalid-config" | "analysed";
+export type JobOutcome = "closed-follow-up" | "invalid-config" | "analysed";
 
 /** The job failed after publishing what it could; `transient`: another attempt may succeed. */
 export class JobFailure extends Error {
@@ -96,8 +96,11 @@ export async function runPullRequestJob(job: PullRequestJob, ctx: JobContext): P
   const pr = await host.pullRequest(job.pullNumber);
   const where = { repo: `${job.owner}/${job.repo}`, pull: job.pullNumber, delivery: job.deliveryId };
 
-  if (job.action === "closed") {
-    if (pr.state === "open") return "dropped-not-open"; // reopened since: the reopened event does the work
+  // The job does what the PR as it is now needs, whatever the event said: the queue keeps the latest event to ARRIVE,
+  // and deliveries do not arrive in the order things happened (two instances, concurrent requests, a late
+  // redelivery), so this event may have replaced the one for the PR's current head or state. Dropping it as stale
+  // would lose that work for good. A recreate request (from the follow-up PR, which knows no head) takes the latest.
+  if (pr.state !== "open") {
     await retireFollowUp(
       host,
       pr.number,
@@ -106,11 +109,11 @@ export async function runPullRequestJob(job: PullRequestJob, ctx: JobContext): P
     );
     return "closed-follow-up";
   }
-  if (pr.state !== "open") return "dropped-not-open";
-  // A recreate request comes from the follow-up PR, which does not know the original's head: it takes the latest.
   if (job.action !== "recreate" && pr.headSha !== job.headSha) {
-    log.info({ ...where, eventSha: job.headSha, headSha: pr.headSha }, "dropping work for a superseded head commit");
-    return "dropped-stale";
+    log.info(
+      { ...where, eventSha: job.headSha, headSha: pr.headSha },
+      "the event's head was superseded: analysing the PR's head",
+    );
   }
 
   const check = await host.startCheckRun(pr.headSha);

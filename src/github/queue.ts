@@ -74,7 +74,8 @@ export interface QueueLogger {
 export interface JobQueue {
   /**
    * Adds work for one PR. While a job for the same key waits, a new one replaces it (the latest event wins);
-   * while one runs, the new one runs after it. Never two jobs for one key at once.
+   * while one runs, the new one runs after it. Never two jobs for one key at once. "Latest" is the latest to
+   * arrive, which need not be the latest push: the job therefore works on the PR as it is when it runs (analyse.ts).
    */
   enqueue(key: string, job: PullRequestJob): Promise<void>;
   /** Starts taking jobs. */

@@ -11,6 +11,7 @@ import {
   RECREATE_LABEL,
   EDITED_MARKER,
 } from "../../src/github/follow-up.js";
+import { InProcessQueue, jobKey } from "../../src/github/queue.js";
 import type { PullRequestJob } from "../../src/github/queue.js";
 import { httpError, IDENTITY, MemoryHost } from "../helpers/memory-host.js";
 import { BASE_FILES, badPolicy, goodPolicy } from "../e2e/fixture-repo.js";
@@ -23,17 +24,12 @@ function setUp(extra: Record<string, string> = { "apps/shop/policy.yaml": badPol
 
 const quiet = { info: () => {}, warn: () => {} };
 
+function eventFor(host: MemoryHost, action = "synchronize", headSha = host.pr.headSha): PullRequestJob {
+  return { installationId: 1, owner: "acme", repo: "gitops", pullNumber: 7, headSha, action, deliveryId: headSha };
+}
+
 function run(host: MemoryHost, action = "synchronize", options: Partial<JobContext> = {}) {
-  const job: PullRequestJob = {
-    installationId: 1,
-    owner: "acme",
-    repo: "gitops",
-    pullNumber: 7,
-    headSha: host.pr.headSha,
-    action,
-    deliveryId: "d",
-  };
-  return runPullRequestJob(job, { host, log: quiet, webUrl: "https://github.com", ...options });
+  return runPullRequestJob(eventFor(host, action), { host, log: quiet, webUrl: "https://github.com", ...options });
 }
 
 /** The PR with its follow-up open, as the first event leaves it. */
@@ -290,6 +286,51 @@ describe("edited branches", () => {
     expect(host.branches.has(BRANCH)).toBe(false);
     expect(host.comment).not.toContain("could not");
     expect(host.prComments.map((c) => c.number)).toEqual([host.pulls[0]!.number]); // said once, when closed
+  });
+});
+
+describe("the PR as it is now, whatever the event said (deliveries do not arrive in the order of the pushes)", () => {
+  test("a push's event arriving after the next push's replaces it in the queue; the last push is still analysed", async () => {
+    const host = setUp();
+    const queue = new InProcessQueue();
+    let open = () => {};
+    const gate = new Promise<void>((resolve) => (open = resolve));
+    queue.start(async (event) => {
+      if (event.action === "opened") await gate;
+      await runPullRequestJob(event, { host, log: quiet, webUrl: "https://github.com" });
+    });
+    const key = jobKey("acme", "gitops", 7);
+    await queue.enqueue(key, eventFor(host, "opened")); // runs, and waits at the gate
+    const first = host.pushToPr({ "apps/shop/one.yaml": badPolicy("one") });
+    const last = host.pushToPr({ "apps/shop/two.yaml": badPolicy("two") });
+    // The two pushes' events arrive in the wrong order (two instances, a late redelivery): the first one's wins.
+    await queue.enqueue(key, eventFor(host, "synchronize", last));
+    await queue.enqueue(key, eventFor(host, "synchronize", first));
+    open();
+    await queue.idle();
+    expect(host.checkRuns.filter((check) => check.sha === last)).toMatchObject([{ status: "completed" }]);
+    expect(host.comment).toContain("apps/shop/two.yaml");
+    const tip = host.branches.get(BRANCH)!;
+    expect(host.commits.get(tip)).toMatchObject({ parents: [last] });
+    expect(host.commits.get(tip)!.files["apps/shop/two.yaml"]).toContain("toEndpoints:");
+  });
+
+  test("a closed event arriving after the reopened one analyses the open PR and leaves its follow-up open", async () => {
+    const host = await withFollowUp();
+    host.pushToPr({ "apps/shop/notes.yaml": "# notes\n" }); // pushed while closed, then reopened
+    await expect(run(host, "closed")).resolves.toBe("analysed");
+    expect(host.checkRuns.filter((check) => check.sha === host.pr.headSha)).toMatchObject([{ status: "completed" }]);
+    expect(host.pulls).toMatchObject([{ state: "open", headRef: BRANCH }]);
+    expect(host.commits.get(host.branches.get(BRANCH)!)).toMatchObject({ parents: [host.pr.headSha] });
+  });
+
+  test("a push's event arriving after the closed one retires the follow-up as the closed event would", async () => {
+    const host = await withFollowUp();
+    host.pr.state = "closed";
+    await expect(run(host, "synchronize")).resolves.toBe("closed-follow-up");
+    expect(host.pulls[0]!.state).toBe("closed");
+    expect(host.branches.has(BRANCH)).toBe(false);
+    expect(host.checkRuns).toHaveLength(1); // the one of the first event: nothing is analysed on a closed PR
   });
 });
 
