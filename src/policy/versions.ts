@@ -64,6 +64,16 @@ export const CILIUM = {
   rejectsToServicesWithToPorts: "1.14.0",
   /** From 1.17, toServices works for Services with a selector (translated to endpoint selectors). */
   translatesSelectorServices: "1.17.0",
+  /**
+   * From 1.17.0, ingressDeny and egressDeny rules are validated at load time like allow rules (one peer kind, no icmps
+   * with toPorts): cilium/cilium#36598 ("Add CNP IngressDeny and EgressDeny rules validation", merged December 2024),
+   * which its author backported to a 1.16 patch release whose number we could not confirm. Before it, Rule.Sanitize
+   * checked the ingress and egress rules only (pkg/policy/api/rule_validation.go), so older agents load such deny rules
+   * unchecked.
+   */
+  validatesDenyRules: "1.17.0",
+  /** The release line in which some patch releases already validate deny rules (the backport above). */
+  validatesDenyRulesInPatches: "1.16.0",
   /** fromRequires/toRequires: deprecated in 1.17, removed in 1.19. */
   requiresDeprecated: "1.17.0",
   requiresRemoved: "1.19.0",

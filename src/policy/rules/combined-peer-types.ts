@@ -1,6 +1,7 @@
 // Cilium accepts one L3 peer kind per rule; any two together make it reject the whole policy at load time.
 import { isScalar } from "yaml";
 import { peerKeysOf, rulesOf } from "../read/policy.js";
+import { denyRuleRejection, isDenyRule } from "./deny-rules.js";
 import type { PolicyRule } from "./rule.js";
 import { hasItems, pairOf } from "./yaml-access.js";
 
@@ -29,11 +30,20 @@ export const combinedPeerTypes: PolicyRule = {
       for (const other of others) {
         const at = pairOf(rule.node, other);
         if (!at) continue;
+        const quoted = `("combining ${goName(first)} and ${goName(other)} is not supported yet")`;
+        const split = `split them into separate ${rule.direction} rules.`;
+        if (isDenyRule(rule.direction)) {
+          const { severity, consequence } = denyRuleRejection(context.versions);
+          context.report({
+            at,
+            severity,
+            message: `${rule.direction} rule combines ${first} and ${other}: ${consequence} ${quoted}; ${split}`,
+          });
+          continue;
+        }
         context.report({
           at,
-          message:
-            `${rule.direction} rule combines ${first} and ${other}, which Cilium rejects ("combining ${goName(first)} and ` +
-            `${goName(other)} is not supported yet") so the whole policy is not loaded; split them into separate ${rule.direction} rules.`,
+          message: `${rule.direction} rule combines ${first} and ${other}, which Cilium rejects ${quoted} so the whole policy is not loaded; ${split}`,
         });
       }
     }

@@ -54,6 +54,31 @@ describe(RULE, () => {
     expect(result[2]?.message).toContain("egressDeny rule combines toServices and toFQDNs");
   });
 
+  it("in deny rules, is an error where Cilium validates them (1.17, some 1.16 patches) and a warning before", async () => {
+    // The shape of public clusterwide deny policies: world and a CIDR denied in one rule.
+    const text = cnp(
+      "deny",
+      "app",
+      [
+        "  ingressDeny:",
+        "    - fromEntities: [world]",
+        "      fromCIDR: [203.0.113.0/24]", // 12
+        "  egress:",
+        "    - toEndpoints: [{}]",
+        "      toEntities: [world]", // 15
+      ].join("\n"),
+    );
+    const old = await findings(RULE, { "p.yaml": text }, { ciliumVersion: ">=1.14 <1.16" });
+    expect(old.map((f) => [f.line, f.severity])).toEqual([
+      [12, "warning"],
+      [15, "error"],
+    ]);
+    expect(old[0]?.message).toContain("breaks on upgrade");
+    const mixed = await findings(RULE, { "p.yaml": text }, { ciliumVersion: ">=1.14 <1.18" });
+    expect(mixed.map((f) => f.severity)).toEqual(["error", "error"]);
+    expect(mixed[0]?.message).toContain("older releases load deny rules without checking them");
+  });
+
   it("accepts one peer kind with toPorts, empty lists, and peers in separate rules", async () => {
     const text = cnp(
       "ok",

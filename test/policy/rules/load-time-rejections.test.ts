@@ -91,6 +91,27 @@ describe("icmps-with-to-ports", () => {
     expect(result[0]?.message).toContain("move icmps into a separate rule");
     expect(await findings(RULE, { "p.yaml": text }, { rules: { [RULE]: "off" } })).toEqual([]);
   });
+
+  it("in a deny rule, is an error only where Cilium validates deny rules (1.17, some 1.16 patches)", async () => {
+    // The shape of a clusterwide deny policy blocking ping and SSH to a range (egressDeny with icmps beside toPorts).
+    const text = cnp(
+      "deny",
+      "app",
+      [
+        "  egressDeny:",
+        "    - toCIDRSet: [{cidr: 10.0.0.0/8}]",
+        "      icmps: [{fields: [{type: 8, family: IPv4}]}]", // 12
+        "      toPorts: [{ports: [{port: '22', protocol: TCP}]}]",
+      ].join("\n"),
+    );
+    const old = await findings(RULE, { "p.yaml": text }, { ciliumVersion: ">=1.14 <1.16" });
+    expect(old.map((f) => [f.line, f.severity])).toEqual([[12, "warning"]]);
+    expect(old[0]?.message).toContain("Cilium before 1.16 loads deny rules without checking them");
+    const current = await findings(RULE, { "p.yaml": text }, { ciliumVersion: ">=1.17" });
+    expect(current.map((f) => [f.line, f.severity])).toEqual([[12, "error"]]);
+    expect(current[0]?.message).toContain("Cilium 1.17 and later");
+    expect(current[0]?.message).not.toContain("older releases");
+  });
 });
 
 describe("invalid-subject-selector", () => {
