@@ -36,9 +36,11 @@ export interface JobContext {
   readonly charts?: ChartService | null;
   /** false while the queue will try the job again: a transient failure then leaves the check run in progress. */
   readonly finalAttempt?: boolean;
+  /** Whether a newer event for the PR is stored, to run after this job (JobAttempt.superseded); none: never. */
+  readonly superseded?: () => Promise<boolean>;
 }
 
-export type JobOutcome = "closed-follow-up" | "invalid-config" | "analysed";
+export type JobOutcome = "superseded" | "closed-follow-up" | "invalid-config" | "analysed";
 
 /** The job failed after publishing what it could; `transient`: another attempt may succeed. */
 export class JobFailure extends Error {
@@ -93,13 +95,18 @@ async function analyseSources(
 
 export async function runPullRequestJob(job: PullRequestJob, ctx: JobContext): Promise<JobOutcome> {
   const { host, log } = ctx;
-  const pr = await host.pullRequest(job.pullNumber);
   const where = { repo: `${job.owner}/${job.repo}`, pull: job.pullNumber, delivery: job.deliveryId };
-
   // The job does what the PR as it is now needs, whatever the event said: the queue keeps the latest event to ARRIVE,
   // and deliveries do not arrive in the order things happened (two instances, concurrent requests, a late
-  // redelivery), so this event may have replaced the one for the PR's current head or state. Dropping it as stale
-  // would lose that work for good. A recreate request (from the follow-up PR, which knows no head) takes the latest.
+  // redelivery), so this event may have replaced the one for the PR's current head or state. Dropping it because its
+  // head is stale would lose that work for good. It is left only to a newer stored event, which runs after it and
+  // does the same; the last one stored always does the work. A recreate request (from the follow-up PR, which knows
+  // no head) takes the latest head too.
+  if (await ctx.superseded?.()) {
+    log.info(where, "a newer event for the pull request is queued: leaving the work to it");
+    return "superseded";
+  }
+  const pr = await host.pullRequest(job.pullNumber);
   if (pr.state !== "open") {
     await retireFollowUp(
       host,

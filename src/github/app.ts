@@ -117,6 +117,7 @@ export function createApp(options: AppOptions = {}): ApplicationFunction {
         webUrl,
         docsUrl: process.env.DOCS_URL || null,
         finalAttempt: attempt.final,
+        superseded: attempt.superseded,
         charts,
       });
     });

@@ -21,6 +21,11 @@ export interface PullRequestJob {
 export interface JobAttempt {
   readonly attempt: number;
   readonly final: boolean;
+  /**
+   * Whether a newer event for this PR is stored already: it runs after this job (the queue loses none), so this
+   * job's work may be left to it. false when the queue cannot tell.
+   */
+  superseded(): Promise<boolean>;
 }
 
 export type JobHandler = (job: PullRequestJob, attempt: JobAttempt) => Promise<void>;
@@ -234,7 +239,8 @@ export class InProcessQueue implements JobQueue {
 
   async #run(handler: JobHandler, key: string, slot: Slot, job: PullRequestJob, attempt: number): Promise<void> {
     const attempts = Math.max(1, this.#retry.attempts ?? DEFAULT_ATTEMPTS);
-    const work = Promise.resolve().then(() => handler(job, { attempt, final: attempt >= attempts }));
+    const superseded = async () => slot.waiting !== null;
+    const work = Promise.resolve().then(() => handler(job, { attempt, final: attempt >= attempts, superseded }));
     let timer: NodeJS.Timeout | undefined;
     const bound = new Promise<"overdue">((resolve) => {
       timer = setTimeout(() => resolve("overdue"), this.#jobTimeoutMs);

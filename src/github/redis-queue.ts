@@ -9,7 +9,8 @@
 //   worker reads the latest payload when it starts: the latest event wins.
 // - A worker runs a job in a loop: take the latest payload, run the handler, record its seq as processed, and look
 //   again: an event that arrived while the handler ran (its add collapsed into the running job) runs right after, in
-//   the same job. The loop ends by atomically removing the key from `pending` only if nothing newer is there (Lua).
+//   the same job (the handler can ask whether such an event is stored: `superseded`, to leave its work to it).
+//   The loop ends by atomically removing the key from `pending` only if nothing newer is there (Lua).
 //   An event arriving after that check but before BullMQ removes the finished job is caught by the `completed`
 //   listener (it re-adds the job when seq > processed), and by the sweep (below) if this instance dies in between.
 // - Per-key mutual exclusion: job-id uniqueness already keeps one job per PR in the queue. It is not enough on its own:
@@ -374,7 +375,8 @@ export class RedisJobQueue implements JobQueue {
       const attempt = Number(attemptSeq ?? 0) === seq ? Number(lastAttempt ?? 0) + 1 : 1;
       await this.#redis.hset(stateKey, "attemptSeq", seq, "attempt", attempt);
       try {
-        await this.#watched(event, () => handler(event, { attempt, final: attempt >= attempts }));
+        const superseded = () => this.#newerThan(stateKey, seq);
+        await this.#watched(event, () => handler(event, { attempt, final: attempt >= attempts, superseded }));
       } catch (error) {
         if (attempt < attempts && (this.#retry.retryable ?? isRetryable)(error)) {
           this.#logger.warn(
@@ -400,6 +402,16 @@ export class RedisJobQueue implements JobQueue {
         }
       }
       await this.#redis.eval(MARK_PROCESSED, 1, stateKey, seq);
+    }
+  }
+
+  /** Whether an event newer than `seq` is stored for the PR (the drain loop runs it next); false when unsure. */
+  async #newerThan(stateKey: string, seq: number): Promise<boolean> {
+    try {
+      return Number((await this.#redis.hget(stateKey, "seq")) ?? 0) > seq;
+    } catch (error) {
+      this.#down(error);
+      return false;
     }
   }
 

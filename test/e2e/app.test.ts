@@ -244,6 +244,7 @@ describe("a pull request adding a toServices+toPorts policy", () => {
       app.deliver("pull_request", payload, { id: "delivery-1" }),
       app.deliver("pull_request", payload, { id: "delivery-2" }),
     ]);
+    await app.queue.idle(); // the redelivery comes after they ran: it has a run of its own
     await app.deliver("pull_request", payload, { id: "delivery-1" }); // redelivery
     await app.queue.idle();
     expect(standIn.commentsOn(pr.number)).toHaveLength(1);

@@ -295,9 +295,10 @@ describe("the PR as it is now, whatever the event said (deliveries do not arrive
     const queue = new InProcessQueue();
     let open = () => {};
     const gate = new Promise<void>((resolve) => (open = resolve));
-    queue.start(async (event) => {
+    const outcomes: string[] = [];
+    queue.start(async (event, { superseded }) => {
       if (event.action === "opened") await gate;
-      await runPullRequestJob(event, { host, log: quiet, webUrl: "https://github.com" });
+      outcomes.push(await runPullRequestJob(event, { host, log: quiet, webUrl: "https://github.com", superseded }));
     });
     const key = jobKey("acme", "gitops", 7);
     await queue.enqueue(key, eventFor(host, "opened")); // runs, and waits at the gate
@@ -313,6 +314,19 @@ describe("the PR as it is now, whatever the event said (deliveries do not arrive
     const tip = host.branches.get(BRANCH)!;
     expect(host.commits.get(tip)).toMatchObject({ parents: [last] });
     expect(host.commits.get(tip)!.files["apps/shop/two.yaml"]).toContain("toEndpoints:");
+    // The opened event, superseded while it waited, left the work to the stored one: the PR was analysed once.
+    expect(outcomes).toEqual(["superseded", "analysed"]);
+    expect(host.calls.filter((call) => call === "snapshot")).toHaveLength(1);
+  });
+
+  test("a superseded event leaves the work to the newer one without reading anything", async () => {
+    const host = await withFollowUp();
+    const job = eventFor(host);
+    const superseded = async () => true;
+    await expect(runPullRequestJob(job, { host, log: quiet, webUrl: "https://github.com", superseded })).resolves.toBe(
+      "superseded",
+    );
+    expect(host.calls).toEqual([]);
   });
 
   test("a closed event arriving after the reopened one analyses the open PR and leaves its follow-up open", async () => {

@@ -45,6 +45,23 @@ describe("InProcessQueue", () => {
     expect(maxRunning).toBe(1);
   });
 
+  test("tells the running job whether a newer event for its PR is stored (it runs next)", async () => {
+    const queue = new InProcessQueue();
+    const seen: Array<[string, boolean, boolean]> = [];
+    const key = jobKey("acme", "gitops", 1);
+    queue.start(async (j, { superseded }) => {
+      const before = await superseded();
+      if (j.headSha === "a") await queue.enqueue(key, job(1, "b"));
+      seen.push([j.headSha, before, await superseded()]);
+    });
+    await queue.enqueue(key, job(1, "a"));
+    await queue.idle();
+    expect(seen).toEqual([
+      ["a", false, true],
+      ["b", false, false],
+    ]);
+  });
+
   test("runs different PRs concurrently, up to the concurrency limit", async () => {
     const queue = new InProcessQueue({ concurrency: 2 });
     const gate = deferred();

@@ -174,6 +174,28 @@ describe.skipIf(!hasRedis)("RedisJobQueue (real Redis)", () => {
     expect(seen).toEqual(Array.from({ length: 10 }, (_, i) => `sha-${i + 1}`));
   });
 
+  it("tells the running job whether a newer event for its PR is stored (it runs next, on either instance)", async () => {
+    const a = make();
+    const b = make();
+    const key = jobKey("acme", "shop", 10);
+    const seen: Array<[string, boolean, boolean]> = [];
+    const handler = async (job: PullRequestJob, { superseded }: { superseded(): Promise<boolean> }) => {
+      const before = await superseded();
+      if (job.headSha === "sha-1") await b.enqueue(key, event(10, 2));
+      seen.push([job.headSha, before, await superseded()]);
+    };
+    a.start(handler);
+    b.start(handler);
+    await a.enqueue(key, event(10, 1));
+    await waitFor(() => seen.length === 2);
+    await a.idle();
+    await b.idle();
+    expect(seen).toEqual([
+      ["sha-1", false, true],
+      ["sha-2", false, false],
+    ]);
+  });
+
   it("loses no event under racing producers: every PR ends on its last event", async () => {
     const a = make({ concurrency: 3 });
     const b = make({ concurrency: 3 });
