@@ -3,6 +3,7 @@ import { describe, expect, it } from "vitest";
 import { parseSources } from "../../src/policy/engine.js";
 import { buildRepoIndex } from "../../src/policy/index/repo-index.js";
 import { chartReleasesOf } from "../../src/policy/index/chart-index.js";
+import { MAX_GENERATED_APPLICATIONS } from "../../src/policy/render/application-set.js";
 import { fluxReleaseName } from "../../src/policy/render/chart-releases.js";
 import { parse } from "yaml";
 import { mergeLayers, mergeValues, parseValuePath, setValueAt } from "../../src/policy/render/helm-values.js";
@@ -426,6 +427,66 @@ spec:
         ["value file missing.yaml is not in the repository"],
       ],
     ]);
+  });
+});
+
+describe("Argo CD ApplicationSet", () => {
+  // The list-generator shape of public Argo CD repositories: one chart installed per environment.
+  const SET = `apiVersion: argoproj.io/v1alpha1
+kind: ApplicationSet
+metadata: {name: echoes, namespace: argocd}
+spec:
+  goTemplate: true
+  generators:
+    - list:
+        elements:
+          - {env: dev, port: 7000}
+          - {env: prod, port: 7001}
+          - {env: broken}
+  template:
+    metadata: {name: 'echo-{{.env}}'}
+    spec:
+      source:
+        repoURL: https://charts.example.com
+        chart: echo
+        targetRevision: 1.2.3
+        helm:
+          releaseName: 'echo-{{.env}}'
+          valuesObject:
+            service: {port: '{{.port}}'}
+      destination: {namespace: '{{.env}}'}
+`;
+
+  it("installs the template's chart once per list element, parameters substituted", () => {
+    const charts = installed({ "argo/set.yaml": SET });
+    expect(charts.map((c) => [c.releaseName, c.namespace, c.release?.values])).toEqual([
+      ["echo-dev", "dev", { service: { port: "7000" } }],
+      ["echo-prod", "prod", { service: { port: "7001" } }],
+    ]);
+    expect(charts[0]?.release?.chart).toEqual({
+      kind: "repository",
+      repository: "https://charts.example.com",
+      name: "echo",
+      version: "1.2.3",
+    });
+  });
+
+  it("makes at most MAX_GENERATED_APPLICATIONS Applications from one ApplicationSet (untrusted generator lists)", () => {
+    const many = Array.from(
+      { length: MAX_GENERATED_APPLICATIONS + 10 },
+      (_, i) => `          - {env: e${i}, port: ${i}}`,
+    );
+    const text = SET.replace("          - {env: dev, port: 7000}", many.join("\n"));
+    expect(installed({ "argo/set.yaml": text })).toHaveLength(MAX_GENERATED_APPLICATIONS);
+  });
+
+  it("makes no Application from a template it cannot expand (functions, fasttemplate keys missing, templatePatch)", () => {
+    const functions = SET.replace("releaseName: 'echo-{{.env}}'", "releaseName: '{{ .env | upper }}'");
+    expect(installed({ "argo/set.yaml": functions }).map((c) => c.releaseName)).toEqual([]);
+    const fast = SET.replace("goTemplate: true", "goTemplate: false").replaceAll("{{.", "{{");
+    expect(installed({ "argo/set.yaml": fast }).map((c) => c.releaseName)).toEqual(["echo-dev", "echo-prod"]);
+    const patched = SET.replace("goTemplate: true", "goTemplate: true\n  templatePatch: '{}'");
+    expect(installed({ "argo/set.yaml": patched })).toEqual([]);
   });
 });
 

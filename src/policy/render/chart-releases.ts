@@ -8,6 +8,7 @@ import type { Manifest, ParsedFile } from "../read/manifests.js";
 import { MAX_ALIAS_COUNT } from "../read/manifests.js";
 import type { SourceLocation } from "../types.js";
 import type { ChartRelease, ChartSource } from "./chart-port.js";
+import { applicationsOfSet } from "./application-set.js";
 import { mergeLayers, setValueAt, typedSetValue } from "./helm-values.js";
 import type { Values } from "./helm-values.js";
 import { joinPath } from "./kustomize.js";
@@ -753,7 +754,9 @@ export function installedChartsOf(inputs: ChartReleaseInputs): InstalledChart[] 
     for (const manifest of resource ? file.manifests : []) {
       const group = groupOf(manifest.apiVersion);
       const isRelease = manifest.kind === "HelmRelease" && group === FLUX_HELM;
-      if (!isRelease && !(manifest.kind === "Application" && group === "argoproj.io")) continue;
+      const isApplication = group === "argoproj.io" && manifest.kind === "Application";
+      const isApplicationSet = group === "argoproj.io" && manifest.kind === "ApplicationSet";
+      if (!isRelease && !isApplication && !isApplicationSet) continue;
       const renderings = renderingsOfInstaller(manifest, inputs);
       for (const rendering of renderings) {
         const value = rendering.value as Json;
@@ -766,7 +769,12 @@ export function installedChartsOf(inputs: ChartReleaseInputs): InstalledChart[] 
           const release = helmReleaseOf(manifest, value, namespace, key, lookup);
           if (release) found.push(withRendering(release, rendering));
         } else {
-          found.push(...applicationReleasesOf(manifest, value, key, lookup).map((e) => withRendering(e, rendering)));
+          const applications = isApplicationSet ? applicationsOfSet(value) : [value];
+          applications.forEach((application, index) => {
+            const applicationKey = isApplicationSet ? `${key}/application${index}` : key;
+            const releases = applicationReleasesOf(manifest, application, applicationKey, lookup);
+            found.push(...releases.map((e) => withRendering(e, rendering)));
+          });
         }
       }
     }
