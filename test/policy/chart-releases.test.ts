@@ -543,7 +543,7 @@ helmCharts:
 });
 
 describe("what the shells render", () => {
-  it("lists the releases with a chart to render, with the API versions the repository's CRDs serve", () => {
+  it("lists the releases with a chart to render, with the API versions the repository's CRDs and objects show", () => {
     const files = parseSources(
       sources({
         "crds.yaml": `apiVersion: apiextensions.k8s.io/v1
@@ -573,12 +573,69 @@ spec: {chart: {spec: {chart: x, sourceRef: {kind: HelmRepository, name: nowhere}
     const root = buildRepoIndex(files);
     const releases = chartReleasesOf(root, files);
     expect(releases.map((r) => [r.key, r.releaseName, r.apiVersions])).toEqual([
-      ["r.yaml#0/", "traefik", ["example.com/v1", "example.com/v1/Widget"]],
+      [
+        "r.yaml#0/",
+        "traefik",
+        [
+          "example.com/v1",
+          "example.com/v1/Widget",
+          "helm.toolkit.fluxcd.io/v2",
+          "helm.toolkit.fluxcd.io/v2/HelmRelease",
+          "source.toolkit.fluxcd.io/v1",
+          "source.toolkit.fluxcd.io/v1/HelmRepository",
+        ],
+      ],
     ]);
     // Before any render, every installation is not rendered, with a reason.
     expect(root.charts?.map((o) => o.reason)).toEqual([
       "charts are not rendered in this run (no Helm renderer)",
       "chart x: the HelmRepository flux-system/nowhere is not in the repository",
+    ]);
+  });
+
+  it("a repository applying Cilium policies renders charts where cilium.io/v2 is served; built-in APIs stay Helm's", () => {
+    // Charts gate their Cilium policies on `.Capabilities.APIVersions.Has "cilium.io/v2"` (Giant Swarm's app charts,
+    // charts with a ciliumNetworkPolicy.enabled value): the repository's own policies show the clusters serve it.
+    const files = parseSources(
+      sources({
+        "sources.yaml": HELM_REPOSITORY,
+        "r.yaml": `apiVersion: helm.toolkit.fluxcd.io/v2
+kind: HelmRelease
+metadata: {name: traefik, namespace: flux-system}
+spec: {chart: {spec: {chart: traefik, version: 33.2.1, sourceRef: {kind: HelmRepository, name: traefik}}}}
+`,
+        "cnp.yaml": `apiVersion: cilium.io/v2
+kind: CiliumNetworkPolicy
+metadata: {name: p, namespace: web}
+spec: {endpointSelector: {}, egress: [{toEntities: [world]}]}
+---
+apiVersion: extensions/v1beta1
+kind: Ingress
+metadata: {name: old, namespace: web}
+---
+apiVersion: networking.k8s.io/v1
+kind: NetworkPolicy
+metadata: {name: np, namespace: web}
+---
+apiVersion: "evil.example.com/v1"
+kind: "X --post-renderer=y"
+metadata: {name: e}
+---
+apiVersion: under_score.example.com/v1
+kind: Widget
+metadata: {name: u}
+`,
+      }),
+    );
+    const [release] = chartReleasesOf(buildRepoIndex(files), files);
+    expect(release?.apiVersions).toEqual([
+      "cilium.io/v2",
+      "cilium.io/v2/CiliumClusterwideNetworkPolicy",
+      "cilium.io/v2/CiliumNetworkPolicy",
+      "helm.toolkit.fluxcd.io/v2",
+      "helm.toolkit.fluxcd.io/v2/HelmRelease",
+      "source.toolkit.fluxcd.io/v1",
+      "source.toolkit.fluxcd.io/v1/HelmRepository",
     ]);
   });
 });

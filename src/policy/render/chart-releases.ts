@@ -5,7 +5,7 @@
 import { createHash } from "node:crypto";
 import { parse as parseYaml } from "yaml";
 import type { Manifest, ParsedFile } from "../read/manifests.js";
-import { MAX_ALIAS_COUNT } from "../read/manifests.js";
+import { MAX_ALIAS_COUNT, POLICY_KINDS } from "../read/manifests.js";
 import type { SourceLocation } from "../types.js";
 import type { ChartRelease, ChartSource } from "./chart-port.js";
 import { applicationsOfSet } from "./application-set.js";
@@ -680,11 +680,37 @@ function installed(parts: {
   };
 }
 
-/** `group/version` and `group/version/Kind` of every version the repository's CRDs serve, sorted. */
+/**
+ * A custom resource's API that applying the object shows its clusters serve: charts test it with
+ * `.Capabilities.APIVersions.Has` (a chart's Cilium policies are made only where cilium.io/v2 is served). Built-in
+ * groups (no dot, or *.k8s.io) are left to Helm's own set for its Kubernetes version, so that a repository's old
+ * Ingress does not make charts choose an old API.
+ */
+function appliedCustomApi(manifest: { readonly apiVersion: string; readonly kind: string }): string[] {
+  const group = groupOf(manifest.apiVersion);
+  // What the Helm shell accepts as an --api-versions value (a repository's text is untrusted).
+  const plain =
+    /^[A-Za-z0-9][A-Za-z0-9.-]*\/[A-Za-z0-9][A-Za-z0-9.-]*$/.test(manifest.apiVersion) &&
+    /^[A-Za-z][A-Za-z0-9]*$/.test(manifest.kind) &&
+    manifest.apiVersion.length + manifest.kind.length < 253;
+  if (!plain || !group.includes(".") || group.endsWith(".k8s.io")) return [];
+  // Cilium installs both policy CRDs together: a cluster serving one kind serves the other.
+  const kinds =
+    (POLICY_KINDS as readonly string[]).includes(manifest.kind) && group === "cilium.io"
+      ? POLICY_KINDS
+      : [manifest.kind];
+  return [manifest.apiVersion, ...kinds.map((kind) => `${manifest.apiVersion}/${kind}`)];
+}
+
+/**
+ * `group/version` and `group/version/Kind` the repository shows its clusters serve, sorted: every version its CRDs
+ * serve, and the API of every custom resource it applies.
+ */
 export function crdApiVersionsOf(files: readonly ParsedFile[]): string[] {
   const found = new Set<string>();
   for (const file of files) {
     for (const manifest of file.manifests) {
+      for (const api of appliedCustomApi(manifest)) found.add(api);
       if (manifest.kind !== "CustomResourceDefinition" || groupOf(manifest.apiVersion) !== "apiextensions.k8s.io") {
         continue;
       }
