@@ -445,6 +445,38 @@ spec:
     expect(unknown?.selector).toEqual({ "app.kubernetes.io/name": "jellyfin" });
   });
 
+  it("guessed: the Applications an ApplicationSet's list generator makes explain names as an Application does", () => {
+    const ctx = context({
+      "argo/echo.yaml": `apiVersion: argoproj.io/v1alpha1
+kind: ApplicationSet
+metadata: {name: echo, namespace: argocd}
+spec:
+  goTemplate: true
+  generators:
+    - list:
+        elements:
+          - {env: prod}
+          - {env: staging}
+  template:
+    metadata: {name: "echo-{{.env}}"}
+    spec:
+      source: {repoURL: https://charts.example.com, chart: echo-server, targetRevision: 1.2.3}
+      destination: {namespace: "{{.env}}"}
+`,
+    });
+    for (const env of ["prod", "staging"]) {
+      const [resolved] = resolveServices(byName(`echo-${env}`, env), ctx);
+      expect([resolved?.resolution, resolved?.selector]).toEqual([
+        "guessed",
+        { "app.kubernetes.io/name": "echo-server", "app.kubernetes.io/instance": `echo-${env}` },
+      ]);
+      expect(resolved?.note).toContain(`guessed from the Helm release echo-${env} (chart echo-server, Application at`);
+    }
+    // A namespace no generated Application deploys to is not explained by them.
+    const [other] = resolveServices(byName("echo-prod", "dev"), ctx);
+    expect(other?.selector).toEqual({ "app.kubernetes.io/name": "echo-prod" });
+  });
+
   it("never guesses pods for the Services Cilium makes for the Gateways and Ingresses it implements: manual", () => {
     // Shape of a home-lab plan found in public GitHub code: egress to cilium-gateway-<gateway> with toPorts 80/443.
     for (const name of ["cilium-gateway-homelab-gateway", "cilium-ingress-shop", "cilium-ingress"]) {

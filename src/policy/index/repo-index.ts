@@ -4,6 +4,7 @@ import type { Substitution } from "../render/flux-substitution.js";
 import { dnsProxyScopesOf } from "./dns-proxy.js";
 import type { DnsProxyScope } from "./dns-proxy.js";
 import type { KustomizeNote } from "../render/kustomize.js";
+import { applicationsOfSet } from "../render/application-set.js";
 import { installedChartsOf } from "../render/chart-releases.js";
 import { annotateReleases, unrenderedOutcomes } from "./chart-outcomes.js";
 import type { ChartOutcome } from "./chart-outcomes.js";
@@ -349,25 +350,35 @@ export function releasesFrom(view: ManifestView): ReleaseInfo[] {
       { kind: "HelmRelease", releaseName, chart, namespace: targetNamespace ?? namespace, location: manifest.location },
     ];
   }
-  if (manifest.kind === "Application" && group === "argoproj.io") {
-    const destinationNamespace = asString(at(value, ["spec", "destination"])?.namespace);
-    const sources = [spec?.source, ...asArray(spec?.sources)].map(asRecord).filter((s): s is Json => s !== undefined);
-    const helmSources = sources.filter((s) => s.chart !== undefined || s.helm !== undefined);
-    return helmSources.flatMap((source) => {
-      const releaseName = asString(asRecord(source.helm)?.releaseName) ?? name;
-      if (releaseName === undefined) return [];
-      return [
-        {
-          kind: "Application" as const,
-          releaseName,
-          chart: asString(source.chart),
-          namespace: destinationNamespace,
-          location: manifest.location,
-        },
-      ];
-    });
+  if (group !== "argoproj.io") return [];
+  if (manifest.kind === "Application") return applicationReleases(value, manifest.location);
+  // An ApplicationSet's list generators make Applications: their releases explain Service names as an Application's.
+  if (manifest.kind === "ApplicationSet") {
+    return applicationsOfSet(value).flatMap((application) => applicationReleases(application, manifest.location));
   }
   return [];
+}
+
+/** The Helm releases of an Argo CD Application's value: one per source with a chart or Helm settings. */
+function applicationReleases(value: Json, location: ReleaseInfo["location"]): ReleaseInfo[] {
+  const { name } = metadataOf(value);
+  const spec = asRecord(value.spec);
+  const destinationNamespace = asString(at(value, ["spec", "destination"])?.namespace);
+  const sources = [spec?.source, ...asArray(spec?.sources)].map(asRecord).filter((s): s is Json => s !== undefined);
+  const helmSources = sources.filter((s) => s.chart !== undefined || s.helm !== undefined);
+  return helmSources.flatMap((source) => {
+    const releaseName = asString(asRecord(source.helm)?.releaseName) ?? name;
+    if (releaseName === undefined) return [];
+    return [
+      {
+        kind: "Application" as const,
+        releaseName,
+        chart: asString(source.chart),
+        namespace: destinationNamespace,
+        location,
+      },
+    ];
+  });
 }
 
 // ---- the index ----
