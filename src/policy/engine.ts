@@ -288,6 +288,7 @@ export async function analyse(sources: readonly SourceFile[], options: AnalyseOp
     // A node reached through several aliases is judged at each use, but its text is one problem: reported once.
     let reportedHere: Set<string> | undefined;
     const reporter = (meta: RuleMeta, policy: Policy | null) => (report: Report) => {
+      // Never "off" here: rules turned off were left out of `rules` above.
       const override = config.rules[meta.id] as Exclude<Config["rules"][string], "off">;
       const fix = typeof report.fix === "object" ? report.fix : undefined;
       if (fix) fixes.add(fix);
