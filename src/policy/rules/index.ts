@@ -18,6 +18,7 @@ import { toServicesSelectorBacked } from "./to-services-selector-backed.js";
 import { toServicesWithToPorts } from "./to-services-with-to-ports.js";
 import { caveatedByUnappliedPatches } from "./unapplied-patches.js";
 import { uncheckedVariables } from "./unchecked-variables.js";
+import { unknownField } from "./unknown-field.js";
 
 const POLICY_AND_FILE_RULES: readonly Rule[] = [
   toServicesWithToPorts,
@@ -31,6 +32,7 @@ const POLICY_AND_FILE_RULES: readonly Rule[] = [
   icmpsWithToPorts,
   invalidSubjectSelector,
   invalidSelector,
+  unknownField,
   uncheckedVariables,
   invalidYaml,
   kustomizeNotApplied,

@@ -1,8 +1,9 @@
-// L7 rule shapes Cilium rejects at load time (pkg/policy/api/rule_validation.go: PortRule and L7Rules validation),
-// and L7 rules on deny rules, which the CRD schema does not have (the API server prunes them).
+// L7 rule shapes Cilium rejects at load time (pkg/policy/api/rule_validation.go: PortRule and L7Rules validation).
+// Deny rules have no L7 parts in the CRD schema: unknown-field names those.
 import { isScalar } from "yaml";
 import type { YAMLMap } from "yaml";
 import { rulesOf } from "../read/policy.js";
+import { isDenyRule } from "./deny-rules.js";
 import type { PolicyRule, PolicyRuleContext } from "./rule.js";
 import { hasItems, mapAt, mapItems, pairOf, seqItems } from "./yaml-access.js";
 
@@ -13,20 +14,9 @@ function present(map: YAMLMap, key: string): boolean {
   return value !== undefined && !(isScalar(value) && (value.value === null || value.value === ""));
 }
 
-function checkEntry(context: PolicyRuleContext, entry: YAMLMap, ingress: boolean, deny: boolean): void {
+function checkEntry(context: PolicyRuleContext, entry: YAMLMap, ingress: boolean): void {
   const rulesAt = pairOf(entry, "rules");
   const rules = mapAt(entry, "rules");
-  if (deny) {
-    if (rulesAt && rules && rules.items.length > 0) {
-      context.report({
-        at: rulesAt,
-        severity: "warning",
-        message:
-          "Deny rules cannot carry L7 rules (the CiliumNetworkPolicy schema has no `rules` there), so these are not enforced and the rule denies all traffic on these ports; deny by port only, or allow just the wanted requests with an L7 allow rule.",
-      });
-    }
-    return;
-  }
   const types = rules ? L7_TYPES.filter((type) => present(rules, type)) : [];
   if (rules && types.length > 1) {
     context.report({
@@ -76,15 +66,15 @@ export const invalidL7Rules: PolicyRule = {
     id: "invalid-l7-rules",
     defaultSeverity: "error",
     description:
-      "L7 rules Cilium rejects (several protocols in one entry, DNS on ingress, l7 without l7proto, listener conflicts) or deny rules with L7 rules.",
+      "L7 rules Cilium rejects: several protocols in one entry, DNS on ingress, l7 without l7proto, listener conflicts.",
     fixable: false,
   },
   scope: "policy",
   check(context) {
     for (const rule of rulesOf(context.policy)) {
+      if (isDenyRule(rule.direction)) continue;
       const ingress = rule.direction.startsWith("ingress");
-      const deny = rule.direction.endsWith("Deny");
-      for (const entry of mapItems(rule.node, "toPorts")) checkEntry(context, entry, ingress, deny);
+      for (const entry of mapItems(rule.node, "toPorts")) checkEntry(context, entry, ingress);
     }
   },
 };

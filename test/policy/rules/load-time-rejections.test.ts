@@ -41,7 +41,7 @@ describe("invalid-l7-rules", () => {
     expect(result[3]?.message).toContain("DNS rules are not allowed on ingress");
   });
 
-  it("warns about L7 rules on deny rules, and accepts ordinary L7 rules", async () => {
+  it("leaves L7 rules on deny rules to unknown-field, and accepts ordinary L7 rules", async () => {
     const deny = cnp(
       "deny",
       "app",
@@ -51,7 +51,10 @@ describe("invalid-l7-rules", () => {
         "      toPorts: [{ports: [{port: '80'}], rules: {http: [{method: GET}]}}]",
       ].join("\n"),
     );
-    expect((await findings(RULE, { "p.yaml": deny })).map((f) => f.severity)).toEqual(["warning"]);
+    expect(await findings(RULE, { "p.yaml": deny })).toEqual([]);
+    const unknown = await findings("unknown-field", { "p.yaml": deny });
+    expect(unknown.map((f) => [f.line, f.severity])).toEqual([[12, "warning"]]);
+    expect(unknown[0]?.message).toContain("`rules` is a field of allow rules, not of deny rules");
     const ok = cnp(
       "ok",
       "app",
@@ -66,7 +69,6 @@ describe("invalid-l7-rules", () => {
       ].join("\n"),
     );
     expect(await findings(RULE, { "p.yaml": ok })).toEqual([]);
-    expect(await findings(RULE, { "p.yaml": deny }, { rules: { [RULE]: "off" } })).toEqual([]);
   });
 });
 
