@@ -105,8 +105,9 @@ function check(
   for (const pair of node.items) {
     if (!isScalar(pair.key) || typeof pair.key.value !== "string") continue;
     const name = pair.key.value;
-    // A key holding a Flux variable is whatever the cluster substitutes: not this tool's to name.
-    if (name.includes("${")) continue;
+    // A key holding a Flux variable is whatever the cluster substitutes, and `$patch`, `$retainKeys`, … are
+    // kustomize's strategic-merge directives in a patch file: neither is this tool's to name.
+    if (name.includes("${") || name.startsWith("$")) continue;
     const field = fieldOf(shape, name);
     if (field === undefined) report(reportFor(pair, name, shape, fieldOf(counterpart, name) !== undefined, path));
     else check(pair.value, field, fieldOf(counterpart, name), [...path, name], report);

@@ -140,6 +140,15 @@ describe("unknown-field", () => {
     expect(found[1]!.message).toContain("`specs[1].egress[1]`");
   });
 
+  it("leaves kustomize's strategic-merge directives in a patch file alone", async () => {
+    const patch = cnp(
+      "patched",
+      "shop",
+      ["  egress:", "    - $patch: replace", "      toEntities: [world]"].join("\n"),
+    );
+    expect(await unknownFields({ "p.yaml": patch })).toEqual([]);
+  });
+
   it("leaves keys holding Flux variables alone, and says nothing when turned off", async () => {
     const variable = cnp(
       "vars",
