@@ -20,7 +20,7 @@ spec:
 `;
 
 function charts(files: Record<string, string>) {
-  return buildRepoIndex(parseSources(sources(files))).charts;
+  return buildRepoIndex(parseSources(sources(files))).charts ?? [];
 }
 
 describe("ciliumVersion from what the repository installs", () => {
@@ -29,6 +29,13 @@ describe("ciliumVersion from what the repository installs", () => {
       range: "1.17.2",
       source: "the repository installs Cilium 1.17.2 (HelmRelease at infra/cilium.yaml:6)",
     });
+  });
+
+  it("one HelmRelease installed twice (two Flux Kustomizations apply its file): its place is said once", () => {
+    const once = charts({ "infra/cilium.yaml": CILIUM_RELEASE });
+    expect(ciliumRangeOf(resolveConfig({}), [...once, ...once]).source).toBe(
+      "the repository installs Cilium 1.17.2 (HelmRelease at infra/cilium.yaml:6)",
+    );
   });
 
   it("an Argo CD Application and kustomize helmCharts naming ranges: their union", () => {
@@ -67,5 +74,48 @@ spec:
       range: ">=1.13",
       source: "default",
     });
+  });
+
+  // Seen in FlorisFeddema/homelab (apps/cilium/Chart.yaml) and rogerrum/k8s-gitops (infrastructure/cilium/Chart.yaml):
+  // an Argo CD Application installs a chart of the repository, named cilium at its own version 1.0.0, that pulls the
+  // real cilium chart in as a dependency. Reconstructed, not copied.
+  const UMBRELLA_APPLICATION = `apiVersion: argoproj.io/v1alpha1
+kind: Application
+metadata: {name: cilium, namespace: argocd}
+spec:
+  destination: {namespace: kube-system}
+  source: {repoURL: https://github.com/example/homelab, targetRevision: HEAD, path: infrastructure/cilium}
+`;
+  const umbrellaChart = (name: string, dependency: string) =>
+    `apiVersion: v2\nname: ${name}\nversion: 1.0.0\ndependencies:\n  - name: ${dependency}\n    version: "1.17.2"\n    repository: https://helm.cilium.io\n`;
+
+  it("a chart of the repository depending on the cilium chart: the dependency's version, not the chart's own", () => {
+    const installed = charts({
+      "apps/cilium.yaml": UMBRELLA_APPLICATION,
+      "infrastructure/cilium/Chart.yaml": umbrellaChart("cilium", "cilium"),
+    });
+    const expected = {
+      range: "1.17.2",
+      source:
+        "the repository installs Cilium 1.17.2 (Application at apps/cilium.yaml:1, through the dependency in infrastructure/cilium/Chart.yaml)",
+    };
+    expect(ciliumRangeOf(resolveConfig({}), installed)).toEqual(expected);
+    // Rendered, helm reports the umbrella's own version: still the dependency's.
+    const rendered = installed.map((outcome) => ({
+      ...outcome,
+      rendered: { chart: "cilium", version: "1.0.0", from: "infrastructure/cilium", installer: "Application" as const },
+    }));
+    expect(ciliumRangeOf(resolveConfig({}), rendered)).toEqual(expected);
+    // An umbrella of another name installs Cilium just the same; one without a cilium dependency installs none.
+    const networking = charts({
+      "apps/cilium.yaml": UMBRELLA_APPLICATION,
+      "infrastructure/cilium/Chart.yaml": umbrellaChart("networking", "cilium"),
+    });
+    expect(ciliumRangeOf(resolveConfig({}), networking).range).toBe("1.17.2");
+    const other = charts({
+      "apps/cilium.yaml": UMBRELLA_APPLICATION,
+      "infrastructure/cilium/Chart.yaml": umbrellaChart("networking", "metallb"),
+    });
+    expect(ciliumRangeOf(resolveConfig({}), other)).toEqual({ range: ">=1.13", source: "default" });
   });
 });

@@ -1,6 +1,7 @@
 // The Cilium versions the rules judge for: the configuration's range when it sets one, else what the repository
 // itself installs (a chart named `cilium` in a HelmRelease, an Argo CD Application or kustomize helmCharts: its
-// rendered version, or the exact version or range it names), else the default. Always with where it came from.
+// rendered version, or the exact version or range it names; a repository chart depending on the cilium chart: the
+// dependency's), else the default. Always with where it came from.
 import semver from "semver";
 import type { Config } from "../types.js";
 import { DEFAULT_CONFIG } from "../config.js";
@@ -15,11 +16,23 @@ export interface CiliumRange {
 
 const CILIUM_CHART = "cilium";
 
-/** The version an installation of the cilium chart pins: the rendered one, else the version or range it names. */
-function installedVersion(outcome: ChartOutcome): string | undefined {
-  if (outcome.rendered) return outcome.rendered.version.replace(/^v/, "");
-  const chart = outcome.installed.release?.chart;
-  return chart?.kind === "repository" ? chart.version : undefined;
+/**
+ * The Cilium versions an installation pins, with the words saying how: the cilium chart's rendered version, else the
+ * version or range it names; for a chart of the repository listing the cilium chart among its dependencies (an
+ * umbrella chart, often named cilium itself at a version of its own such as 1.0.0), the versions those name, never
+ * the umbrella's own.
+ */
+function installedVersions(outcome: ChartOutcome): { version: string; through?: string }[] {
+  const { installed } = outcome;
+  const subcharts = installed.dependencies?.charts.filter((chart) => chart.name === CILIUM_CHART) ?? [];
+  if (subcharts.length > 0) {
+    const through = `through the dependency in ${installed.dependencies?.chartFile ?? "Chart.yaml"}`;
+    return subcharts.flatMap((chart) => (chart.version === undefined ? [] : [{ version: chart.version, through }]));
+  }
+  if (installed.chartName !== CILIUM_CHART) return [];
+  if (outcome.rendered) return [{ version: outcome.rendered.version.replace(/^v/, "") }];
+  const chart = installed.release?.chart;
+  return chart?.kind === "repository" && chart.version !== undefined ? [{ version: chart.version }] : [];
 }
 
 /** Whether the configuration itself chose the range (the file or a command-line flag), not the defaults. */
@@ -34,14 +47,17 @@ export function ciliumRangeOf(
   if (configured(config)) return { range: config.ciliumVersion, source: "configuration (ciliumVersion)" };
   const found = new Map<string, string[]>();
   for (const outcome of charts) {
-    if (outcome.installed.chartName !== CILIUM_CHART) continue;
-    const version = installedVersion(outcome)?.trim();
-    if (version === undefined || semver.validRange(version, { loose: true }) === null) continue;
-    const { installer, location } = outcome.installed;
-    const where = `${installer === "kustomize" ? "kustomize helmCharts" : installer} at ${location.file}:${location.line}`;
-    const places = found.get(version) ?? [];
-    places.push(where);
-    found.set(version, places);
+    for (const pinned of installedVersions(outcome)) {
+      const version = pinned.version.trim();
+      if (semver.validRange(version, { loose: true }) === null) continue;
+      const { installer, location } = outcome.installed;
+      const where =
+        `${installer === "kustomize" ? "kustomize helmCharts" : installer} at ${location.file}:${location.line}` +
+        (pinned.through !== undefined ? `, ${pinned.through}` : "");
+      const places = found.get(version) ?? [];
+      if (!places.includes(where)) places.push(where);
+      found.set(version, places);
+    }
   }
   if (found.size === 0) return { range: DEFAULT_CONFIG.ciliumVersion, source: "default" };
   const versions = [...found.keys()].sort();

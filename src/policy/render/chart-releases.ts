@@ -18,6 +18,12 @@ import type { Substitution } from "./flux-substitution.js";
 import { asRecord } from "../records.js";
 
 /** One chart installation the repository declares, rendered or not. */
+/** The `dependencies` of a repository chart's Chart.yaml, as written (name, version or range, repository). */
+export interface ChartDependencies {
+  readonly chartFile: string;
+  readonly charts: readonly { readonly name: string; readonly version: string | undefined }[];
+}
+
 export interface InstalledChart {
   readonly key: string;
   readonly installer: ChartRelease["installer"];
@@ -37,6 +43,8 @@ export interface InstalledChart {
    * only what they reach in the render (a Service's name, selector or ports) is uncertain.
    */
   readonly unknownVariables?: readonly string[];
+  /** A chart of the repository: the charts its Chart.yaml pulls in as dependencies (an umbrella chart's subcharts). */
+  readonly dependencies?: ChartDependencies;
   /** kustomize `helmCharts`: the kustomizations' layers applied to the chart's output, per top-level kustomization. */
   readonly layers?: readonly { readonly root: string; readonly layers: readonly KustomizeLayer[] }[];
 }
@@ -154,11 +162,22 @@ class Lookup {
   }
 
   /** Whether a directory of the repository holds a chart (a Chart.yaml). */
-  chartAt(dir: string): { name: string | undefined; version: string | undefined } | undefined {
-    const chart = this.yamlFile(dir === "" ? "Chart.yaml" : `${dir}/Chart.yaml`);
+  chartAt(
+    dir: string,
+  ): { name: string | undefined; version: string | undefined; dependencies?: ChartDependencies } | undefined {
+    const chartFile = dir === "" ? "Chart.yaml" : `${dir}/Chart.yaml`;
+    const chart = this.yamlFile(chartFile);
     if (!chart) return undefined;
     const value = asRecord(chart.value);
-    return { name: text(value?.name), version: versionOf(value?.version) };
+    const charts = asArray(value?.dependencies).flatMap((raw) => {
+      const name = text(asRecord(raw)?.name);
+      return name === undefined ? [] : [{ name, version: versionOf(asRecord(raw)?.version) }];
+    });
+    return {
+      name: text(value?.name),
+      version: versionOf(value?.version),
+      ...(charts.length > 0 ? { dependencies: { chartFile, charts } } : {}),
+    };
   }
 }
 
@@ -263,6 +282,7 @@ function repositorySource(url: string, type: string | undefined): string {
 interface SourceAnswer {
   readonly chart?: ChartSource;
   readonly chartName?: string;
+  readonly dependencies?: ChartDependencies;
   readonly unrenderable?: string;
   readonly uncertain?: readonly string[];
 }
@@ -309,7 +329,7 @@ function fluxChartSpec(
         unrenderable: `chart path ${chart} of ${refKind} ${refName} holds no Chart.yaml in this repository`,
       };
     }
-    return { chartName: local.name ?? path.split("/").pop(), chart: { kind: "directory", path }, valuesFiles };
+    return { ...directorySource(path, local), valuesFiles };
   }
   return { chartName: chart, unrenderable: `chart ${chart}: source ${refKind ?? "?"} ${refName ?? "?"} is not read` };
 }
@@ -493,7 +513,7 @@ function applicationReleasesOf(manifest: Manifest, value: Json, key: string, loo
       const local = dir === undefined ? undefined : lookup.chartAt(dir);
       // A path source is a chart only when it holds a Chart.yaml (else: kustomize or plain manifests).
       if (dir === undefined || !local) return;
-      answer = { chartName: local.name ?? dir.split("/").pop(), chart: { kind: "directory", path: dir } };
+      answer = directorySource(dir, local);
       valuesDir = dir;
     } else return;
     const uncertain: string[] = [];
@@ -579,10 +599,11 @@ function kustomizeReleasesOf(file: ParsedFile, lookup: Lookup, inputs: ChartRele
     // kustomize uses a chart already in chartHome (pulled ones sit in <name>-<version>/<name>).
     const candidates = home === undefined ? [] : [`${home}/${chart}`, `${home}/${chart}-${version ?? ""}/${chart}`];
     const localDir = candidates.find((candidate) => lookup.chartAt(candidate) !== undefined);
+    const local = localDir === undefined ? undefined : lookup.chartAt(localDir);
     const repo = text(entry.repo);
     const source: SourceAnswer =
-      localDir !== undefined
-        ? { chartName: chart, chart: { kind: "directory", path: localDir } }
+      localDir !== undefined && local !== undefined
+        ? { ...directorySource(localDir, local), chartName: chart }
         : repo !== undefined
           ? { chartName: chart, chart: { kind: "repository", repository: repo, name: chart, version } }
           : { chartName: chart, unrenderable: `chart ${chart} is neither in ${chartHome} nor from a repo` };
@@ -643,6 +664,18 @@ function lineOfHelmChart(file: ParsedFile, position: number): number {
 
 // ---- assembling ----
 
+/** A chart directory of the repository: its name (else the directory's), and the dependencies its Chart.yaml lists. */
+function directorySource(
+  path: string,
+  local: { readonly name: string | undefined; readonly dependencies?: ChartDependencies },
+): SourceAnswer {
+  return {
+    chartName: local.name ?? path.split("/").pop(),
+    chart: { kind: "directory", path },
+    ...(local.dependencies ? { dependencies: local.dependencies } : {}),
+  };
+}
+
 function installed(parts: {
   key: string;
   installer: ChartRelease["installer"];
@@ -674,6 +707,7 @@ function installed(parts: {
     namespace: parts.namespace,
     location: parts.location,
     chartName: source.chartName,
+    ...(source.dependencies ? { dependencies: source.dependencies } : {}),
     release,
     ...(source.unrenderable !== undefined ? { unrenderable: source.unrenderable } : {}),
     uncertain: parts.uncertain,
