@@ -89,6 +89,13 @@ function helmEnvironment(workDir: string, limits: HelmLimits): NodeJS.ProcessEnv
 
 const DNS_LABEL = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
 
+/**
+ * API versions helm is given at most. A repository vendoring every CRD of a large operator shows a few thousand; a
+ * pull request applying tens of thousands of made-up kinds would otherwise make the spawn fail (E2BIG) for a reason
+ * nobody could read.
+ */
+export const MAX_API_VERSIONS = 4_096;
+
 /** Why helm must not be given these arguments (each comes from a pull request), or null. */
 export function invalidTemplateArguments(
   request: Pick<TemplateRequest, "releaseName" | "namespace" | "apiVersions">,
@@ -98,6 +105,9 @@ export function invalidTemplateArguments(
   }
   if (request.namespace.length > 63 || !DNS_LABEL.test(request.namespace)) {
     return `namespace "${request.namespace.slice(0, 70)}" is not a valid namespace`;
+  }
+  if (request.apiVersions.length > MAX_API_VERSIONS) {
+    return `the repository shows ${request.apiVersions.length} custom API versions, more than the ${MAX_API_VERSIONS} helm is given`;
   }
   const bad = request.apiVersions.find(
     (version) => !/^[A-Za-z0-9][A-Za-z0-9.\-/]*$/.test(version) || version.length > 253,

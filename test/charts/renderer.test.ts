@@ -20,6 +20,7 @@ import { afterAll, beforeAll, describe, expect, test } from "vitest";
 import { createChartRenderer } from "../../src/charts/renderer.js";
 import type { ChartRendererOptions } from "../../src/charts/renderer.js";
 import { diskRepositoryCharts } from "../../src/charts/repository-charts.js";
+import { MAX_API_VERSIONS } from "../../src/charts/helm.js";
 import type { ChartRelease, ChartRender } from "../../src/policy/api.js";
 import { HELM_BIN, hasHelm, hasSharedCharts, SHARED_CHARTS_DIR } from "../helpers/external.js";
 import { startHelmRepository } from "../helpers/helm-repository.js";
@@ -328,5 +329,20 @@ describe.skipIf(!ready)("chart renderer with the real helm", () => {
       release({ key: "r3", chart, apiVersions: ["--post-renderer=x"] }),
     ]);
     for (const result of results) expect(result.ok).toBe(false);
+  });
+
+  test("more custom API versions than helm is given: not rendered, saying how many", async () => {
+    const chart = {
+      kind: "repository" as const,
+      repository: "https://charts.example.com",
+      name: "vault",
+      version: "0.28.1",
+    };
+    const apiVersions = Array.from({ length: MAX_API_VERSIONS + 1 }, (_, i) => `k${i}.example.com/v1`);
+    const [result] = await renderer({ cacheDir: offlineCache() }).render([release({ chart, apiVersions })]);
+    expect(result).toMatchObject({
+      ok: false,
+      reason: `the repository shows ${MAX_API_VERSIONS + 1} custom API versions, more than the ${MAX_API_VERSIONS} helm is given`,
+    });
   });
 });
