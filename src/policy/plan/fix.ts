@@ -2,7 +2,6 @@
 // report carries the plan, so a finding's fix kind and the fix are the same object. `applyFixes` turns the plans into
 // file changes: text edits spliced into the original bytes, re-parsed and proven. Pure, like the analysis.
 import { isNode, isPair, isScalar, visit } from "yaml";
-import type { Document } from "yaml";
 import { positionOf } from "../read/manifests.js";
 import type { ParsedFile } from "../read/manifests.js";
 import { ruleValue, sharedTextReason } from "../read/policy.js";
@@ -105,8 +104,7 @@ export function planRuleFix(policy: Policy, rule: PolicyRule, context: PlanConte
     // A rule whose text other places share (anchors, aliases, merge keys) is left to a person.
     const shared =
       plan.kind === "rewrite"
-        ? (sharedTextReason(policy, rule) ??
-          anchorReadOutsideEgress(context.file.documents[base.target.documentIndex], base.target.path))
+        ? (sharedTextReason(policy, rule) ?? anchorReadOutsideEgress(context.file, base.target))
         : undefined;
     const planned = shared === undefined ? plan : { kind: "manual" as const, reason: shared, services: plan.services };
     return { entries, fix: { ...base, plan: planned } };
@@ -122,10 +120,11 @@ export function planRuleFix(policy: Policy, rule: PolicyRule, context: PlanConte
  * nothing. Said when planning, so the finding and `fix` agree (a person must rewrite it). Aliases inside egress rules
  * are left to the splice, which rewrites a rule aliasing a rewritten one together with it, or refuses the edit.
  */
-function anchorReadOutsideEgress(
-  document: Document.Parsed | undefined,
-  path: readonly (string | number)[],
-): string | undefined {
+function anchorReadOutsideEgress(file: ParsedFile, target: RuleFix["target"]): string | undefined {
+  // Without an `&` in the text there is no anchor: most files, and every file the quick reader reads.
+  if (!file.text.includes("&")) return undefined;
+  const document = file.documents[target.documentIndex];
+  const path = target.path;
   // The rule as written: the analysis reads it from the rendered view, where aliases are already followed.
   const written = document?.getIn(path, true);
   if (document === undefined || !isNode(written)) return undefined;
