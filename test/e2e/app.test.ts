@@ -202,7 +202,7 @@ describe("a pull request adding a toServices+toPorts policy", () => {
       state: "open",
       baseRef: pr.headRef,
       headRef: `cilium-policy-bot/pr-${pr.number}`,
-      title: `Rewrite toServices+toPorts to toEndpoints (#${pr.number})`,
+      title: `Rewrite toServices egress rules to toEndpoints (#${pr.number})`,
       draft: false,
     });
     expect(followUp.body).toContain("| <code>apps/shop/policy.yaml</code> |");

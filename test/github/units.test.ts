@@ -160,7 +160,7 @@ describe("follow-up commits", () => {
     const digest = changeSetDigest([a]);
     expect(changesTrailerOf(`Rewrite\n\nFollow-up for #1.\n\n${CHANGES_TRAILER}: ${digest}\n`)).toBe(digest);
     expect(changesTrailerOf(`Rewrite\n\nmentions ${CHANGES_TRAILER}: ${digest} in a sentence`)).toBeNull();
-    expect(changesTrailerOf("Rewrite toServices+toPorts to toEndpoints")).toBeNull();
+    expect(changesTrailerOf("Rewrite toServices egress rules to toEndpoints")).toBeNull();
   });
 
   test("a stale expectedHeadOid is recognised by GitHub's error type or message, nothing else", () => {

@@ -41,11 +41,12 @@ export function ruleMeta(id: string, extra: readonly RuleMeta[] = []): RuleMeta 
  * The rewrite that the fixable rules' reports carry, in words, said once for every shell: its name (the follow-up pull
  * request's title and commit, the suggestions on a fork's pull request, the CLI's `fix`) and what it does to a rule.
  */
+// Not "toServices+toPorts": a selector-backed toServices without toPorts is rewritten the same way (ranges below 1.17).
 export const REWRITE = {
-  title: "Rewrite toServices+toPorts to toEndpoints",
+  title: "Rewrite toServices egress rules to toEndpoints",
   effect:
     "Each rule is rewritten to `toEndpoints`, selecting the Service's pods by their labels and namespace, and keeps " +
-    "`toPorts` (with the Services' target ports). Nothing else in the files changes.",
+    "`toPorts`, where the rule has them, on the Services' target ports. Nothing else in the files changes.",
 } as const;
 
 /** The metadata of the rules whose reports carry the rewrite: what it fixes, each rule's description saying why. */
