@@ -114,6 +114,21 @@ describe("the app and the CLI on real repository shapes", () => {
       ["network/traefik/networkpolicy.yaml:11 warning"],
     ],
     ["egress to the Service Cilium makes for its Gateway", "cilium-gateway", ["front.yaml:26 failure"]],
+    [
+      "Cilium installed by an umbrella chart of the repository (its dependency 1.17.2, not its own 1.0.0)",
+      "umbrella-chart",
+      ["apps/cilium.yaml:4 notice", "infrastructure/network-policies/sonarr.yaml:11 notice"],
+    ],
+    [
+      "egress left default-allow with private ranges denied, the name read through an anchor",
+      "egress-deny-only",
+      ["kubernetes/apps/actions-runner-system/runners/home-ops/kustomization.yaml:1 notice"],
+    ],
+    [
+      "toEndpoints without a namespace, for pods another Flux Kustomization puts in another namespace",
+      "cross-namespace-endpoints",
+      ["kubernetes/apps/network/cloudflared/app/networkpolicy.yaml:12 warning"],
+    ],
   ])("%s: the same annotations from both", async (_name, dir, expected) => {
     const { fromApp, fromCli } = await bothShells(filesUnder(join(SHAPES, dir)));
     expect(fromApp).toEqual(fromCli);
