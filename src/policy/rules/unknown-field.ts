@@ -39,19 +39,21 @@ function lookalike(name: string, known: readonly string[]): string | undefined {
   });
 }
 
-/** A YAML path as people write it: spec.egress[0].toPorts[1]. */
-function pathText(path: readonly (string | number)[]): string {
-  return path.map((step, i) => (typeof step === "number" ? `[${step}]` : i === 0 ? step : `.${step}`)).join("");
+/** Where a node is, as a chain to the root: spelt out only for a report (most policies have none). */
+interface Place {
+  readonly parent: Place | undefined;
+  readonly step: string | number;
 }
 
-function reportFor(
-  pair: Pair,
-  name: string,
-  shape: ObjectShape,
-  allowOnly: boolean,
-  path: readonly (string | number)[],
-): Report {
-  const where = path.length === 0 ? "the policy" : `\`${pathText(path)}\``;
+/** A place as people write it: spec.egress[0].toPorts[1]. */
+function pathText(place: Place): string {
+  const steps: (string | number)[] = [];
+  for (let at: Place | undefined = place; at !== undefined; at = at.parent) steps.unshift(at.step);
+  return steps.map((step, i) => (typeof step === "number" ? `[${step}]` : i === 0 ? step : `.${step}`)).join("");
+}
+
+function reportFor(pair: Pair, name: string, shape: ObjectShape, allowOnly: boolean, place: Place | undefined): Report {
+  const where = place === undefined ? "the policy" : `\`${pathText(place)}\``;
   const consequence =
     "the API server refuses the policy for it under strict field validation (kubectl's default, server-side apply) and drops it otherwise, so Cilium never applies what it says";
   if (allowOnly) {
@@ -85,23 +87,27 @@ function fieldOf(shape: FieldShape | undefined, name: string): FieldShape | unde
 }
 
 /**
- * Reports the unknown fields of `node`, read as `shape`, at `path`. Inside a deny rule, `allow` is the same place in
+ * Reports the unknown fields of `node`, read as `shape`, at `place`. Inside a deny rule, `allow` is the same place in
  * an allow rule: a field only allow rules have is said to be one.
  */
 function check(
   node: unknown,
   shape: FieldShape,
   allow: FieldShape | undefined,
-  path: readonly (string | number)[],
+  place: Place | undefined,
   report: (report: Report) => void,
 ): void {
+  if (shape.kind === "scalar" || shape.kind === "labels") return;
   const counterpart = allowCounterpart(shape) ?? allow;
   if (shape.kind === "list") {
+    if (!isSeq(node)) return;
     const items = counterpart?.kind === "list" ? counterpart.items : undefined;
-    if (isSeq(node)) node.items.forEach((item, i) => check(item, shape.items, items, [...path, i], report));
+    for (let i = 0; i < node.items.length; i++) {
+      check(node.items[i], shape.items, items, { parent: place, step: i }, report);
+    }
     return;
   }
-  if (shape.kind !== "object" || !isMap(node)) return;
+  if (!isMap(node)) return;
   for (const pair of node.items) {
     if (!isScalar(pair.key) || typeof pair.key.value !== "string") continue;
     const name = pair.key.value;
@@ -109,8 +115,10 @@ function check(
     // kustomize's strategic-merge directives in a patch file: neither is this tool's to name.
     if (name.includes("${") || name.startsWith("$")) continue;
     const field = fieldOf(shape, name);
-    if (field === undefined) report(reportFor(pair, name, shape, fieldOf(counterpart, name) !== undefined, path));
-    else check(pair.value, field, fieldOf(counterpart, name), [...path, name], report);
+    if (field === undefined) report(reportFor(pair, name, shape, fieldOf(counterpart, name) !== undefined, place));
+    else if (field.kind !== "scalar" && field.kind !== "labels") {
+      check(pair.value, field, fieldOf(counterpart, name), { parent: place, step: name }, report);
+    }
   }
 }
 
@@ -124,6 +132,6 @@ export const unknownField: PolicyRule = {
   },
   scope: "policy",
   check(context) {
-    check(context.policy.node, POLICY, undefined, [], (report) => context.report(report));
+    check(context.policy.node, POLICY, undefined, undefined, (report) => context.report(report));
   },
 };
