@@ -411,6 +411,23 @@ spec:
     expect(plain?.note).toContain("guessed the conventional label app.kubernetes.io/name");
   });
 
+  // Seen in jgilfoil/home-cluster-like and ingress-nginx metrics shapes: `k8sService: {serviceName: x}` without a
+  // namespace, which Cilium matches in every namespace; the guess can only assume the policy's.
+  it("guessed for an entry without a namespace: the note says the namespace itself is assumed", () => {
+    const [guessed] = resolveServices(byName("redis"), context({}, { namespace: "web" }));
+    expect([guessed?.resolution, guessed?.namespace, guessed?.selector]).toEqual([
+      "guessed",
+      "web",
+      { "app.kubernetes.io/name": "redis" },
+    ]);
+    expect(guessed?.note).toMatch(
+      /^the entry names no namespace, so Cilium matches a Service redis in any namespace; assumed the policy's namespace web: /,
+    );
+    // Named, the namespace is the entry's: nothing assumed about it.
+    const [named] = resolveServices(byName("redis", "web"), context({}, { namespace: "web" }));
+    expect(named?.note).not.toContain("names no namespace");
+  });
+
   it("guessed: a Flux release naming its chart through chartRef explains the name as one naming it in spec.chart", () => {
     const ctx = context({
       "media/release.yaml": `apiVersion: helm.toolkit.fluxcd.io/v2

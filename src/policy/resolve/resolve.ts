@@ -532,7 +532,13 @@ function byName(entry: Extract<ServiceEntry, { by: "name" }>, context: ResolveCo
       }),
     );
   }
-  return [guess(name, guessNamespace, lookups)];
+  const guessed = guess(name, guessNamespace, lookups);
+  if (namespace !== undefined) return [guessed];
+  // Cilium matches an entry without a namespace in every namespace: the guess narrows it to one, and says so.
+  const assumed =
+    `the entry names no namespace, so Cilium matches a Service ${name} in any namespace; assumed the policy's ` +
+    `namespace ${guessNamespace}`;
+  return [{ ...guessed, note: guessed.note === undefined ? `${assumed}: verify` : `${assumed}: ${guessed.note}` }];
 }
 
 function bySelector(entry: Extract<ServiceEntry, { by: "selector" }>, context: ResolveContext): ResolvedService[] {
