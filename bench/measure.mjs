@@ -68,6 +68,9 @@ async function floor(quick) {
 }
 
 async function engine(which) {
+  // The V8 flags the CLI runs with (src/cli/v8-tuning.ts): the floor keeps node's defaults.
+  const tuning = await import(new URL("cli/v8-tuning.js", dist).href).catch(() => undefined);
+  tuning?.tuneV8ForOneShotRun();
   const { DEFAULT_CONFIG } = await import(new URL("policy/config.js", dist).href);
   const { analyse, applyFixes } = await import(new URL("policy/api.js", dist).href);
   const reader = await loadReader();

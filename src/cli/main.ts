@@ -6,6 +6,7 @@ import { exitCodeFor } from "./errors.js";
 import { registerFixCommand } from "./fix-command.js";
 import { registerImportServicesCommand } from "./import-services-command.js";
 import { registerScanCommand } from "./scan-command.js";
+import { tuneV8ForOneShotRun } from "./v8-tuning.js";
 
 function packageVersion(): string {
   // Two levels up from both src/cli and dist/cli.
@@ -37,4 +38,5 @@ async function main(argv: readonly string[]): Promise<void> {
   }
 }
 
+tuneV8ForOneShotRun();
 await main(process.argv);
