@@ -125,6 +125,11 @@ describe("the app and the CLI on real repository shapes", () => {
       ["kubernetes/apps/actions-runner-system/runners/home-ops/kustomization.yaml:1 notice"],
     ],
     [
+      "Argo CD directories of manifests, namespaced by their Applications' destinations",
+      "argo-directory",
+      ["manifests/argo/netpol-workflows-server.yaml:13 warning"],
+    ],
+    [
       "toEndpoints without a namespace, for pods another Flux Kustomization puts in another namespace",
       "cross-namespace-endpoints",
       ["kubernetes/apps/network/cloudflared/app/networkpolicy.yaml:12 warning"],

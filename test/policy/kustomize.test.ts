@@ -492,6 +492,72 @@ describe("Flux Kustomizations", () => {
   });
 });
 
+const ARGO_APP = (name: string, source: string, destination = "team") => `apiVersion: argoproj.io/v1alpha1
+kind: Application
+metadata: {name: ${name}, namespace: argocd}
+spec:
+  project: default
+  destination: {server: https://kubernetes.default.svc, namespace: ${destination}}
+  source:
+    repoURL: https://github.com/example/homelab.git
+    targetRevision: HEAD
+${source}`;
+
+describe("Argo CD Applications of a directory", () => {
+  it("destination.namespace goes to what names no namespace; the directory's own files, or all below with recurse", () => {
+    const result = summary(
+      parse({
+        "apps/web.yaml": ARGO_APP("web", "    path: manifests/web\n"),
+        "apps/deep.yaml": ARGO_APP("deep", "    path: manifests/deep\n    directory: {recurse: true}\n", "deep"),
+        "manifests/web/svc.yaml": SERVICE("web"),
+        "manifests/web/own.yaml": SERVICE("own", "  namespace: elsewhere\n"),
+        "manifests/web/sub/svc.yaml": SERVICE("below"),
+        "manifests/deep/a/b/svc.yaml": SERVICE("deeper"),
+        "manifests/deep/ns.yaml": "apiVersion: v1\nkind: Namespace\nmetadata: {name: deep}\n",
+        "manifests/deep/ccnp.yaml":
+          "apiVersion: cilium.io/v2\nkind: CiliumClusterwideNetworkPolicy\nmetadata: {name: all}\nspec: {endpointSelector: {}}\n",
+      }),
+    );
+    expect(result.services.map((s) => [s.name, s.namespace]).sort()).toEqual([
+      ["below", undefined],
+      ["deeper", "deep"],
+      ["own", "elsewhere"],
+      ["web", "team"],
+    ]);
+    // Not recursive by default: Argo CD does not apply manifests/web/sub, so nothing gives "below" a namespace.
+    expect(result.policies).toEqual([["undefined/all"]]);
+    expect(result.notes).toEqual([]);
+  });
+
+  it("a kustomization at the path is built, with the source's kustomize namespace and prefix, then the default", () => {
+    const result = summary(
+      parse({
+        "apps.yaml": [
+          ARGO_APP("kustomized", "    path: overlay\n    kustomize: {namePrefix: p-}\n"),
+          ARGO_APP("moved", "    path: moved\n    kustomize: {namespace: forced}\n"),
+          ARGO_APP("chart", "    path: chart\n"),
+          ARGO_APP("elsewhere", "    path: not/here\n"),
+        ].join("---\n"),
+        "overlay/kustomization.yaml": "resources: [svc.yaml, own.yaml]\n",
+        "overlay/svc.yaml": SERVICE("svc"),
+        "overlay/own.yaml": SERVICE("own", "  namespace: kept\n"),
+        "moved/kustomization.yaml": "resources: [svc.yaml]\n",
+        "moved/svc.yaml": SERVICE("moved", "  namespace: kept\n"),
+        "chart/Chart.yaml": "apiVersion: v2\nname: chart\nversion: 1.0.0\n",
+        "chart/svc.yaml": SERVICE("chart"),
+      }),
+    );
+    expect(result.services.map((s) => [s.name, s.namespace]).sort()).toEqual([
+      // A chart directory is its installer's (helm renders it), not a directory of manifests.
+      ["chart", undefined],
+      ["moved", "forced"],
+      ["p-own", "kept"],
+      ["p-svc", "team"],
+    ]);
+    expect(result.notes).toEqual([]);
+  });
+});
+
 describe("kustomization file names", () => {
   it("reads an extension-less `Kustomization` file through the engine, as kustomize does", () => {
     const files = parseSources(

@@ -411,8 +411,9 @@ spec:
     expect(plain?.note).toContain("guessed the conventional label app.kubernetes.io/name");
   });
 
-  // Seen in jgilfoil/home-cluster-like and ingress-nginx metrics shapes: `k8sService: {serviceName: x}` without a
-  // namespace, which Cilium matches in every namespace; the guess can only assume the policy's.
+  // A shape of the public home labs reconstructed in round 3: `k8sService: {serviceName: x}` without a namespace
+  // (an ingress controller's metrics Service, a VPN gateway), which Cilium matches in every namespace; the guess can
+  // only assume the policy's.
   it("guessed for an entry without a namespace: the note says the namespace itself is assumed", () => {
     const [guessed] = resolveServices(byName("redis"), context({}, { namespace: "web" }));
     expect([guessed?.resolution, guessed?.namespace, guessed?.selector]).toEqual([

@@ -31,6 +31,7 @@ import type {
   VariableSource,
 } from "./flux-substitution.js";
 import { asRecord, isRecord } from "../records.js";
+import { applicationsOfSet } from "./application-set.js";
 
 export { isKustomizationPath, KUSTOMIZATION_FILE_NAMES };
 
@@ -105,6 +106,13 @@ const CLUSTER_SCOPED_KINDS: ReadonlySet<string> = new Set([
   "ComponentStatus",
 ]);
 
+/** Cluster-scoped kinds kustomize does not know (it namespaces them), which the API server applies without one. */
+const CLUSTERWIDE_POLICY_KINDS: ReadonlySet<string> = new Set([
+  "CiliumClusterwideNetworkPolicy",
+  "CiliumClusterwideEnvoyConfig",
+  "CiliumCIDRGroup",
+]);
+
 /** Kinds whose name kustomize's prefix/suffix transformer never changes. */
 function keepsName(group: string, kind: string): boolean {
   return (
@@ -124,6 +132,11 @@ export interface KustomizeLayer {
   /** Path of the kustomization file. */
   readonly kustomization: string;
   readonly namespace: string | undefined;
+  /**
+   * The namespace given to a namespaced resource that has none after the inner layers (an Argo CD Application's
+   * `destination.namespace`); unlike `namespace`, it never moves a resource that names its own.
+   */
+  readonly defaultNamespace?: string;
   readonly namePrefix: string;
   readonly nameSuffix: string;
   /** In kustomize's order: each `labels` entry, then `commonLabels`. */
@@ -633,6 +646,14 @@ export function applyLayer(value: Mutable, layer: KustomizeLayer, copied?: Copie
     if (kind === "Namespace" && group === "") metadata.name = layer.namespace;
     else if (!CLUSTER_SCOPED_KINDS.has(kind)) metadata.namespace = layer.namespace;
   }
+  if (
+    layer.defaultNamespace !== undefined &&
+    (typeof metadata.namespace !== "string" || metadata.namespace === "") &&
+    !CLUSTER_SCOPED_KINDS.has(kind) &&
+    !CLUSTERWIDE_POLICY_KINDS.has(kind)
+  ) {
+    metadata.namespace = layer.defaultNamespace;
+  }
   if ((layer.namePrefix !== "" || layer.nameSuffix !== "") && !keepsName(group, kind)) {
     if (typeof metadata.name === "string") metadata.name = `${layer.namePrefix}${metadata.name}${layer.nameSuffix}`;
   }
@@ -775,6 +796,7 @@ export function renderKustomizations(files: readonly ParsedFile[]): KustomizeVie
   }
 
   for (const flux of fluxKustomizations(files, kustomizationOfDir, notes)) kustomizations.set(flux.path, flux);
+  for (const argo of argoDirectoryApplications(files, kustomizationOfDir)) kustomizations.set(argo.path, argo);
 
   const nonResourceFiles = new Set<string>();
   for (const kustomization of kustomizations.values()) {
@@ -972,6 +994,98 @@ export function renderKustomizations(files: readonly ParsedFile[]): KustomizeVie
   };
 }
 
+// ---- Argo CD Applications of a directory (argoproj.io): top-level kustomizations of their own ----
+
+const ARGO_GROUP = "argoproj.io";
+
+/** A non-empty string, else undefined. */
+function nonEmpty(value: unknown): string | undefined {
+  return typeof value === "string" && value !== "" ? value : undefined;
+}
+
+/**
+ * An Argo CD Application (or one an ApplicationSet's list generators make) whose source is a `path` of this
+ * repository that holds no chart: Argo CD builds the kustomization there (with the source's `kustomize.namespace`,
+ * `namePrefix`, `nameSuffix` and `commonLabels`), or applies the manifests of the directory (below it too with
+ * `directory.recurse`), and puts every namespaced resource that names no namespace in `destination.namespace`.
+ * Modelled as one more, outermost, kustomization whose namespace is only a default. A source whose repository is
+ * another one is told apart only by its path not being here; `directory.include`/`exclude`, Jsonnet and plugins are
+ * not modelled (such a source is left out, its files read as written).
+ */
+function argoDirectoryApplications(
+  files: readonly ParsedFile[],
+  kustomizationOfDir: ReadonlyMap<string, Kustomization>,
+): Kustomization[] {
+  const chartDirs = new Set(files.filter((file) => basename(file.path) === "Chart.yaml").map((f) => dirname(f.path)));
+  const result: Kustomization[] = [];
+  for (const file of files) {
+    for (const manifest of file.manifests) {
+      if (groupVersion(manifest.apiVersion).group !== ARGO_GROUP) continue;
+      const applications =
+        manifest.kind === "Application"
+          ? [manifest.value]
+          : manifest.kind === "ApplicationSet"
+            ? applicationsOfSet(manifest.value)
+            : [];
+      for (const [index, application] of applications.entries()) {
+        const spec = asRecord(application.spec) ?? {};
+        const destination = nonEmpty(asRecord(spec.destination)?.namespace);
+        const sources = Array.isArray(spec.sources) ? spec.sources : [spec.source];
+        for (const [position, raw] of sources.entries()) {
+          const source = asRecord(raw);
+          const path = nonEmpty(source?.path);
+          if (!source || path === undefined || source.chart !== undefined || source.plugin !== undefined) continue;
+          const directory = asRecord(source.directory);
+          if (directory && (directory.include !== undefined || directory.exclude !== undefined || directory.jsonnet))
+            continue;
+          const dir = joinPath("", path);
+          if (dir === undefined || chartDirs.has(dir)) continue;
+          const inside = (candidate: string) => (dir === "" ? true : candidate.startsWith(`${dir}/`));
+          const resources = kustomizationOfDir.has(dir)
+            ? ["."]
+            : files
+                .filter(
+                  (candidate) =>
+                    inside(candidate.path) &&
+                    candidate.manifests.length > 0 &&
+                    !isKustomizationPath(candidate.path) &&
+                    (directory?.recurse === true || dirname(candidate.path) === dir),
+                )
+                .map((candidate) => (dir === "" ? candidate.path : candidate.path.slice(dir.length + 1)))
+                .sort();
+          if (resources.length === 0) continue;
+          const kustomize = kustomizationOfDir.has(dir) ? asRecord(source.kustomize) : undefined;
+          const commonLabels = labelPairs(kustomize?.commonLabels);
+          const unapplied = ["patches", "components", "replicas"].filter((key) => kustomize?.[key] !== undefined);
+          const name = nonEmpty(asRecord(application.metadata)?.name) ?? "?";
+          result.push({
+            path: `${file.path}#${manifest.kind}/${manifest.name ?? "?"}/${index}/${name}/${position}`,
+            dir,
+            component: false,
+            resources,
+            components: [],
+            auxiliary: [],
+            layer: {
+              kustomization: file.path,
+              namespace: nonEmpty(kustomize?.namespace),
+              ...(destination !== undefined ? { defaultNamespace: destination } : {}),
+              namePrefix: nonEmpty(kustomize?.namePrefix) ?? "",
+              nameSuffix: nonEmpty(kustomize?.nameSuffix) ?? "",
+              labels:
+                Object.keys(commonLabels).length > 0
+                  ? [{ pairs: commonLabels, fieldSpecs: COMMON_LABELS_FIELD_SPECS }]
+                  : [],
+              unapplied: unapplied.map((key) => `kustomize.${key}`),
+              unappliedTargets: unapplied.map((key) => ({ field: `kustomize.${key}` })),
+            },
+          });
+        }
+      }
+    }
+  }
+  return result;
+}
+
 // ---- Flux post-build substitution (render/flux-substitution.ts) ----
 
 /** `kustomize.toolkit.fluxcd.io/substitute: disabled` as a label or an annotation of the rendered resource. */
@@ -1007,7 +1121,7 @@ function fluxSubstitutions(
   const namespaceOf = (manifest: Manifest): string | undefined => {
     const layers = inclusions.get(manifest)?.[0]?.layers ?? [];
     let namespace = manifest.namespace;
-    for (const layer of layers) namespace = layer.namespace ?? namespace;
+    for (const layer of layers) namespace = layer.namespace ?? namespace ?? layer.defaultNamespace;
     return namespace;
   };
   const memo = new Map<Manifest, Substitution | undefined>();
