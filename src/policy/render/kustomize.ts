@@ -1017,6 +1017,14 @@ function argoDirectoryApplications(
   kustomizationOfDir: ReadonlyMap<string, Kustomization>,
 ): Kustomization[] {
   const chartDirs = new Set(files.filter((file) => basename(file.path) === "Chart.yaml").map((f) => dirname(f.path)));
+  // The manifest files of each directory, found once: a repository may hold many Applications.
+  const manifestFilesOfDir = new Map<string, ParsedFile[]>();
+  for (const file of files) {
+    if (file.manifests.length === 0 || isKustomizationPath(file.path)) continue;
+    const list = manifestFilesOfDir.get(dirname(file.path));
+    if (list) list.push(file);
+    else manifestFilesOfDir.set(dirname(file.path), [file]);
+  }
   const result: Kustomization[] = [];
   for (const file of files) {
     for (const manifest of file.manifests) {
@@ -1041,18 +1049,13 @@ function argoDirectoryApplications(
           const dir = joinPath("", path);
           if (dir === undefined || chartDirs.has(dir)) continue;
           const inside = (candidate: string) => (dir === "" ? true : candidate.startsWith(`${dir}/`));
+          const below =
+            directory?.recurse === true
+              ? [...manifestFilesOfDir].flatMap(([of, list]) => (of === dir || inside(`${of}/`) ? list : []))
+              : (manifestFilesOfDir.get(dir) ?? []);
           const resources = kustomizationOfDir.has(dir)
             ? ["."]
-            : files
-                .filter(
-                  (candidate) =>
-                    inside(candidate.path) &&
-                    candidate.manifests.length > 0 &&
-                    !isKustomizationPath(candidate.path) &&
-                    (directory?.recurse === true || dirname(candidate.path) === dir),
-                )
-                .map((candidate) => (dir === "" ? candidate.path : candidate.path.slice(dir.length + 1)))
-                .sort();
+            : below.map((candidate) => (dir === "" ? candidate.path : candidate.path.slice(dir.length + 1))).sort();
           if (resources.length === 0) continue;
           const kustomize = kustomizationOfDir.has(dir) ? asRecord(source.kustomize) : undefined;
           const commonLabels = labelPairs(kustomize?.commonLabels);
