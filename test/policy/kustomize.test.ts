@@ -545,14 +545,21 @@ describe("Argo CD Applications of a directory", () => {
         "moved/svc.yaml": SERVICE("moved", "  namespace: kept\n"),
         "chart/Chart.yaml": "apiVersion: v2\nname: chart\nversion: 1.0.0\n",
         "chart/svc.yaml": SERVICE("chart"),
+        "chart/templates/plain.yaml": SERVICE("plain"),
+        "chart/templates/sub/deeper.yaml": SERVICE("deeper"),
+        "chart/templates/tests/probe.yaml": SERVICE("probe"),
       }),
     );
     expect(result.services.map((s) => [s.name, s.namespace]).sort()).toEqual([
-      // A chart directory is its installer's (helm renders it), not a directory of manifests.
+      // A chart directory: helm renders its templates, the plain ones as written, in the release's namespace; what
+      // is not a template, and helm's test hooks, are not applied.
       ["chart", undefined],
+      ["deeper", "team"],
       ["moved", "forced"],
       ["p-own", "kept"],
       ["p-svc", "team"],
+      ["plain", "team"],
+      ["probe", undefined],
     ]);
     expect(result.notes).toEqual([]);
   });

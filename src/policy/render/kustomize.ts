@@ -1007,7 +1007,8 @@ function nonEmpty(value: unknown): string | undefined {
  * An Argo CD Application (or one an ApplicationSet's list generators make) whose source is a `path` of this
  * repository that holds no chart: Argo CD builds the kustomization there (with the source's `kustomize.namespace`,
  * `namePrefix`, `nameSuffix` and `commonLabels`), or applies the manifests of the directory (below it too with
- * `directory.recurse`), and puts every namespaced resource that names no namespace in `destination.namespace`.
+ * `directory.recurse`), or renders the chart there (the templates without template actions are applied as written),
+ * and puts every namespaced resource that names no namespace in `destination.namespace`.
  * Modelled as one more, outermost, kustomization whose namespace is only a default. A source whose repository is
  * another one is told apart only by its path not being here; `directory.include`/`exclude`, Jsonnet and plugins are
  * not modelled (such a source is left out, its files read as written).
@@ -1047,17 +1048,25 @@ function argoDirectoryApplications(
           if (directory && (directory.include !== undefined || directory.exclude !== undefined || directory.jsonnet))
             continue;
           const dir = joinPath("", path);
-          if (dir === undefined || chartDirs.has(dir)) continue;
-          const inside = (candidate: string) => (dir === "" ? true : candidate.startsWith(`${dir}/`));
+          if (dir === undefined) continue;
+          const chart = chartDirs.has(dir);
+          // A chart of the repository: helm renders it (render/chart-releases.ts); its templates without template
+          // actions are what the cluster receives as written, in the release's namespace when they name none.
+          if (chart && destination === undefined) continue;
+          const root = chart ? (dir === "" ? "templates" : `${dir}/templates`) : dir;
+          const within = (of: string, top: string) => top === "" || of === top || of.startsWith(`${top}/`);
           const below =
-            directory?.recurse === true
-              ? [...manifestFilesOfDir].flatMap(([of, list]) => (of === dir || inside(`${of}/`) ? list : []))
+            chart || directory?.recurse === true
+              ? [...manifestFilesOfDir].flatMap(([of, list]) =>
+                  within(of, root) && !(chart && within(of, `${root}/tests`)) ? list : [],
+                )
               : (manifestFilesOfDir.get(dir) ?? []);
-          const resources = kustomizationOfDir.has(dir)
-            ? ["."]
-            : below.map((candidate) => (dir === "" ? candidate.path : candidate.path.slice(dir.length + 1))).sort();
+          const resources =
+            !chart && kustomizationOfDir.has(dir)
+              ? ["."]
+              : below.map((candidate) => (dir === "" ? candidate.path : candidate.path.slice(dir.length + 1))).sort();
           if (resources.length === 0) continue;
-          const kustomize = kustomizationOfDir.has(dir) ? asRecord(source.kustomize) : undefined;
+          const kustomize = !chart && kustomizationOfDir.has(dir) ? asRecord(source.kustomize) : undefined;
           const commonLabels = labelPairs(kustomize?.commonLabels);
           const unapplied = ["patches", "components", "replicas"].filter((key) => kustomize?.[key] !== undefined);
           const name = nonEmpty(asRecord(application.metadata)?.name) ?? "?";
