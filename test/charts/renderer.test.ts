@@ -316,13 +316,16 @@ describe.skipIf(!ready)("chart renderer with the real helm", () => {
     });
   });
 
+  /** A chart that is not in the cache: these releases are refused before anything would fetch it. */
+  const uncachedChart = {
+    kind: "repository" as const,
+    repository: "https://charts.example.com",
+    name: "vault",
+    version: "0.28.1",
+  };
+
   test("hostile release names and namespaces never reach helm as flags", async () => {
-    const chart = {
-      kind: "repository" as const,
-      repository: "https://charts.example.com",
-      name: "vault",
-      version: "0.28.1",
-    };
+    const chart = uncachedChart;
     const results = await renderer({ cacheDir: offlineCache() }).render([
       release({ chart, releaseName: "--post-renderer=/bin/sh" }),
       release({ key: "r2", chart, namespace: "--kubeconfig=/etc/x" }),
@@ -332,12 +335,7 @@ describe.skipIf(!ready)("chart renderer with the real helm", () => {
   });
 
   test("more custom API versions than helm is given: not rendered, saying how many", async () => {
-    const chart = {
-      kind: "repository" as const,
-      repository: "https://charts.example.com",
-      name: "vault",
-      version: "0.28.1",
-    };
+    const chart = uncachedChart;
     const apiVersions = Array.from({ length: MAX_API_VERSIONS + 1 }, (_, i) => `k${i}.example.com/v1`);
     const [result] = await renderer({ cacheDir: offlineCache() }).render([release({ chart, apiVersions })]);
     expect(result).toMatchObject({
