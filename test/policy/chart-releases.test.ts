@@ -490,6 +490,61 @@ spec:
   });
 });
 
+describe("Argo CD ApplicationSet git directory generator", () => {
+  // The shape of Argo CD home labs that install one chart of the repository per directory (apps/<name>/Chart.yaml),
+  // each in a namespace named after its directory. Reconstructed, not copied.
+  const GIT_SET = (goTemplate: boolean, name: string, namespace: string) => `apiVersion: argoproj.io/v1alpha1
+kind: ApplicationSet
+metadata: {name: apps, namespace: argocd}
+spec:
+  goTemplate: ${goTemplate}
+  generators:
+    - git:
+        repoURL: https://github.com/example/homelab.git
+        revision: HEAD
+        directories:
+          - path: apps/*
+          - path: apps/legacy
+            exclude: true
+  template:
+    metadata: {name: '${name}'}
+    spec:
+      project: default
+      source:
+        repoURL: https://github.com/example/homelab.git
+        targetRevision: HEAD
+        path: '{{${goTemplate ? ".path.path" : "path"}}}'
+      destination: {server: https://kubernetes.default.svc, namespace: '${namespace}'}
+`;
+  const CHART = (name: string) => `apiVersion: v2\nname: ${name}\nversion: 1.0.0\n`;
+  const repository = (set: string) => ({
+    "argo/apps.yaml": set,
+    "apps/web/Chart.yaml": CHART("web"),
+    "apps/db_main/Chart.yaml": CHART("db"),
+    "apps/legacy/Chart.yaml": CHART("legacy"),
+    "apps/web/templates/deep/x.yaml": "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: x}\n",
+    "other/Chart.yaml": CHART("other"),
+  });
+
+  it("one Application per matching directory of this repository, excluded ones aside, parameters substituted", () => {
+    const fast = installed(repository(GIT_SET(false, "{{path.basename}}", "{{path.basenameNormalized}}")));
+    expect(fast.map((c) => [c.releaseName, c.namespace, c.release?.chart])).toEqual([
+      ["db_main", "db-main", { kind: "directory", path: "apps/db_main" }],
+      ["web", "web", { kind: "directory", path: "apps/web" }],
+    ]);
+    const go = installed(repository(GIT_SET(true, "{{.path.basename}}", "{{.path.basename}}")));
+    expect(go.map((c) => [c.releaseName, c.namespace])).toEqual([
+      ["db_main", "db_main"],
+      ["web", "web"],
+    ]);
+    const segment = installed(repository(GIT_SET(false, "{{path[1]}}", "{{path[0]}}")));
+    expect(segment.map((c) => [c.releaseName, c.namespace])).toEqual([
+      ["db_main", "apps"],
+      ["web", "apps"],
+    ]);
+  });
+});
+
 describe("kustomize helmCharts", () => {
   it("name, repo, version, releaseName, namespace, valuesFile, valuesInline, additionalValuesFiles; local chartHome", () => {
     const root = index({

@@ -529,6 +529,32 @@ describe("Argo CD Applications of a directory", () => {
     expect(result.notes).toEqual([]);
   });
 
+  it("an ApplicationSet's git directory generator: one directory Application each, namespaced by its template", () => {
+    const result = summary(
+      parse({
+        "argo/set.yaml": `apiVersion: argoproj.io/v1alpha1
+kind: ApplicationSet
+metadata: {name: namespaces, namespace: argocd}
+spec:
+  generators:
+    - git: {repoURL: https://github.com/example/homelab.git, revision: HEAD, directories: [{path: namespaces/*}]}
+  template:
+    metadata: {name: '{{path.basename}}'}
+    spec:
+      project: default
+      source: {repoURL: https://github.com/example/homelab.git, targetRevision: HEAD, path: '{{path}}'}
+      destination: {server: https://kubernetes.default.svc, namespace: '{{path.basename}}'}
+`,
+        "namespaces/media/svc.yaml": SERVICE("plex"),
+        "namespaces/home/svc.yaml": SERVICE("hass"),
+      }),
+    );
+    expect(result.services.map((s) => [s.name, s.namespace]).sort()).toEqual([
+      ["hass", "home"],
+      ["plex", "media"],
+    ]);
+  });
+
   it("a kustomization at the path is built, with the source's kustomize namespace and prefix, then the default", () => {
     const result = summary(
       parse({

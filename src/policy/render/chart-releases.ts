@@ -8,7 +8,7 @@ import type { Manifest, ParsedFile } from "../read/manifests.js";
 import { MAX_ALIAS_COUNT, POLICY_KINDS } from "../read/manifests.js";
 import type { SourceLocation } from "../types.js";
 import type { ChartRelease, ChartSource } from "./chart-port.js";
-import { applicationsOfSet } from "./application-set.js";
+import { applicationsOfSet, repositoryDirectories } from "./application-set.js";
 import { mergeLayers, setValueAt, typedSetValue } from "./helm-values.js";
 import type { Values } from "./helm-values.js";
 import { joinPath } from "./kustomize.js";
@@ -107,6 +107,7 @@ function locationOf(manifest: Manifest): SourceLocation {
 class Lookup {
   private readonly byPath: Map<string, ParsedFile>;
   private readonly objects = new Map<string, Manifest[]>();
+  private directoryList: string[] | undefined;
 
   constructor(
     files: readonly ParsedFile[],
@@ -159,6 +160,12 @@ class Lookup {
     } catch {
       return undefined;
     }
+  }
+
+  /** The repository's directories (ApplicationSet git generators match them), found once when first asked. */
+  directories(): readonly string[] {
+    this.directoryList ??= repositoryDirectories(this.byPath.keys());
+    return this.directoryList;
   }
 
   /** Whether a directory of the repository holds a chart (a Chart.yaml). */
@@ -829,7 +836,7 @@ export function installedChartsOf(inputs: ChartReleaseInputs): InstalledChart[] 
           const release = helmReleaseOf(manifest, value, namespace, key, lookup);
           if (release) found.push(withRendering(release, rendering));
         } else {
-          const applications = isApplicationSet ? applicationsOfSet(value) : [value];
+          const applications = isApplicationSet ? applicationsOfSet(value, lookup.directories()) : [value];
           applications.forEach((application, index) => {
             const applicationKey = isApplicationSet ? `${key}/application${index}` : key;
             const releases = applicationReleasesOf(manifest, application, applicationKey, lookup);

@@ -31,7 +31,7 @@ import type {
   VariableSource,
 } from "./flux-substitution.js";
 import { asRecord, isRecord } from "../records.js";
-import { applicationsOfSet } from "./application-set.js";
+import { applicationsOfSet, repositoryDirectories } from "./application-set.js";
 
 export { isKustomizationPath, KUSTOMIZATION_FILE_NAMES };
 
@@ -771,13 +771,8 @@ interface Entry {
 export function renderKustomizations(files: readonly ParsedFile[]): KustomizeView {
   const notes: KustomizeNote[] = [];
   const byPath = new Map(files.map((file) => [file.path, file]));
-  const directories = new Set<string>();
-  for (const file of files) {
-    for (let dir = dirname(file.path); dir !== ""; dir = dirname(dir)) {
-      if (directories.has(dir)) break;
-      directories.add(dir);
-    }
-  }
+  const directoryList = repositoryDirectories(files.map((file) => file.path));
+  const directories = new Set(directoryList);
   const kustomizations = new Map<string, Kustomization>();
   const kustomizationOfDir = new Map<string, Kustomization>();
   for (const name of KUSTOMIZATION_FILE_NAMES) {
@@ -796,7 +791,9 @@ export function renderKustomizations(files: readonly ParsedFile[]): KustomizeVie
   }
 
   for (const flux of fluxKustomizations(files, kustomizationOfDir, notes)) kustomizations.set(flux.path, flux);
-  for (const argo of argoDirectoryApplications(files, kustomizationOfDir)) kustomizations.set(argo.path, argo);
+  for (const argo of argoDirectoryApplications(files, kustomizationOfDir, directoryList)) {
+    kustomizations.set(argo.path, argo);
+  }
 
   const nonResourceFiles = new Set<string>();
   for (const kustomization of kustomizations.values()) {
@@ -1016,6 +1013,7 @@ function nonEmpty(value: unknown): string | undefined {
 function argoDirectoryApplications(
   files: readonly ParsedFile[],
   kustomizationOfDir: ReadonlyMap<string, Kustomization>,
+  directories: readonly string[],
 ): Kustomization[] {
   const chartDirs = new Set(files.filter((file) => basename(file.path) === "Chart.yaml").map((f) => dirname(f.path)));
   // The manifest files of each directory, found once: a repository may hold many Applications.
@@ -1034,7 +1032,7 @@ function argoDirectoryApplications(
         manifest.kind === "Application"
           ? [manifest.value]
           : manifest.kind === "ApplicationSet"
-            ? applicationsOfSet(manifest.value)
+            ? applicationsOfSet(manifest.value, directories)
             : [];
       for (const [index, application] of applications.entries()) {
         const spec = asRecord(application.spec) ?? {};
