@@ -542,6 +542,18 @@ spec:
       ["db_main", "apps"],
       ["web", "apps"],
     ]);
+    // A leading slash, as Argo CD's examples write patterns; directories beginning with a dot are never generated;
+    // the normalized name is Argo CD's (lower case, dashes).
+    const rooted = installed({
+      ...repository(GIT_SET(false, "{{path.basename}}", "{{path.basenameNormalized}}").replace("apps/*", "/apps/*")),
+      "apps/.hidden/Chart.yaml": CHART("hidden"),
+      "apps/My_App/Chart.yaml": CHART("mine"),
+    });
+    expect(rooted.map((c) => [c.releaseName, c.namespace])).toEqual([
+      ["My_App", "my-app"],
+      ["db_main", "db-main"],
+      ["web", "web"],
+    ]);
   });
 });
 

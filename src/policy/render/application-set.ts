@@ -72,8 +72,9 @@ export function repositoryDirectories(paths: Iterable<string>): string[] {
 
 /**
  * The parameters a git directory generator gives each directory its `directories` patterns match (Go's path.Match:
- * `*` and `?` within one segment, character classes), less those an `exclude: true` entry matches: `path`,
- * `path.basename`, `path.basenameNormalized`, `path[n]`, flattened for fasttemplate and nested for Go templates.
+ * `*` and `?` within one segment, character classes), less those an `exclude: true` entry matches, as Argo CD's
+ * generator makes them: `path`, `path.basename`, `path.basenameNormalized`, `path[n]` for fasttemplate;
+ * `.path.path`, `.path.basename`, `.path.basenameNormalized`, `.path.segments` for Go templates.
  */
 function gitDirectoryElements(git: Json, directories: readonly string[], goTemplate: boolean): Json[] {
   const include: Minimatch[] = [];
@@ -81,7 +82,7 @@ function gitDirectoryElements(git: Json, directories: readonly string[], goTempl
   for (const raw of Array.isArray(git.directories) ? git.directories : []) {
     const entry = asRecord(raw);
     if (typeof entry?.path !== "string" || entry.path === "") continue;
-    const pattern = new Minimatch(entry.path.replace(/^\.\//, "").replace(/\/+$/, ""), {
+    const pattern = new Minimatch(entry.path.replace(/^(\.\/|\/)+/, "").replace(/\/+$/, ""), {
       noglobstar: true,
       nobrace: true,
       noext: true,
@@ -92,11 +93,22 @@ function gitDirectoryElements(git: Json, directories: readonly string[], goTempl
     (entry.exclude === true ? exclude : include).push(pattern);
   }
   return directories
-    .filter((dir) => include.some((m) => m.match(dir)) && !exclude.some((m) => m.match(dir)))
+    .filter(
+      (dir) =>
+        // Argo CD leaves out directories beginning with a dot (.git and the like).
+        !dir.split("/").some((segment) => segment.startsWith(".")) &&
+        include.some((m) => m.match(dir)) &&
+        !exclude.some((m) => m.match(dir)),
+    )
     .map((dir) => {
       const segments = dir.split("/");
       const basename = segments[segments.length - 1] ?? dir;
-      const basenameNormalized = basename.replace(/[^a-zA-Z0-9-]/g, "-");
+      // Argo CD's SanitizeName: lower case, anything but [-a-z0-9.] a dash, dashes and dots trimmed at the ends.
+      const basenameNormalized = basename
+        .toLowerCase()
+        .replace(/[^-a-z0-9.]/g, "-")
+        .slice(0, 253)
+        .replace(/^[-.]+|[-.]+$/g, "");
       if (goTemplate) return { path: { path: dir, basename, basenameNormalized, segments } };
       return {
         path: dir,
