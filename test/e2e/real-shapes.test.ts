@@ -125,6 +125,11 @@ describe("the app and the CLI on real repository shapes", () => {
       ["kubernetes/apps/actions-runner-system/runners/home-ops/kustomization.yaml:1 notice"],
     ],
     [
+      "an ApplicationSet deploying each directory of apps/ (an umbrella chart pinning Cilium 1.17, plain manifests)",
+      "appset-git-directories",
+      ["apps/web/networkpolicy.yaml:10 notice", "bootstrap/apps.yaml:5 notice"],
+    ],
+    [
       "Argo CD directories of manifests, namespaced by their Applications' destinations",
       "argo-directory",
       ["manifests/argo/netpol-workflows-server.yaml:13 warning"],
