@@ -76,6 +76,8 @@ export function readSourceFiles(root: string, progress?: Progress): SourceFile[]
   const files: SourceFile[] = [];
   // Git's view, the same as the app's (src/policy/read/file-filter.ts): tracked files are read even when ignored.
   const filter = new RepositoryFileFilter(trackedFiles(root));
+  // Every file is read into this buffer and decoded from it (readSource copies what it keeps).
+  const buffer = Buffer.allocUnsafe(MAX_POLICY_FILE_BYTES + 1);
   const walk = (dir: string, relativeDir: string) => {
     let entries;
     try {
@@ -94,7 +96,7 @@ export function readSourceFiles(root: string, progress?: Progress): SourceFile[]
         walk(prefix + entry.name, `${path}/`);
       } else if (entry.isFile()) {
         if (!isManifestPath(path) || !filter.includesFile(path)) continue;
-        files.push(readSource(prefix + entry.name, path));
+        files.push(readSource(prefix + entry.name, path, buffer));
         progress?.update(`reading files: ${files.length}`);
       } else if (isManifestPath(path) && filter.includesFile(path)) {
         // Symbolic links, FIFOs, sockets, devices: not followed, not read, but said (a policy there is unchecked).
@@ -109,20 +111,23 @@ export function readSourceFiles(root: string, progress?: Progress): SourceFile[]
 
 const utf8 = new TextDecoder("utf-8", { fatal: true, ignoreBOM: true });
 
-/** The text of bytes that are UTF-8 (the engine then holds one copy, not the bytes too); else the bytes, for it to say why. */
+/**
+ * The text of bytes that are UTF-8 (the engine then holds one copy, not the bytes too); else a copy of the bytes, for
+ * it to say why (`bytes` is a view of the buffer the next file is read into).
+ */
 function textOf(bytes: Uint8Array): Uint8Array | string {
   try {
     return utf8.decode(bytes);
   } catch {
-    return bytes;
+    return Uint8Array.from(bytes);
   }
 }
 
-function readSource(full: string, path: string): SourceFile {
+function readSource(full: string, path: string, buffer: Buffer): SourceFile {
   // Listed as a regular file; opened so that a file swapped for a link or a FIFO meanwhile is still not followed. The
   // size comes from the open file: no separate stat.
   try {
-    const read = readRegularFileUpTo(full, { maxBytes: MAX_POLICY_FILE_BYTES, scanLarger: true });
+    const read = readRegularFileUpTo(full, { maxBytes: MAX_POLICY_FILE_BYTES, scanLarger: true, into: buffer });
     if ("size" in read) {
       return {
         path,

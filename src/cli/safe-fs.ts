@@ -47,11 +47,14 @@ export class NotReadError extends CliError {}
  * The bytes of a regular file, or its size alone when it is over `maxBytes` (an open that fails: its own error),
  * never following a symbolic link (O_NOFOLLOW) and never blocking on a FIFO (O_NONBLOCK, then refused by its type).
  * With `root`, the file must also lie inside it once every link of its directories is resolved. One open, one fstat,
- * one read for a file that does not change meanwhile, one close: as cheap as reading it whole.
+ * one read for a file that does not change meanwhile, one close: as cheap as reading it whole. With `into` (at least
+ * `maxBytes + 1` bytes), the content is read into it rather than into a buffer of its own, so it is a view that the
+ * next read with the same buffer overwrites: the caller decodes or copies it first (one buffer for thousands of files
+ * saves an allocation per file).
  */
 export function readRegularFileUpTo(
   path: string,
-  options: { maxBytes: number; root?: string; scanLarger?: boolean },
+  options: { maxBytes: number; root?: string; scanLarger?: boolean; into?: Buffer },
 ): { readonly content: Buffer } | { readonly size: number; readonly holdsPolicy?: boolean } {
   let fd: number;
   try {
@@ -72,7 +75,11 @@ export function readRegularFileUpTo(
     }
     // Read to the end, but never past the limit, whatever the size said (a file may grow while it is read). Its
     // contents are written over before they are exposed, so the buffer need not be zeroed.
-    const buffer = Buffer.allocUnsafe(Math.min(options.maxBytes + 1, Math.max(stats.size, 0) + 1));
+    const capacity = Math.min(options.maxBytes + 1, Math.max(stats.size, 0) + 1);
+    const buffer =
+      options.into !== undefined && options.into.length > options.maxBytes
+        ? options.into.subarray(0, capacity)
+        : Buffer.allocUnsafe(capacity);
     let length = 0;
     for (;;) {
       if (length === buffer.length) return { size: length };

@@ -83,6 +83,24 @@ describe("readSourceFiles", () => {
     }
   });
 
+  it("keeps each non-UTF-8 file's own bytes, though every file is read into one buffer", () => {
+    const dir = mkdtempSync(join(tmpdir(), "cpb-decode-"));
+    try {
+      // Two files of the same length: were the bytes not copied, both would show the one read last.
+      const first = Buffer.from([0x61, 0x3a, 0x20, 0xe9, 0x0a]);
+      const second = Buffer.from([0x62, 0x3a, 0x20, 0xff, 0x0a]);
+      writeFileSync(join(dir, "one.yaml"), first);
+      writeFileSync(join(dir, "two.yaml"), second);
+      writeFileSync(join(dir, "three.yaml"), "c: 3\n");
+      const [one, three, two] = readSourceFiles(dir);
+      expect(Buffer.from(one!.content as Uint8Array).equals(first)).toBe(true);
+      expect(Buffer.from(two!.content as Uint8Array).equals(second)).toBe(true);
+      expect(three!.content).toBe("c: 3\n");
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
   it("fails with a CliError naming the path for a missing directory or a file", () => {
     expect(() => readSourceFiles(join(root, "missing"))).toThrow(CliError);
     expect(() => readSourceFiles(join(root, "missing"))).toThrow(/missing: no such file or directory/);
