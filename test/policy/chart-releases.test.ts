@@ -3,7 +3,7 @@ import { describe, expect, it } from "vitest";
 import { parseSources } from "../../src/policy/engine.js";
 import { buildRepoIndex } from "../../src/policy/index/repo-index.js";
 import { chartReleasesOf } from "../../src/policy/index/chart-index.js";
-import { MAX_GENERATED_APPLICATIONS } from "../../src/policy/render/application-set.js";
+import { MAX_GENERATED_APPLICATIONS, pathMatch } from "../../src/policy/render/application-set.js";
 import { fluxReleaseName } from "../../src/policy/render/chart-releases.js";
 import { parse } from "yaml";
 import { mergeLayers, mergeValues, parseValuePath, setValueAt } from "../../src/policy/render/helm-values.js";
@@ -542,18 +542,49 @@ spec:
       ["db_main", "apps"],
       ["web", "apps"],
     ]);
-    // A leading slash, as Argo CD's examples write patterns; directories beginning with a dot are never generated;
-    // the normalized name is Argo CD's (lower case, dashes).
-    const rooted = installed({
-      ...repository(GIT_SET(false, "{{path.basename}}", "{{path.basenameNormalized}}").replace("apps/*", "/apps/*")),
+    // Directories beginning with a dot are never generated; the normalized name is Argo CD's (lower case, dashes).
+    const more = installed({
+      ...repository(GIT_SET(false, "{{path.basename}}", "{{path.basenameNormalized}}")),
       "apps/.hidden/Chart.yaml": CHART("hidden"),
       "apps/My_App/Chart.yaml": CHART("mine"),
     });
-    expect(rooted.map((c) => [c.releaseName, c.namespace])).toEqual([
+    expect(more.map((c) => [c.releaseName, c.namespace])).toEqual([
       ["My_App", "my-app"],
       ["db_main", "db-main"],
       ["web", "web"],
     ]);
+    // Argo CD matches the repository's relative directory paths: a pattern with a leading slash matches none.
+    expect(installed(repository(GIT_SET(false, "{{path.basename}}", "x").replace("apps/*", "/apps/*")))).toEqual([]);
+  });
+});
+
+describe("pathMatch (Go's path.Match, as Argo CD's git directory generator uses it)", () => {
+  it("matches as Go does: stars and ? within a segment, classes, escapes; a malformed pattern matches nothing", () => {
+    const cases: [string, string, boolean][] = [
+      ["apps/*", "apps/web", true],
+      ["apps/*", "apps/web/sub", false],
+      ["apps/**", "apps/web/sub", false],
+      ["*/*", "apps/web", true],
+      ["*", "apps", true],
+      ["a*b*c", "axxbyyc", true],
+      ["a*b*c", "axxbyy", false],
+      ["apps/w?b", "apps/web", true],
+      ["apps/w?b", "apps/w/b", false],
+      ["apps/[a-f]*", "apps/db", true],
+      ["apps/[^a-f]*", "apps/db", false],
+      ["apps/[f|g]", "apps/g", true],
+      ["apps/\\*", "apps/*", true],
+      ["apps/\\*", "apps/x", false],
+      ["apps/[", "apps/x", false],
+      ["apps/[a-]", "apps/a", false],
+      ["/apps/*", "apps/web", false],
+    ];
+    expect(cases.map(([pattern, name]) => pathMatch(pattern, name))).toEqual(cases.map(([, , matched]) => matched));
+  });
+
+  it("answers a pattern of many stars against a long name (a backtracking regular expression would not return)", () => {
+    expect(pathMatch(`${"*a".repeat(30)}*b`, "a".repeat(4000))).toBe(false);
+    expect(pathMatch(`${"*a".repeat(30)}*b`, `${"a".repeat(4000)}b`)).toBe(true);
   });
 });
 

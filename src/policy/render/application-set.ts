@@ -3,7 +3,6 @@
 // directories of this repository a git generator's `directories` patterns match, and plain parameter references
 // (`{{.env}}` with goTemplate, `{{env}}` without) are expanded; an element whose template needs anything else (a
 // function, a pipeline, a missing key) makes no Application rather than a wrong one.
-import { Minimatch } from "minimatch";
 import { asRecord } from "../records.js";
 
 type Json = Readonly<Record<string, unknown>>;
@@ -71,34 +70,151 @@ export function repositoryDirectories(paths: Iterable<string>): string[] {
 }
 
 /**
+ * Go's path.Match, which Argo CD's git directory generator matches each directory with: `*` (any run of non-`/`
+ * characters), `?`, character classes (`[a-z]`, `[^…]`), `\\` escapes; a malformed pattern matches nothing. Ported
+ * as it is written (chunks matched left to right, a star retried at each position), so that its time stays
+ * proportional to the pattern's length times the name's, whatever a pull request writes; no regular expression.
+ */
+export function pathMatch(pattern: string, name: string): boolean {
+  let rest = pattern;
+  let remaining = name;
+  pattern: while (rest.length > 0) {
+    const { star, chunk, after } = scanChunk(rest);
+    rest = after;
+    if (star && chunk === "") return !remaining.includes("/");
+    const here = matchChunk(chunk, remaining);
+    if (here === BAD) return false;
+    if (here !== undefined && (here.length === 0 || rest.length > 0)) {
+      remaining = here;
+      continue;
+    }
+    if (star) {
+      for (let i = 0; i < remaining.length && remaining[i] !== "/"; i++) {
+        const skipped = matchChunk(chunk, remaining.slice(i + 1));
+        if (skipped === BAD) return false;
+        if (skipped !== undefined) {
+          if (rest.length === 0 && skipped.length > 0) continue;
+          remaining = skipped;
+          continue pattern;
+        }
+      }
+    }
+    return false;
+  }
+  return remaining.length === 0;
+}
+
+const BAD = Symbol("bad pattern");
+
+function scanChunk(pattern: string): { star: boolean; chunk: string; after: string } {
+  let start = 0;
+  while (pattern[start] === "*") start++;
+  let inRange = false;
+  let i = start;
+  for (; i < pattern.length; i++) {
+    const c = pattern[i];
+    if (c === "\\") {
+      if (i + 1 < pattern.length) i++;
+    } else if (c === "[") inRange = true;
+    else if (c === "]") inRange = false;
+    else if (c === "*" && !inRange) break;
+  }
+  return { star: start > 0, chunk: pattern.slice(start, i), after: pattern.slice(i) };
+}
+
+/** The name's rest after the chunk matched its start; undefined when it does not; BAD for a malformed chunk. */
+function matchChunk(chunk: string, name: string): string | undefined | typeof BAD {
+  const c = [...chunk];
+  const s = [...name];
+  let ci = 0;
+  let si = 0;
+  let failed = false;
+  while (ci < c.length) {
+    if (!failed && si >= s.length) failed = true;
+    const head = c[ci] as string;
+    if (head === "[") {
+      const r = failed ? undefined : s[si++];
+      ci++;
+      const negated = c[ci] === "^";
+      if (negated) ci++;
+      let matched = false;
+      let ranges = 0;
+      for (;;) {
+        if (c[ci] === "]" && ranges > 0) {
+          ci++;
+          break;
+        }
+        const lo = escaped(c, ci);
+        if (lo === undefined) return BAD;
+        ci = lo.next;
+        let hi = lo.char;
+        if (c[ci] === "-") {
+          const upper = escaped(c, ci + 1);
+          if (upper === undefined) return BAD;
+          ci = upper.next;
+          hi = upper.char;
+        }
+        if (r !== undefined && lo.char <= r && r <= hi) matched = true;
+        ranges++;
+      }
+      if (matched === negated) failed = true;
+    } else if (head === "?") {
+      if (!failed) {
+        if (s[si] === "/") failed = true;
+        si++;
+      }
+      ci++;
+    } else {
+      let literal = head;
+      if (head === "\\") {
+        ci++;
+        if (ci >= c.length) return BAD;
+        literal = c[ci] as string;
+      }
+      if (!failed) {
+        if (s[si] !== literal) failed = true;
+        si++;
+      }
+      ci++;
+    }
+  }
+  return failed ? undefined : s.slice(si).join("");
+}
+
+/** One class character at `at` (a `\\` escapes the next), and where the class goes on; undefined when malformed. */
+function escaped(chunk: readonly string[], at: number): { char: string; next: number } | undefined {
+  let i = at;
+  if (i >= chunk.length || chunk[i] === "-" || chunk[i] === "]") return undefined;
+  if (chunk[i] === "\\") {
+    i++;
+    if (i >= chunk.length) return undefined;
+  }
+  const char = chunk[i] as string;
+  if (i + 1 >= chunk.length) return undefined;
+  return { char, next: i + 1 };
+}
+
+/**
  * The parameters a git directory generator gives each directory its `directories` patterns match (Go's path.Match:
  * `*` and `?` within one segment, character classes), less those an `exclude: true` entry matches, as Argo CD's
  * generator makes them: `path`, `path.basename`, `path.basenameNormalized`, `path[n]` for fasttemplate;
  * `.path.path`, `.path.basename`, `.path.basenameNormalized`, `.path.segments` for Go templates.
  */
 function gitDirectoryElements(git: Json, directories: readonly string[], goTemplate: boolean): Json[] {
-  const include: Minimatch[] = [];
-  const exclude: Minimatch[] = [];
+  const include: string[] = [];
+  const exclude: string[] = [];
   for (const raw of Array.isArray(git.directories) ? git.directories : []) {
     const entry = asRecord(raw);
     if (typeof entry?.path !== "string" || entry.path === "") continue;
-    const pattern = new Minimatch(entry.path.replace(/^(\.\/|\/)+/, "").replace(/\/+$/, ""), {
-      noglobstar: true,
-      nobrace: true,
-      noext: true,
-      nonegate: true,
-      nocomment: true,
-      dot: true,
-    });
-    (entry.exclude === true ? exclude : include).push(pattern);
+    (entry.exclude === true ? exclude : include).push(entry.path);
   }
   return directories
     .filter(
       (dir) =>
         // Argo CD leaves out directories beginning with a dot (.git and the like).
         !dir.split("/").some((segment) => segment.startsWith(".")) &&
-        include.some((m) => m.match(dir)) &&
-        !exclude.some((m) => m.match(dir)),
+        include.some((pattern) => pathMatch(pattern, dir)) &&
+        !exclude.some((pattern) => pathMatch(pattern, dir)),
     )
     .map((dir) => {
       const segments = dir.split("/");
