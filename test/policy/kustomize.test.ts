@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { renderKustomizations } from "../../src/policy/render/kustomize.js";
+import { MAX_ARGO_DIRECTORY_SOURCES, renderKustomizations } from "../../src/policy/render/kustomize.js";
 import { isManifestPath, isPolicyManifest, parseManifestFile } from "../../src/policy/read/manifests.js";
 import { parseSources } from "../../src/policy/engine.js";
 import type { ParsedFile } from "../../src/policy/read/manifests.js";
@@ -527,6 +527,15 @@ describe("Argo CD Applications of a directory", () => {
     // Not recursive by default: Argo CD does not apply manifests/web/sub, so nothing gives "below" a namespace.
     expect(result.policies).toEqual([["undefined/all"]]);
     expect(result.notes).toEqual([]);
+  });
+
+  it("models at most MAX_ARGO_DIRECTORY_SOURCES directory sources (a pull request's Applications are untrusted)", () => {
+    const apps = Array.from({ length: MAX_ARGO_DIRECTORY_SOURCES + 5 }, (_, i) =>
+      ARGO_APP(`a${i}`, "    path: manifests\n    directory: {recurse: true}\n", `ns${i}`),
+    ).join("---\n");
+    const files = parse({ "apps.yaml": apps, "manifests/svc.yaml": SERVICE("svc") });
+    const [service] = files.find((file) => file.path === "manifests/svc.yaml")?.manifests ?? [];
+    expect(renderKustomizations(files).renderingsOf(service!)).toHaveLength(MAX_ARGO_DIRECTORY_SOURCES);
   });
 
   it("an ApplicationSet's git directory generator: one directory Application each, namespaced by its template", () => {

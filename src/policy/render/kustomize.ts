@@ -995,6 +995,12 @@ export function renderKustomizations(files: readonly ParsedFile[]): KustomizeVie
 
 const ARGO_GROUP = "argoproj.io";
 
+/**
+ * At most this many Argo CD directory sources are modelled: each is a top-level kustomization over its files, and a
+ * pull request's Applications are untrusted (thousands of recursive ones would multiply every file's renderings).
+ */
+export const MAX_ARGO_DIRECTORY_SOURCES = 512;
+
 /** A non-empty string, else undefined. */
 function nonEmpty(value: unknown): string | undefined {
   return typeof value === "string" && value !== "" ? value : undefined;
@@ -1064,6 +1070,7 @@ function argoDirectoryApplications(
               ? ["."]
               : below.map((candidate) => (dir === "" ? candidate.path : candidate.path.slice(dir.length + 1))).sort();
           if (resources.length === 0) continue;
+          if (result.length >= MAX_ARGO_DIRECTORY_SOURCES) return result;
           const kustomize = !chart && kustomizationOfDir.has(dir) ? asRecord(source.kustomize) : undefined;
           const commonLabels = labelPairs(kustomize?.commonLabels);
           const unapplied = ["patches", "components", "replicas"].filter((key) => kustomize?.[key] !== undefined);
