@@ -340,6 +340,32 @@ describe("quickParse", () => {
     expect(accepted).toBeGreaterThan(100);
   });
 
+  it("reads the core schema's words as it does, and other words starting with a letter as strings", () => {
+    const words = ["null", "Null", "NULL", "true", "True", "TRUE", "false", "False", "FALSE"];
+    const nearly = [
+      "nULL",
+      "nulls",
+      "tRUE",
+      "Truee",
+      "FALSEY",
+      "TCP",
+      "team-a",
+      "nginx",
+      "no",
+      "yes",
+      "on",
+      "off",
+      "n",
+      "T",
+    ];
+    for (const word of [...words, ...nearly]) {
+      expect(expectSameAsYaml(`a: ${word}\nb:\n  - ${word}\n`), word).toBe(true);
+    }
+    const value = (word: string) => quickValues(`a: ${word}\n`)!.documents[0]!.value.a;
+    expect(words.map(value)).toEqual([null, null, null, true, true, true, false, false, false]);
+    expect(nearly.map(value)).toEqual(nearly);
+  });
+
   it("declines what it does not read", () => {
     for (const text of [
       "a: &x 1\nb: *x\n",

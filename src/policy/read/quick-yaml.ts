@@ -50,6 +50,22 @@ const MAX_KEY_LENGTH = 1000;
 const ODD_CHARACTERS = /[\t\r\u0085\u2028\u2029\ufeff]/;
 /** Plain scalars the core schema may read as something else than a string are empty or start with one of these. */
 const MAYBE_NOT_STRING = /^[-+.0-9~nNtTfF]/;
+/** The core schema's null and boolean words: its only non-strings that start with a letter. */
+const CORE_WORDS: ReadonlySet<string> = new Set([
+  "null",
+  "Null",
+  "NULL",
+  "true",
+  "True",
+  "TRUE",
+  "false",
+  "False",
+  "FALSE",
+]);
+
+function isLetter(code: number): boolean {
+  return (code >= 97 && code <= 122) || (code >= 65 && code <= 90);
+}
 
 function isKeyStart(code: number): boolean {
   return (code >= 97 && code <= 122) || (code >= 65 && code <= 90) || (code >= 48 && code <= 57) || code === 95;
@@ -201,6 +217,9 @@ class Reader {
     this.resolvedFormat = undefined;
     this.resolvedNode = undefined;
     if (source !== "" && !MAYBE_NOT_STRING.test(source)) return source;
+    // Of the plain scalars starting with a letter ("TCP", "team-a", "nginx"), the core schema reads only these words
+    // as something else than a string: the others need no tag tried.
+    if (isLetter(source.charCodeAt(0)) && !CORE_WORDS.has(source)) return source;
     const tag = SCALAR_TAGS.find((candidate) => candidate.default === true && candidate.test?.test(source));
     if (!tag) return source;
     const resolved = tag.resolve(source, declined, RESOLVE_OPTIONS);
