@@ -529,6 +529,23 @@ describe("Argo CD Applications of a directory", () => {
     expect(result.notes).toEqual([]);
   });
 
+  it("the source's kustomize patches are not applied: said at the file holding the Application, by its name", () => {
+    const result = summary(
+      parse({
+        "apps.yaml": ARGO_APP(
+          "web",
+          "    path: web\n    kustomize:\n      patches: [{target: {kind: Service}, patch: '[]'}]\n",
+        ),
+        "web/kustomization.yaml": "resources: [svc.yaml]\n",
+        "web/svc.yaml": SERVICE("web"),
+      }),
+    );
+    expect(result.notes).toEqual(["apps.yaml: Application web: not applied here: kustomize.patches"]);
+    expect(result.index.services.map((s) => [s.name, s.namespace, s.unapplied])).toEqual([
+      ["web", "team", ["apps.yaml: kustomize.patches"]],
+    ]);
+  });
+
   it("models at most MAX_ARGO_DIRECTORY_SOURCES directory sources (a pull request's Applications are untrusted)", () => {
     const apps = Array.from({ length: MAX_ARGO_DIRECTORY_SOURCES + 5 }, (_, i) =>
       ARGO_APP(`a${i}`, "    path: manifests\n    directory: {recurse: true}\n", `ns${i}`),

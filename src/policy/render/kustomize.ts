@@ -276,6 +276,8 @@ interface Kustomization {
   readonly auxiliary: readonly string[];
   /** Whether it inflates Helm charts (`helmCharts`): their output is one more resource of it. */
   readonly charts?: boolean;
+  /** An Argo CD Application's: the file holding it and its name, where its notes are said. */
+  readonly object?: { readonly file: string; readonly name: string };
 }
 
 const UNAPPLIED_FIELDS = [
@@ -969,10 +971,12 @@ export function renderKustomizations(files: readonly ParsedFile[]): KustomizeVie
           : "not reachable from a top-level kustomization (cycle): its resources are read as written",
       });
     }
-    if (kustomization.layer.unapplied.length > 0) {
+    const { unapplied } = kustomization.layer;
+    if (unapplied.length > 0) {
+      const { object } = kustomization;
       notes.push({
-        file: kustomization.path,
-        message: `not applied here: ${kustomization.layer.unapplied.join(", ")}`,
+        file: object?.file ?? kustomization.path,
+        message: `${object ? `${object.name}: ` : ""}not applied here: ${unapplied.join(", ")}`,
       });
     }
   }
@@ -1079,6 +1083,7 @@ function argoDirectoryApplications(
             path: `${file.path}#${manifest.kind}/${manifest.name ?? "?"}/${index}/${name}/${position}`,
             dir,
             component: false,
+            object: { file: file.path, name: `${manifest.kind} ${name}` },
             resources,
             components: [],
             auxiliary: [],
