@@ -544,6 +544,22 @@ describe("Argo CD Applications of a directory", () => {
     expect(result.index.services.map((s) => [s.name, s.namespace, s.unapplied])).toEqual([
       ["web", "team", ["apps.yaml: kustomize.patches"]],
     ]);
+    // A patch targeting another kind leaves the Service alone; the source's components are applied.
+    const targeted = summary(
+      parse({
+        "apps.yaml": ARGO_APP(
+          "web",
+          "    path: web\n    kustomize:\n      components: [../labelled]\n      patches: [{target: {kind: Deployment}, patch: '[]'}]\n",
+        ),
+        "web/kustomization.yaml": "resources: [svc.yaml]\n",
+        "web/svc.yaml": SERVICE("web"),
+        "labelled/kustomization.yaml":
+          "apiVersion: kustomize.config.k8s.io/v1alpha1\nkind: Component\nnamePrefix: c-\n",
+      }),
+    );
+    expect(targeted.index.services.map((s) => [s.name, s.namespace, s.unapplied])).toEqual([
+      ["c-web", "team", undefined],
+    ]);
   });
 
   it("models at most MAX_ARGO_DIRECTORY_SOURCES directory sources (a pull request's Applications are untrusted)", () => {

@@ -1011,11 +1011,12 @@ function nonEmpty(value: unknown): string | undefined {
 }
 
 /**
- * An Argo CD Application (or one an ApplicationSet's list generators make) whose source is a `path` of this
- * repository that holds no chart: Argo CD builds the kustomization there (with the source's `kustomize.namespace`,
- * `namePrefix`, `nameSuffix` and `commonLabels`), or applies the manifests of the directory (below it too with
- * `directory.recurse`), or renders the chart there (the templates without template actions are applied as written),
- * and puts every namespaced resource that names no namespace in `destination.namespace`.
+ * An Argo CD Application (or one an ApplicationSet's generators make) whose source is a `path` of this repository:
+ * Argo CD builds the kustomization there (with the source's `kustomize.namespace`, `namePrefix`, `nameSuffix`,
+ * `commonLabels` and `components`; its `patches` are not applied, their targets flagged as a kustomization's), or
+ * applies the manifests of the directory (below it too with `directory.recurse`), or renders the chart there (the
+ * templates without template actions are applied as written), and puts every namespaced resource that names no
+ * namespace in `destination.namespace`.
  * Modelled as one more, outermost, kustomization whose namespace is only a default. A source whose repository is
  * another one is told apart only by its path not being here; `directory.include`/`exclude`, Jsonnet and plugins are
  * not modelled (such a source is left out, its files read as written).
@@ -1025,6 +1026,7 @@ function argoDirectoryApplications(
   kustomizationOfDir: ReadonlyMap<string, Kustomization>,
   directories: readonly string[],
 ): Kustomization[] {
+  const byPath = new Map(files.map((file) => [file.path, file]));
   const chartDirs = new Set(files.filter((file) => basename(file.path) === "Chart.yaml").map((f) => dirname(f.path)));
   // The manifest files of each directory, found once: a repository may hold many Applications.
   const manifestFilesOfDir = new Map<string, ParsedFile[]>();
@@ -1077,7 +1079,12 @@ function argoDirectoryApplications(
           if (result.length >= MAX_ARGO_DIRECTORY_SOURCES) return result;
           const kustomize = !chart && kustomizationOfDir.has(dir) ? asRecord(source.kustomize) : undefined;
           const commonLabels = labelPairs(kustomize?.commonLabels);
-          const unapplied = ["patches", "components", "replicas"].filter((key) => kustomize?.[key] !== undefined);
+          // The source's patches are kustomize's (a target, inline content): what their content says they change is
+          // read as for a kustomization's; its components are a kustomization's components.
+          const patchTargets = (kustomize ? unappliedTargetsOf(dir, kustomize, (at) => byPath.get(at)) : []).map(
+            (target) => ({ ...target, field: `kustomize.${target.field}` }),
+          );
+          const unapplied = [...new Set(patchTargets.map((target) => target.field))];
           const name = nonEmpty(asRecord(application.metadata)?.name) ?? "?";
           result.push({
             path: `${file.path}#${manifest.kind}/${manifest.name ?? "?"}/${index}/${name}/${position}`,
@@ -1085,7 +1092,7 @@ function argoDirectoryApplications(
             component: false,
             object: { file: file.path, name: `${manifest.kind} ${name}` },
             resources,
-            components: [],
+            components: strings(kustomize?.components),
             auxiliary: [],
             layer: {
               kustomization: file.path,
@@ -1097,8 +1104,8 @@ function argoDirectoryApplications(
                 Object.keys(commonLabels).length > 0
                   ? [{ pairs: commonLabels, fieldSpecs: COMMON_LABELS_FIELD_SPECS }]
                   : [],
-              unapplied: unapplied.map((key) => `kustomize.${key}`),
-              unappliedTargets: unapplied.map((key) => ({ field: `kustomize.${key}` })),
+              unapplied,
+              unappliedTargets: patchTargets,
             },
           });
         }
