@@ -475,6 +475,23 @@ describe("Flux Kustomizations", () => {
     expect(result.notes).toEqual(["flux.yaml: Flux Kustomization b: path not in this repository: ignored"]);
   });
 
+  it("its patches that are not applied are said at its file, by its name; postBuild and postBuild patches are applied", () => {
+    const valuesPatch =
+      "  patches:\n    - target: {kind: HelmRelease}\n      patch: '[{op: add, path: /spec/values/replicas, value: 2}]'\n";
+    const postBuildPatch =
+      "  patches:\n    - target: {kind: Kustomization}\n      patch: '[{op: add, path: /spec/postBuild, value: {substitute: {A: b}}}]'\n";
+    const result = summary(
+      parse({
+        "flux.yaml": [
+          FLUX("patched", `  path: ./apps\n${valuesPatch}`),
+          FLUX("substituted", `  path: ./apps\n  postBuild: {substitute: {X: y}}\n${postBuildPatch}`),
+        ].join("---\n"),
+        "apps/svc.yaml": SERVICE("svc"),
+      }),
+    );
+    expect(result.notes).toEqual(["flux.yaml: Flux Kustomization patched: not applied here: patches"]);
+  });
+
   it("postBuild substitution applies the variables it knows, and flags only the manifests still holding others", () => {
     const result = summary(
       parse({

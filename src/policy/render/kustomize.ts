@@ -276,8 +276,11 @@ interface Kustomization {
   readonly auxiliary: readonly string[];
   /** Whether it inflates Helm charts (`helmCharts`): their output is one more resource of it. */
   readonly charts?: boolean;
-  /** An Argo CD Application's: the file holding it and its name, where its notes are said. */
-  readonly object?: { readonly file: string; readonly name: string };
+  /**
+   * A Flux Kustomization's or an Argo CD Application's: the file holding it and its name, where its notes are said,
+   * and which of its unapplied fields are said (all when absent).
+   */
+  readonly object?: { readonly file: string; readonly name: string; readonly said?: readonly string[] };
 }
 
 const UNAPPLIED_FIELDS = [
@@ -731,10 +734,23 @@ function fluxKustomizations(
         const field = spec[key];
         return Array.isArray(field) ? field.length > 0 : field !== undefined && field !== null;
       });
+      const postBuildPatches = postBuildPatchesOf(
+        spec,
+        () => undefined,
+        (why) => notes.push({ file: file.path, message: why }),
+      );
+      // Said at the Flux Kustomization: what it does not apply, its postBuild aside (applied) and its patches when
+      // every one of them is a patch setting postBuild on the Flux Kustomizations it applies (applied too).
+      const patchFields = ["patches", "patchesStrategicMerge", "patchesJson6902"];
+      const patchCount = patchFields.reduce((sum, key) => sum + (Array.isArray(spec[key]) ? spec[key].length : 0), 0);
+      const said = unapplied.filter(
+        (key) => key !== "postBuild" && !(patchFields.includes(key) && patchCount <= postBuildPatches.length),
+      );
       result.push({
         path: id,
         dir,
         component: false,
+        object: { file: file.path, name: `Flux Kustomization ${manifest.name ?? "?"}`, said },
         resources,
         components: strings(spec.components),
         auxiliary: [],
@@ -751,11 +767,7 @@ function fluxKustomizations(
           ],
           flux: { manifest, postBuild: readPostBuild(spec.postBuild) },
           // Flux adds its own patches to the kustomization it builds: they reach the Flux Kustomizations it applies.
-          postBuildPatches: postBuildPatchesOf(
-            spec,
-            () => undefined,
-            (why) => notes.push({ file: file.path, message: why }),
-          ),
+          postBuildPatches,
         },
       });
     }
@@ -971,9 +983,9 @@ export function renderKustomizations(files: readonly ParsedFile[]): KustomizeVie
           : "not reachable from a top-level kustomization (cycle): its resources are read as written",
       });
     }
-    const { unapplied } = kustomization.layer;
+    const { object } = kustomization;
+    const unapplied = object?.said ?? kustomization.layer.unapplied;
     if (unapplied.length > 0) {
-      const { object } = kustomization;
       notes.push({
         file: object?.file ?? kustomization.path,
         message: `${object ? `${object.name}: ` : ""}not applied here: ${unapplied.join(", ")}`,
