@@ -61,12 +61,24 @@ export function fixKindOf(fix: RuleFix | undefined): FixKind {
   }
 }
 
-/** `unresolved: skip` means no guesses at all: a guess becomes a rule left for a human. */
-function applyUnresolvedPolicy(services: readonly ResolvedService[], config: Config): ResolvedService[] {
-  if (config.unresolved !== "skip") return [...services];
-  return services.map((s) =>
-    s.resolution === "guessed" ? { ...s, resolution: "manual", note: "no certain answer (unresolved: skip)" } : s,
-  );
+/**
+ * Where no guess is written: with `unresolved: skip`, and where every Cilium version judged (1.17 and later)
+ * translates toServices itself, so the rule already works as written and a wrong guess would break it or select
+ * other pods. A guess then becomes a rule left for a human, saying why.
+ */
+function applyUnresolvedPolicy(
+  services: readonly ResolvedService[],
+  config: Config,
+  plan: PlanOptions,
+): ResolvedService[] {
+  const why =
+    config.unresolved === "skip"
+      ? "no certain answer (unresolved: skip)"
+      : !plan.translateSelectorServices
+        ? "no certain answer, and every Cilium version judged (1.17 and later) enforces this rule as written, so no guess is written into it"
+        : undefined;
+  if (why === undefined) return [...services];
+  return services.map((s) => (s.resolution === "guessed" ? { ...s, resolution: "manual", note: why } : s));
 }
 
 function toServicesLine(file: ParsedFile, rule: PolicyRule): number {
@@ -96,7 +108,7 @@ export function planRuleFix(policy: Policy, rule: PolicyRule, context: PlanConte
     const resolveContext: ResolveContext = { policy, lookups: context.lookups, config: context.config };
     entries = written.map((entry) => ({
       entry,
-      services: applyUnresolvedPolicy(context.resolve(entry, resolveContext), context.config),
+      services: applyUnresolvedPolicy(context.resolve(entry, resolveContext), context.config, context.plan),
     }));
     if (rule.direction !== "egress" || !needsRewrite(value, context.plan)) return { entries, fix: undefined };
     const plan = planRule(value, entries, context.plan);

@@ -44,7 +44,8 @@ export type RulePlan =
 export interface PlanOptions {
   /**
    * Whether the Cilium range includes versions below 1.17, where `toServices` without `toPorts` works only for
-   * selector-less Services: rules naming a Service with a selector are rewritten even without `toPorts`.
+   * selector-less Services: rules naming a Service with a selector are rewritten even without `toPorts`. Where it
+   * does not, Cilium translates every such rule itself, and no guessed selector is written into one.
    */
   readonly translateSelectorServices: boolean;
 }

@@ -71,6 +71,22 @@ describe(RULE, () => {
     expect(mixed?.severity).toBe("error");
   });
 
+  it("writes no guess into a rule every version judged enforces as written (1.17 and later)", async () => {
+    const [native] = await findings(RULE, { "p.yaml": vaultPolicy }, { ciliumVersion: ">=1.17" });
+    expect(native?.fix).toBe("manual");
+    const [older] = await findings(RULE, { "p.yaml": vaultPolicy }, { ciliumVersion: ">=1.16" });
+    expect(older?.fix).toBe("guessed");
+    // A Service the repository defines is still rewritten: the same selector Cilium would use.
+    const service =
+      "apiVersion: v1\nkind: Service\nmetadata: {name: cluster-vault, namespace: vault}\nspec: {selector: {app: vault}}\n";
+    const [known] = await findings(
+      RULE,
+      { "p.yaml": vaultPolicy, "vault/svc.yaml": service },
+      { ciliumVersion: ">=1.17" },
+    );
+    expect(known?.fix).toBe("auto");
+  });
+
   it("marks the fix auto when the Service is in the repository or the config, guessed otherwise", async () => {
     expect((await findings(RULE, { "p.yaml": vaultPolicy }))[0]?.fix).toBe("guessed");
     const configured = await findings(
