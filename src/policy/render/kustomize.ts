@@ -1038,6 +1038,11 @@ function argoDirectoryApplications(
   kustomizationOfDir: ReadonlyMap<string, Kustomization>,
   directories: readonly string[],
 ): Kustomization[] {
+  // Most repositories hold no Argo CD object: nothing below is worth building for them.
+  const argoFiles = files.filter((file) =>
+    file.manifests.some((manifest) => groupVersion(manifest.apiVersion).group === ARGO_GROUP),
+  );
+  if (argoFiles.length === 0) return [];
   const byPath = new Map(files.map((file) => [file.path, file]));
   const chartDirs = new Set(files.filter((file) => basename(file.path) === "Chart.yaml").map((f) => dirname(f.path)));
   // The manifest files of each directory, found once: a repository may hold many Applications.
@@ -1049,7 +1054,7 @@ function argoDirectoryApplications(
     else manifestFilesOfDir.set(dirname(file.path), [file]);
   }
   const result: Kustomization[] = [];
-  for (const file of files) {
+  for (const file of argoFiles) {
     for (const manifest of file.manifests) {
       if (groupVersion(manifest.apiVersion).group !== ARGO_GROUP) continue;
       const applications =
