@@ -105,16 +105,24 @@ function locationOf(manifest: Manifest): SourceLocation {
 // ---- the repository's files, by what installers look up ----
 
 class Lookup {
-  private readonly byPath: Map<string, ParsedFile>;
-  private readonly objects = new Map<string, Manifest[]>();
+  // Built when an installer first asks: most files of most repositories install nothing.
+  #byPath: Map<string, ParsedFile> | undefined;
+  #objects: Map<string, Manifest[]> | undefined;
   private directoryList: string[] | undefined;
 
   constructor(
-    files: readonly ParsedFile[],
+    private readonly files: readonly ParsedFile[],
     private readonly namespaceOf: (manifest: Manifest) => string | undefined,
-  ) {
-    this.byPath = new Map(files.map((file) => [file.path, file]));
-    for (const file of files) {
+  ) {}
+
+  private get byPath(): Map<string, ParsedFile> {
+    return (this.#byPath ??= new Map(this.files.map((file) => [file.path, file])));
+  }
+
+  private get objects(): Map<string, Manifest[]> {
+    if (this.#objects) return this.#objects;
+    this.#objects = new Map();
+    for (const file of this.files) {
       for (const manifest of file.manifests) {
         if (!LOOKED_UP_KINDS.has(manifest.kind) || manifest.name === undefined) continue;
         this.add(manifest);
@@ -124,13 +132,14 @@ class Lookup {
         for (const generated of generatedObjects(file, (path) => this.byPath.get(path))) this.add(generated);
       }
     }
+    return this.#objects;
   }
 
   private add(manifest: Manifest): void {
     const key = `${manifest.kind}/${manifest.name ?? ""}`;
-    const list = this.objects.get(key);
+    const list = this.#objects!.get(key);
     if (list) list.push(manifest);
-    else this.objects.set(key, [manifest]);
+    else this.#objects!.set(key, [manifest]);
   }
 
   /** The object of that kind and name in that namespace (rendered); one without a namespace when none has it. */
