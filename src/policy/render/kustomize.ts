@@ -230,6 +230,10 @@ function basename(path: string): string {
 
 /** Joins a relative reference to a directory; undefined when it leaves the repository. */
 export function joinPath(dir: string, reference: string): string | undefined {
+  // Most references name a file or directory beside the kustomization: nothing to resolve.
+  if (reference !== "" && reference !== "." && reference !== ".." && !reference.includes("/")) {
+    return dir === "" ? reference : `${dir}/${reference}`;
+  }
   const segments = dir === "" ? [] : dir.split("/");
   for (const segment of reference.split("/")) {
     if (segment === "" || segment === ".") continue;
@@ -785,12 +789,17 @@ interface Entry {
 export function renderKustomizations(files: readonly ParsedFile[]): KustomizeView {
   const notes: KustomizeNote[] = [];
   const byPath = new Map(files.map((file) => [file.path, file]));
-  const directoryList = repositoryDirectories(files.map((file) => file.path));
-  const directories = new Set(directoryList);
+  // The repository's directories, found when first asked (a reference to a directory without a kustomization, an
+  // ApplicationSet's git directories).
+  let directoryList: readonly string[] | undefined;
+  const allDirectories = () => (directoryList ??= repositoryDirectories(files.map((file) => file.path)));
+  let directorySet: ReadonlySet<string> | undefined;
+  const isDirectory = (path: string) => (directorySet ??= new Set(allDirectories())).has(path);
   const kustomizations = new Map<string, Kustomization>();
   const kustomizationOfDir = new Map<string, Kustomization>();
+  const kustomizationFiles = files.filter((file) => isKustomizationPath(file.path));
   for (const name of KUSTOMIZATION_FILE_NAMES) {
-    for (const file of files) {
+    for (const file of kustomizationFiles) {
       if (basename(file.path) !== name) continue;
       const dir = dirname(file.path);
       if (kustomizationOfDir.has(dir)) {
@@ -805,7 +814,7 @@ export function renderKustomizations(files: readonly ParsedFile[]): KustomizeVie
   }
 
   for (const flux of fluxKustomizations(files, kustomizationOfDir, notes)) kustomizations.set(flux.path, flux);
-  for (const argo of argoDirectoryApplications(files, kustomizationOfDir, directoryList)) {
+  for (const argo of argoDirectoryApplications(files, kustomizationOfDir, allDirectories)) {
     kustomizations.set(argo.path, argo);
   }
 
@@ -828,7 +837,7 @@ export function renderKustomizations(files: readonly ParsedFile[]): KustomizeVie
     if (file) return { file };
     const kustomization = path === undefined ? undefined : kustomizationOfDir.get(path);
     if (kustomization) return { kustomization };
-    const what = path !== undefined && directories.has(path) ? "a directory without a kustomization" : "not found";
+    const what = path !== undefined && isDirectory(path) ? "a directory without a kustomization" : "not found";
     notes.push({ file: from.path, message: `${reference}: ${what}: ignored` });
     return undefined;
   };
@@ -1036,7 +1045,7 @@ function nonEmpty(value: unknown): string | undefined {
 function argoDirectoryApplications(
   files: readonly ParsedFile[],
   kustomizationOfDir: ReadonlyMap<string, Kustomization>,
-  directories: readonly string[],
+  directories: () => readonly string[],
 ): Kustomization[] {
   // Most repositories hold no Argo CD object: nothing below is worth building for them.
   const argoFiles = files.filter((file) =>
@@ -1061,7 +1070,7 @@ function argoDirectoryApplications(
         manifest.kind === "Application"
           ? [manifest.value]
           : manifest.kind === "ApplicationSet"
-            ? applicationsOfSet(manifest.value, directories)
+            ? applicationsOfSet(manifest.value, directories())
             : [];
       for (const [index, application] of applications.entries()) {
         const spec = asRecord(application.spec) ?? {};
