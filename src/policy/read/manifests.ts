@@ -11,8 +11,8 @@ export const MAX_FILE_BYTES = 1024 * 1024;
  * Those are read up to this size; the shells hand the engine the content of every manifest up to it.
  */
 export const MAX_POLICY_FILE_BYTES = 8 * 1024 * 1024;
-/** Alias expansion budget per document: bounds YAML "billion laughs" bombs. */
-export const MAX_ALIAS_COUNT = 100;
+export { MAX_ALIAS_COUNT } from "./plain-value.js";
+import { MAX_ALIAS_COUNT } from "./plain-value.js";
 /**
  * Deepest collection nesting read. The yaml package composes documents recursively: a few thousand levels overflow
  * the stack, and near that limit V8 may even abort the process. Real manifests stay far below (CRD schemas: ~60).

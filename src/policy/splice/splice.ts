@@ -4,7 +4,7 @@
 // applied.
 import { Document, isAlias, isMap, isNode, isPair, isScalar, isSeq, parseAllDocuments, visit } from "yaml";
 import type { EmptyStream, Node, Pair, Scalar, YAMLMap, YAMLSeq } from "yaml";
-import { MAX_ALIAS_COUNT } from "../read/manifests.js";
+import { documentValue } from "../read/plain-value.js";
 import { quickParse } from "../read/quick-yaml.js";
 import type { PlannedRule, RuleValue } from "../plan/rewrite.js";
 import { deepEqual } from "../plan/rewrite.js";
@@ -305,10 +305,6 @@ function parseDocuments(text: string): Document.Parsed[] | EmptyStream {
   return quickParse(text)?.documents ?? parseAllDocuments(text, { prettyErrors: false, merge: true });
 }
 
-function toJs(document: Document.Parsed): unknown {
-  return document.toJS({ maxAliasCount: MAX_ALIAS_COUNT });
-}
-
 function setIn(root: unknown, path: readonly (string | number)[], value: unknown): void {
   let at = root as Record<string | number, unknown>;
   for (const key of path.slice(0, -1)) at = at[key] as Record<string | number, unknown>;
@@ -387,7 +383,7 @@ export function spliceRules(text: string, items: readonly SpliceItem[]): { text:
     const documents = parseDocuments(text);
     if (!Array.isArray(documents)) throw new SpliceError("the file is empty");
     const style = detectStyle(text, documents);
-    const expected = structuredClone(documents.map(toJs));
+    const expected = documents.map(documentValue);
     const edits: Edit[] = [];
     const appendsBySeq = new Map<YAMLSeq, { rules: PlannedRule[]; flowRule: boolean }>();
     items.forEach(({ at, plan }, i) => {
@@ -457,7 +453,7 @@ export function spliceRule(text: string, at: RuleLocator, plan: SplicePlan): Spl
     if (!isMap(rule) || !isSeq(seq)) throw new SpliceError("the rule is not where it was found");
     const style = detectStyle(text, documents);
 
-    const expected = structuredClone(documents.map(toJs));
+    const expected = documents.map(documentValue);
     setIn(expected[at.documentIndex], at.path, plan.inPlace.value);
     const list = getIn(expected[at.documentIndex], at.path.slice(0, -1)) as RuleValue[];
     const appended: PlannedRule[] = [];
@@ -501,7 +497,7 @@ function verify(before: string, after: string, edits: readonly Edit[], expected:
       throw new SpliceError(`the rewritten file does not parse: ${document.errors[0]?.message}`);
     let value: unknown;
     try {
-      value = toJs(document);
+      value = documentValue(document);
     } catch (error) {
       throw new SpliceError(`the rewritten file does not parse: ${(error as Error).message}`);
     }

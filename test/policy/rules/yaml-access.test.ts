@@ -1,4 +1,5 @@
-// plain() reads most trees itself instead of through yaml's toJS: it must give exactly what toJS gives.
+// plain() and documentValue() read most trees themselves instead of through yaml's toJS: they must give exactly what
+// toJS gives (documentValue its errors too).
 import { readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { inspect, isDeepStrictEqual } from "node:util";
@@ -8,6 +9,7 @@ import { isCollection, isPair, parseAllDocuments, visit } from "yaml";
 import type { Document, Node } from "yaml";
 import { MAX_ALIAS_COUNT } from "../../../src/policy/read/manifests.js";
 import { quickParse } from "../../../src/policy/read/quick-yaml.js";
+import { documentValue } from "../../../src/policy/read/plain-value.js";
 import { plain } from "../../../src/policy/rules/yaml-access.js";
 import { CILIUM_EXAMPLES_DIR, hasShared, PROJECT_ROOT } from "../../helpers/external.js";
 
@@ -24,6 +26,21 @@ function expectAsToJS(documents: readonly Document.Parsed[], where: string): num
   let compared = 0;
   for (const document of documents) {
     if (document.errors.length > 0) continue;
+    // The whole document, as the rewrite's proof reads it: toJS's value, or its error.
+    const whole = (read: () => unknown) => {
+      try {
+        return { value: read() };
+      } catch (error) {
+        return { error: (error as Error).message };
+      }
+    };
+    const asDocument = whole(() => documentValue(document));
+    const byToJS = whole(() => document.toJS({ maxAliasCount: MAX_ALIAS_COUNT }));
+    if (!isDeepStrictEqual(asDocument, byToJS)) {
+      expect.fail(
+        `${where}: documentValue gave ${inspect(asDocument, { depth: 9 })}, toJS ${inspect(byToJS, { depth: 9 })}`,
+      );
+    }
     visit(document, {
       Node(_key, node) {
         if (!isCollection(node) || isPair(node)) return;
@@ -44,6 +61,16 @@ function expectAsToJS(documents: readonly Document.Parsed[], where: string): num
   }
   return compared;
 }
+
+describe("documentValue", () => {
+  it("throws where toJS throws (an alias bomb), so the rewrite's proof never compares nothing with nothing", () => {
+    const bomb = ["a: &a [x, x, x, x, x, x, x, x, x, x]", "b: &b [*a, *a, *a, *a, *a, *a, *a, *a, *a, *a]"];
+    bomb.push("c: &c [*b, *b, *b, *b, *b, *b, *b, *b, *b, *b]", "d: [*c, *c, *c, *c, *c, *c, *c, *c, *c, *c]");
+    const [document] = parseAllDocuments(`${bomb.join("\n")}\n`) as Document.Parsed[];
+    expect(() => document!.toJS({ maxAliasCount: MAX_ALIAS_COUNT })).toThrow();
+    expect(() => documentValue(document!)).toThrow();
+  });
+});
 
 describe("plain", () => {
   it("gives what toJS gives for every collection of the project's YAML files, as the yaml package and the quick reader read them", () => {
