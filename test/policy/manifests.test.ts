@@ -61,6 +61,26 @@ describe("parseManifestFile", () => {
     expect(file.problems[0]?.message).toMatch(/alias/i);
   });
 
+  it("points an unresolved alias's problem at the alias, not at its document", () => {
+    const text = [
+      "---",
+      "apiVersion: v1",
+      "kind: ConfigMap",
+      "metadata:",
+      "  name: app",
+      "data:",
+      "  a: *app",
+      "",
+    ].join("\n");
+    const file = parseManifestFile(source("alias.yaml", text));
+    expect(file.problems).toEqual([
+      {
+        message: "document not read: Unresolved alias (the anchor must be set before the alias): app",
+        position: { line: 7, column: 6 },
+      },
+    ]);
+  });
+
   it("skips binary, non-UTF-8 and oversized files", () => {
     expect(parseManifestFile(source("b.yaml", new Uint8Array([0x61, 0, 0x62]))).skipped).toBe("binary");
     expect(parseManifestFile(source("l.yaml", new Uint8Array([0x61, 0xff, 0xfe, 0x62]))).skipped).toBe("not-utf8");

@@ -1,5 +1,5 @@
 // A file → its YAML documents and the Kubernetes objects in them, with source positions on every node.
-import { Composer, isMap, isSeq, Lexer, LineCounter, Parser } from "yaml";
+import { Composer, isMap, isSeq, Lexer, LineCounter, Parser, visit } from "yaml";
 import type { CST, Document, Node, YAMLMap } from "yaml";
 import { quickOutline, quickParse, quickValues } from "./quick-yaml.js";
 import type { Position, SourceFile, SourceLocation } from "../types.js";
@@ -200,6 +200,21 @@ function isListKind(kind: unknown): boolean {
 /** What identifies a manifest and where it sits: all but its node and value, which may be read on demand. */
 type ManifestIdentity = Omit<Manifest, "node" | "value">;
 
+/** The alias toJS could not resolve ("Unresolved alias …: name"), for a problem to point at it, not at its document. */
+function failingAlias(document: Document.Parsed, error: unknown): Node | undefined {
+  const name = /^Unresolved alias\b.*: (\S+)$/.exec(error instanceof Error ? error.message.split("\n")[0]! : "")?.[1];
+  if (name === undefined) return undefined;
+  let found: Node | undefined;
+  visit(document, {
+    Alias(_key, alias) {
+      if (alias.source !== name) return undefined;
+      found = alias;
+      return visit.BREAK;
+    },
+  });
+  return found;
+}
+
 /** A document root's identity from its outline, for files whose values and nodes are read on demand. */
 function identityFromOutline(
   file: Pick<ParsedFile, "path" | "lineCounter">,
@@ -345,7 +360,7 @@ export function parseManifestFileIn(source: SourceFile, options: { chartTemplate
     } catch (error) {
       problems.push({
         message: `document not read: ${(error as Error).message.split("\n")[0]}`,
-        position: positionOf(fileRef, root),
+        position: positionOf(fileRef, failingAlias(document, error) ?? root),
       });
       return;
     }
