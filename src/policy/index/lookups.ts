@@ -7,10 +7,14 @@ import type { Manifest } from "../read/manifests.js";
 import type { KustomizeNote } from "../render/kustomize.js";
 import { matchesLabels, parseSelectorKey } from "../selectors.js";
 import type { EndpointsInfo, LabelSelector, ServiceInfo, WorkloadInfo } from "../types.js";
+import type { ChartOutcome } from "./chart-outcomes.js";
 import type { RepoIndex } from "./repo-index.js";
 
 /** What the lookups read of an index (tests hand-build these). */
-export type IndexedRepository = Pick<RepoIndex, "services" | "workloads" | "endpoints" | "releases" | "notes">;
+export type IndexedRepository = Pick<
+  RepoIndex,
+  "services" | "workloads" | "endpoints" | "releases" | "notes" | "charts"
+>;
 
 const NONE: readonly never[] = [];
 
@@ -42,6 +46,7 @@ export class IndexLookups {
   #endpointsByService?: ReadonlyMap<string, readonly EndpointsInfo[]>;
   #notesByFile?: ReadonlyMap<string, readonly KustomizeNote[]>;
   #notesByPolicy?: ReadonlyMap<Manifest, readonly KustomizeNote[]>;
+  #chartsByFile?: ReadonlyMap<string, readonly ChartOutcome[]>;
 
   constructor(readonly index: IndexedRepository) {}
 
@@ -122,6 +127,12 @@ export class IndexLookups {
       (note) => [note.file],
     );
     return this.#notesByFile.get(file) ?? NONE;
+  }
+
+  /** The charts whose installer (HelmRelease, Application, kustomization) is in a file. */
+  chartsInstalledIn(file: string): readonly ChartOutcome[] {
+    this.#chartsByFile ??= groupBy(this.index.charts ?? NONE, (outcome) => [outcome.installed.location.file]);
+    return this.#chartsByFile.get(file) ?? NONE;
   }
 
   /** The kustomize fields this engine does not apply that may change a policy in every rendering of it. */

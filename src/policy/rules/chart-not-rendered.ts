@@ -13,9 +13,9 @@ export const chartNotRendered: FileRule = {
   },
   scope: "file",
   check(context) {
-    for (const outcome of context.index.charts ?? []) {
+    for (const outcome of context.lookups.chartsInstalledIn(context.file.path)) {
       const { installed } = outcome;
-      if (outcome.rendered || installed.location.file !== context.file.path) continue;
+      if (outcome.rendered) continue;
       const release = `${installed.namespace}/${installed.releaseName}`;
       const chart = describeChart(installed);
       const reason = outcome.reason ?? "unknown reason";
