@@ -180,11 +180,33 @@ function flowText(value: unknown, style: TextStyle): string {
 }
 
 /** The comment lines a flow-style rewrite puts above the line holding `offset`. */
-function commentLinesAbove(text: string, offset: number, notes: readonly string[]): Edit | undefined {
+/** Whether the line of `owner` (a rule, or the sequence rules are appended to) holds nothing before it but indentation and dashes. */
+function startsItsLine(text: string, owner: number): boolean {
+  return /^[ \t]*(?:-[ \t]+)*$/.test(text.slice(lineStartOf(text, owner), owner));
+}
+
+/** Notes as comment lines above the line of `owner`, at its indentation. */
+function commentLinesAbove(text: string, owner: number, notes: readonly string[]): Edit | undefined {
   if (notes.length === 0) return undefined;
-  const start = lineStartOf(text, offset);
+  const start = lineStartOf(text, owner);
   const indent = /^[ \t]*/.exec(text.slice(start))?.[0] ?? "";
   return { start, end: start, text: notes.map((note) => `${indent}#${note}\n`).join("") };
+}
+
+/**
+ * Notes as comments inside a flow collection whose line holds more than it (a one-line JSON document, where a line
+ * above would be outside the rule's bytes): each ends its line, and what follows goes on, indented, on the next.
+ */
+function inlineComments(text: string, owner: number, notes: readonly string[]): string {
+  const indent = /^[ \t]*/.exec(text.slice(lineStartOf(text, owner)))?.[0] ?? "";
+  return notes.map((note) => `#${note}\n${indent}  `).join("");
+}
+
+/** The notes of a flow edit at `offset` in the rule or sequence at `owner`: above its line, or inside it. */
+function flowNotes(text: string, offset: number, owner: number, notes: readonly string[]): Edit | undefined {
+  if (notes.length === 0) return undefined;
+  if (startsItsLine(text, owner)) return commentLinesAbove(text, owner, notes);
+  return { start: offset, end: offset, text: ` ${inlineComments(text, owner, notes)}` };
 }
 
 function isRecord(value: unknown): value is Record<string, unknown> {
@@ -263,6 +285,7 @@ function replacePair(
   style: TextStyle,
   rule: PlannedRule | undefined,
   inFlowMap: boolean,
+  ruleStart: number,
 ): Edit[] {
   if (!isScalar(pair.key)) throw new SpliceError("a key is not a scalar");
   const start = rangeOf(pair.key)[0];
@@ -271,7 +294,7 @@ function replacePair(
   const flow = inFlowMap || ((isMap(old) || isSeq(old)) && old.flow === true);
   if (flow) {
     const edits: Edit[] = [{ start, end, text: `${flowText({ [key]: value }, style).replace(/^\{ ?|,? ?\}$/g, "")}` }];
-    const above = commentLinesAbove(text, start, rule?.notes.map((n) => n.text) ?? []);
+    const above = flowNotes(text, start, Math.min(ruleStart, start), rule?.notes.map((n) => n.text) ?? []);
     if (above) edits.push(above);
     return edits;
   }
@@ -324,8 +347,12 @@ function appendEdits(text: string, seq: YAMLSeq, rules: readonly PlannedRule[], 
   const notes = rules.flatMap((rule) => rule.notes.map((n) => n.text));
   if (seq.flow) {
     const items = rules.map((rule) => flowText(rule.value, style)).join(", ");
+    const owner = rangeOf(seq)[0];
+    if (notes.length > 0 && !startsItsLine(text, owner)) {
+      return [{ start: at, end: at, text: `, ${inlineComments(text, owner, notes)}${items}` }];
+    }
     const edits: Edit[] = [{ start: at, end: at, text: `, ${items}` }];
-    const above = commentLinesAbove(text, rangeOf(seq)[0], notes);
+    const above = commentLinesAbove(text, owner, notes);
     if (above) edits.push(above);
     return edits;
   }
@@ -347,13 +374,25 @@ function inPlaceEdits(text: string, rule: YAMLMap, plan: SplicePlan, style: Text
   if (!services) throw new SpliceError("the rule has no toServices");
   const edits: Edit[] = [];
   const peers = plan.inPlace.value[plan.inPlace.peerKey];
-  edits.push(...replacePair(text, services, plan.inPlace.peerKey, peers, style, plan.inPlace, rule.flow === true));
+  const ruleStart = rangeOf(rule)[0];
+  edits.push(
+    ...replacePair(text, services, plan.inPlace.peerKey, peers, style, plan.inPlace, rule.flow === true, ruleStart),
+  );
   const ports = pairOf(rule, "toPorts");
   if (ports && !deepEqual((ports.value as Node | null)?.toJSON(), plan.inPlace.value.toPorts)) {
     const fine = scalarEdits(ports.value, plan.inPlace.value.toPorts, style);
     edits.push(
       ...(fine ??
-        replacePair(text, ports, "toPorts", plan.inPlace.value.toPorts, style, undefined, rule.flow === true)),
+        replacePair(
+          text,
+          ports,
+          "toPorts",
+          plan.inPlace.value.toPorts,
+          style,
+          undefined,
+          rule.flow === true,
+          ruleStart,
+        )),
     );
   }
   return edits;
