@@ -3,7 +3,7 @@
 // renders remembered by (helm, chart digest, values digest, release, namespace, API versions) in memory and on disk.
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
-import { dirname, join } from "node:path";
+import { dirname, join, posix } from "node:path";
 import { parse } from "yaml";
 import type { ChartRelease, ChartRender, ChartRenderer } from "../policy/api.js";
 import { ChartCache } from "./chart-cache.js";
@@ -94,9 +94,22 @@ type Obtained =
     }
   | { readonly ok: false; readonly reason: string };
 
-function chartMetadata(chartYaml: Uint8Array): { name?: unknown; version?: unknown } | null {
+/** A `file://` dependency's directory, relative to the chart's; undefined when it leaves the repository. */
+function joinChartPath(dir: string, relative: string): string | undefined {
+  const joined = posix.join(dir, relative);
+  return joined === "." || joined === ".." || joined.startsWith("../") || posix.isAbsolute(joined) ? undefined : joined;
+}
+
+/** Dependencies a chart directory may ask to be fetched: more is not a chart, but a pull request's way to make work. */
+export const MAX_CHART_DEPENDENCIES = 32;
+
+function chartMetadata(chartYaml: Uint8Array): { name?: unknown; version?: unknown; dependencies?: unknown } | null {
   try {
-    return parse(Buffer.from(chartYaml).toString("utf8")) as { name?: unknown; version?: unknown } | null;
+    return parse(Buffer.from(chartYaml).toString("utf8")) as {
+      name?: unknown;
+      version?: unknown;
+      dependencies?: unknown;
+    } | null;
   } catch {
     return null;
   }
@@ -172,6 +185,71 @@ export function createChartService(options: ChartServiceOptions): ChartService {
         .join("\n"),
     );
     return { ok: true, chart, version, from: path, digest, files };
+  }
+
+  /**
+   * A chart directory with the dependencies its Chart.yaml names and its charts/ does not hold, fetched as `helm
+   * dependency build` would: from their repository (the chart cache, downloads as for any chart) or, for
+   * `file://`, from this repository. A dependency that cannot be had makes the chart not rendered, saying which.
+   */
+  async function withDependencies(
+    repositoryCharts: RepositoryCharts,
+    path: string,
+    obtained: Obtained,
+  ): Promise<Obtained> {
+    if (!obtained.ok || !obtained.files) return obtained;
+    const meta = chartMetadata(obtained.files.get("Chart.yaml")!);
+    const dependencies = Array.isArray(meta?.dependencies) ? (meta.dependencies as unknown[]) : [];
+    if (dependencies.length === 0) return obtained;
+    const named = `chart ${obtained.chart} ${obtained.version}`;
+    if (dependencies.length > MAX_CHART_DEPENDENCIES) {
+      return {
+        ok: false,
+        reason: `${named} names ${dependencies.length} dependencies, more than ${MAX_CHART_DEPENDENCIES}`,
+      };
+    }
+    const files = new Map(obtained.files);
+    const digests: string[] = [obtained.digest];
+    const vendored = (name: string) =>
+      [...files.keys()].some(
+        (file) => file === `charts/${name}/Chart.yaml` || (file.startsWith(`charts/${name}-`) && file.endsWith(".tgz")),
+      );
+    for (const raw of dependencies) {
+      const dependency = raw !== null && typeof raw === "object" ? (raw as Record<string, unknown>) : {};
+      const name = typeof dependency.name === "string" ? dependency.name : undefined;
+      const version = typeof dependency.version === "string" ? dependency.version : undefined;
+      const repository = typeof dependency.repository === "string" ? dependency.repository : "";
+      if (name === undefined || !CHART_NAME.test(name))
+        return { ok: false, reason: `${named}: a dependency has no valid name` };
+      if (vendored(name)) continue;
+      const dependencyOf = `${named}: dependency ${name}${version ? ` ${version}` : ""}`;
+      if (repository.startsWith("file://")) {
+        const local = joinChartPath(path, repository.slice("file://".length));
+        const inRepository = local === undefined ? undefined : await fromDirectory(repositoryCharts, local);
+        if (!inRepository?.ok || !inRepository.files) {
+          return {
+            ok: false,
+            reason: `${dependencyOf}: ${inRepository?.ok === false ? inRepository.reason : `${repository} leaves the repository`}`,
+          };
+        }
+        for (const [file, content] of inRepository.files) files.set(`charts/${name}/${file}`, content);
+        digests.push(inRepository.digest);
+        continue;
+      }
+      if (!/^(https?|oci):\/\//.test(repository)) {
+        return {
+          ok: false,
+          reason: `${dependencyOf}: its repository ${repository === "" ? "is not given" : `"${repository.slice(0, 100)}" is not a URL (a name given to \`helm repo add\` cannot be resolved here)`}, and charts/ does not hold it`,
+        };
+      }
+      const fetched = await fromRepository(repository, name, version);
+      if (!fetched.ok || !fetched.archive) {
+        return { ok: false, reason: `${dependencyOf}: ${fetched.ok ? "not an archive" : fetched.reason}` };
+      }
+      files.set(`charts/${name}-${fetched.version}.tgz`, readFileSync(fetched.archive));
+      digests.push(fetched.digest);
+    }
+    return { ...obtained, files, digest: sha256(digests.join("\n")) };
   }
 
   async function fromRepository(repository: string, chart: string, wanted: string | undefined): Promise<Obtained> {
@@ -317,7 +395,11 @@ export function createChartService(options: ChartServiceOptions): ChartService {
     if (invalid) return { key: release.key, ok: false, reason: invalid };
     const obtained =
       release.chart.kind === "directory"
-        ? await fromDirectory(repositoryCharts, release.chart.path)
+        ? await withDependencies(
+            repositoryCharts,
+            release.chart.path,
+            await fromDirectory(repositoryCharts, release.chart.path),
+          )
         : await fromRepository(release.chart.repository, release.chart.name, release.chart.version);
     if (!obtained.ok) return { key: release.key, ok: false, reason: obtained.reason };
     helm ??= findHelm(options.env);

@@ -236,6 +236,45 @@ describe.skipIf(!ready)("chart renderer with the real helm", () => {
   });
 
   test(
+    "a chart directory's dependencies are fetched as `helm dependency build` would: a repository's, or this one's for file://",
+    { timeout: 90_000 },
+    async () => {
+      const checkout = freshDir("checkout");
+      execFileSync("tar", ["-xzf", join(SHARED_CHARTS_DIR, "grafana-8.5.2.tgz"), "-C", checkout]);
+      const umbrella = (name: string, dependencies: string) => {
+        mkdirSync(join(checkout, name), { recursive: true });
+        writeFileSync(
+          join(checkout, name, "Chart.yaml"),
+          `apiVersion: v2\nname: ${name}\nversion: 1.0.0\ndependencies:\n${dependencies}`,
+        );
+        return `${checkout.slice(temp.length + 1)}/${name}`;
+      };
+      const remote = umbrella(
+        "platform",
+        "  - {name: redis, version: 20.2.1, repository: https://charts.example.com}\n",
+      );
+      const local = umbrella("dashboards", "  - {name: grafana, version: 8.5.2, repository: file://../grafana}\n");
+      const named = umbrella("named", "  - {name: redis, version: 20.2.1, repository: '@bitnami'}\n");
+      const cached = renderer({ cacheDir: offlineCache() });
+      const [fromCache, fromHere, byName] = await cached.render([
+        release({ key: "a", chart: { kind: "directory", path: remote } }),
+        release({ key: "b", chart: { kind: "directory", path: local } }),
+        release({ key: "c", chart: { kind: "directory", path: named } }),
+      ]);
+      expect(fromCache).toMatchObject({ ok: true, chart: "platform", version: "1.0.0" });
+      expect(servicesOf(fromCache!).map((service) => service.name)).toContain("demo-redis-master");
+      expect(servicesOf(fromHere!).map((service) => service.name)).toContain("demo-grafana");
+      expect(byName).toMatchObject({ ok: false, reason: expect.stringContaining("helm repo add") });
+      // Not in the cache, downloads off: not rendered, naming the dependency.
+      const [missing] = await renderer().render([release({ chart: { kind: "directory", path: remote } })]);
+      expect(missing).toMatchObject({
+        ok: false,
+        reason: expect.stringMatching(/chart platform 1\.0\.0: dependency redis 20\.2\.1: .*not in the chart cache/),
+      });
+    },
+  );
+
+  test(
     "renders are cached on disk by chart, values, release and namespace: helm runs once per distinct render",
     { timeout: 60_000 },
     async () => {
