@@ -14,6 +14,7 @@ import { findHelm, helmTemplate, invalidTemplateArguments } from "./helm.js";
 import type { Helm, HelmLimits } from "./helm.js";
 import { httpRepository, ociRepository } from "./remote.js";
 import type { DownloadLimits, RemoteRepository } from "./remote.js";
+import { CHART_DIRECTORY_LIMITS } from "./repository-charts.js";
 import type { ChartFiles, RepositoryCharts } from "./repository-charts.js";
 import { sha256 } from "./sha256.js";
 import { exactVersion, isValidVersionOrRange, pickVersion } from "./versions.js";
@@ -210,6 +211,15 @@ export function createChartService(options: ChartServiceOptions): ChartService {
     }
     const files = new Map(obtained.files);
     const digests: string[] = [obtained.digest];
+    // What the chart and everything it pulls in hold, together: one chart directory's bound, for all of them.
+    let bytes = [...files.values()].reduce((sum, content) => sum + content.byteLength, 0);
+    const tooLarge = () =>
+      bytes > CHART_DIRECTORY_LIMITS.bytes
+        ? {
+            ok: false as const,
+            reason: `${named} with its dependencies is larger than ${CHART_DIRECTORY_LIMITS.bytes} bytes`,
+          }
+        : undefined;
     const vendored = (name: string) =>
       [...files.keys()].some(
         (file) => file === `charts/${name}/Chart.yaml` || (file.startsWith(`charts/${name}-`) && file.endsWith(".tgz")),
@@ -232,8 +242,13 @@ export function createChartService(options: ChartServiceOptions): ChartService {
             reason: `${dependencyOf}: ${inRepository?.ok === false ? inRepository.reason : `${repository} leaves the repository`}`,
           };
         }
-        for (const [file, content] of inRepository.files) files.set(`charts/${name}/${file}`, content);
+        for (const [file, content] of inRepository.files) {
+          files.set(`charts/${name}/${file}`, content);
+          bytes += content.byteLength;
+        }
         digests.push(inRepository.digest);
+        const refused = tooLarge();
+        if (refused) return refused;
         continue;
       }
       if (!/^(https?|oci):\/\//.test(repository)) {
@@ -246,8 +261,12 @@ export function createChartService(options: ChartServiceOptions): ChartService {
       if (!fetched.ok || !fetched.archive) {
         return { ok: false, reason: `${dependencyOf}: ${fetched.ok ? "not an archive" : fetched.reason}` };
       }
-      files.set(`charts/${name}-${fetched.version}.tgz`, readFileSync(fetched.archive));
+      const archive = readFileSync(fetched.archive);
+      files.set(`charts/${name}-${fetched.version}.tgz`, archive);
+      bytes += archive.byteLength;
       digests.push(fetched.digest);
+      const refused = tooLarge();
+      if (refused) return refused;
     }
     return { ...obtained, files, digest: sha256(digests.join("\n")) };
   }

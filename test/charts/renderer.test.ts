@@ -383,3 +383,39 @@ describe.skipIf(!ready)("chart renderer with the real helm", () => {
     });
   });
 });
+
+describe("a chart directory's dependencies", () => {
+  test("are bounded together: a chart pulling in more than a chart directory may hold is not rendered", async () => {
+    const root = mkdtempSync(join(tmpdir(), "cpb-deps-"));
+    try {
+      mkdirSync(join(root, "big"), { recursive: true });
+      writeFileSync(join(root, "big", "Chart.yaml"), "apiVersion: v2\nname: big\nversion: 1.0.0\n");
+      writeFileSync(join(root, "big", "padding.txt"), Buffer.alloc(11 * 1024 * 1024, 0x61));
+      mkdirSync(join(root, "umbrella"), { recursive: true });
+      writeFileSync(
+        join(root, "umbrella", "Chart.yaml"),
+        [
+          "apiVersion: v2",
+          "name: umbrella",
+          "version: 1.0.0",
+          "dependencies:",
+          "  - {name: a, version: 1.0.0, repository: file://../big}",
+          "  - {name: b, version: 1.0.0, repository: file://../big}",
+          "",
+        ].join("\n"),
+      );
+      const renderer = createChartRenderer({
+        cacheDir: join(root, "cache"),
+        downloads: false,
+        repositoryCharts: diskRepositoryCharts(root),
+      });
+      const [result] = await renderer.render([release({ chart: { kind: "directory", path: "umbrella" } })]);
+      expect(result).toMatchObject({
+        ok: false,
+        reason: "chart umbrella 1.0.0 with its dependencies is larger than 20971520 bytes",
+      });
+    } finally {
+      rmSync(root, { recursive: true, force: true });
+    }
+  });
+});
