@@ -4,7 +4,7 @@ import type { Substitution } from "../render/flux-substitution.js";
 import { dnsProxyScopesOf } from "./dns-proxy.js";
 import type { DnsProxyScope } from "./dns-proxy.js";
 import type { KustomizeNote } from "../render/kustomize.js";
-import { applicationsOfSet, repositoryDirectories } from "../render/application-set.js";
+import { applicationsOfSet } from "../render/application-set.js";
 import { installedChartsOf } from "../render/chart-releases.js";
 import { annotateReleases, unrenderedOutcomes } from "./chart-outcomes.js";
 import type { ChartOutcome } from "./chart-outcomes.js";
@@ -333,7 +333,7 @@ export function endpointsFrom(view: ManifestView): EndpointsInfo[] {
 
 // ---- Helm releases (Flux HelmRelease, Argo CD Application) ----
 
-export function releasesFrom(view: ManifestView, directories: readonly string[] = []): ReleaseInfo[] {
+export function releasesFrom(view: ManifestView, directories: () => readonly string[] = () => []): ReleaseInfo[] {
   const { manifest, value } = view;
   const { name, namespace } = metadataOf(value);
   const spec = asRecord(value.spec);
@@ -354,7 +354,7 @@ export function releasesFrom(view: ManifestView, directories: readonly string[] 
   if (manifest.kind === "Application") return applicationReleases(value, manifest.location);
   // An ApplicationSet's list generators make Applications: their releases explain Service names as an Application's.
   if (manifest.kind === "ApplicationSet") {
-    return applicationsOfSet(value, directories).flatMap((application) =>
+    return applicationsOfSet(value, directories()).flatMap((application) =>
       applicationReleases(application, manifest.location),
     );
   }
@@ -388,8 +388,8 @@ function applicationReleases(value: Json, location: ReleaseInfo["location"]): Re
 /** Indexes views of manifests: each view contributes what its kind says. */
 export function indexViews(
   views: Iterable<ManifestView>,
-  /** The repository's directories, which ApplicationSet git generators match (repositoryDirectories). */
-  directories: readonly string[] = [],
+  /** The repository's directories, which ApplicationSet git generators match, asked for only by one. */
+  directories: () => readonly string[] = () => [],
 ): Pick<RepoIndex, "services" | "workloads" | "endpoints" | "releases" | "dnsProxyScopes"> {
   const services: ServiceInfo[] = [];
   const workloads: WorkloadInfo[] = [];
@@ -449,7 +449,7 @@ export function buildRepoIndex(files: readonly ParsedFile[]): RepoIndex {
       file.release?.();
     }
   }
-  const indexed = indexViews(views(), repositoryDirectories(files.map((file) => file.path)));
+  const indexed = indexViews(views(), kustomize.directories);
   const renderings = (manifest: Manifest): RenderedMetadata[] => {
     const list = renderedMetadata.get(manifest);
     return list === undefined
@@ -473,6 +473,7 @@ export function buildRepoIndex(files: readonly ParsedFile[]): RepoIndex {
           unapplied: unappliedChanges(rendering, manifest).filter((field) => !field.endsWith(": postBuild")),
         })),
       chartLayersOf: kustomize.chartLayersOf,
+      directories: kustomize.directories,
       nonResourceFiles: kustomize.nonResourceFiles,
     }),
   );

@@ -70,6 +70,8 @@ export interface ChartReleaseInputs {
   readonly renderingsOf?: (manifest: Manifest) => readonly InstallerRendering[];
   /** The layers applied to what a kustomization file generates (its helmCharts), per top-level kustomization. */
   readonly chartLayersOf?: (kustomization: string) => readonly { root: string; layers: readonly KustomizeLayer[] }[];
+  /** The repository's directories (ApplicationSet git generators match them); listed from `files` when absent. */
+  readonly directories?: () => readonly string[];
 }
 
 type Json = Readonly<Record<string, unknown>>;
@@ -108,11 +110,12 @@ class Lookup {
   // Built when an installer first asks: most files of most repositories install nothing.
   #byPath: Map<string, ParsedFile> | undefined;
   #objects: Map<string, Manifest[]> | undefined;
-  private directoryList: string[] | undefined;
+  private directoryList: readonly string[] | undefined;
 
   constructor(
     private readonly files: readonly ParsedFile[],
     private readonly namespaceOf: (manifest: Manifest) => string | undefined,
+    private readonly listDirectories?: () => readonly string[],
   ) {}
 
   private get byPath(): Map<string, ParsedFile> {
@@ -173,7 +176,7 @@ class Lookup {
 
   /** The repository's directories (ApplicationSet git generators match them), found once when first asked. */
   directories(): readonly string[] {
-    this.directoryList ??= repositoryDirectories(this.byPath.keys());
+    this.directoryList ??= this.listDirectories?.() ?? repositoryDirectories(this.byPath.keys());
     return this.directoryList;
   }
 
@@ -823,7 +826,7 @@ function renderingsOfInstaller(manifest: Manifest, inputs: ChartReleaseInputs): 
 /** Every chart installation the repository declares, in file order. */
 export function installedChartsOf(inputs: ChartReleaseInputs): InstalledChart[] {
   const { files } = inputs;
-  const lookup = new Lookup(files, inputs.namespaceOf);
+  const lookup = new Lookup(files, inputs.namespaceOf, inputs.directories);
   const found: InstalledChart[] = [];
   for (const file of files) {
     const resource = !inputs.nonResourceFiles?.has(file.path);

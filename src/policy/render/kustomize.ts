@@ -215,6 +215,8 @@ export interface KustomizeView {
    * (its own layer first); [] when no top-level kustomization reaches it.
    */
   chartLayersOf(kustomization: string): readonly { root: string; layers: readonly KustomizeLayer[] }[];
+  /** Every directory of the repository (repositoryDirectories), listed when first asked. */
+  directories(): readonly string[];
 }
 
 // ---- paths ----
@@ -1009,6 +1011,7 @@ export function renderKustomizations(files: readonly ParsedFile[]): KustomizeVie
     nonResourceFiles,
     referencedFiles,
     notes,
+    directories: allDirectories,
     chartLayersOf: (kustomization) => {
       const output = chartOutputs.get(kustomization);
       return output === undefined ? [] : (inclusions.get(output) ?? []).map(({ root, layers }) => ({ root, layers }));
