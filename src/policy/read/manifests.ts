@@ -1,6 +1,7 @@
 // A file → its YAML documents and the Kubernetes objects in them, with source positions on every node.
 import { Composer, isMap, isSeq, Lexer, LineCounter, Parser, visit } from "yaml";
 import type { CST, Document, Node, YAMLMap } from "yaml";
+import { MAX_ALIAS_COUNT } from "./plain-value.js";
 import { quickOutline, quickParse, quickValues } from "./quick-yaml.js";
 import type { Position, SourceFile, SourceLocation } from "../types.js";
 
@@ -11,8 +12,7 @@ export const MAX_FILE_BYTES = 1024 * 1024;
  * Those are read up to this size; the shells hand the engine the content of every manifest up to it.
  */
 export const MAX_POLICY_FILE_BYTES = 8 * 1024 * 1024;
-export { MAX_ALIAS_COUNT } from "./plain-value.js";
-import { MAX_ALIAS_COUNT } from "./plain-value.js";
+export { MAX_ALIAS_COUNT };
 /**
  * Deepest collection nesting read. The yaml package composes documents recursively: a few thousand levels overflow
  * the stack, and near that limit V8 may even abort the process. Real manifests stay far below (CRD schemas: ~60).

@@ -179,7 +179,6 @@ function flowText(value: unknown, style: TextStyle): string {
   return text;
 }
 
-/** The comment lines a flow-style rewrite puts above the line holding `offset`. */
 /** Whether the line of `owner` (a rule, or the sequence rules are appended to) holds nothing before it but indentation and dashes. */
 function startsItsLine(text: string, owner: number): boolean {
   return /^[ \t]*(?:-[ \t]+)*$/.test(text.slice(lineStartOf(text, owner), owner));
